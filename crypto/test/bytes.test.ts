@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Buffer } from 'node:buffer';
+import { concatBytes, equalBytes, fromB64url, fromHex, hex, lp, toB64url } from '../src/bytes.ts';
+import { atOffset } from './_helpers.ts';
+
+describe('base64url', () => {
+  it('matches Node’s encoder and round trips (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), (b) => {
+        const s = toB64url(atOffset(b));
+        expect(s).toBe(Buffer.from(b).toString('base64url'));
+        expect(hex(fromB64url(s))).toBe(hex(b));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('is strict: one accepted encoding per byte string', () => {
+    expect(() => fromB64url('A')).toThrow(TypeError); // 4k+1 length
+    expect(() => fromB64url('AB')).toThrow(TypeError); // trailing bits set
+    expect(hex(fromB64url('AA'))).toBe('00');
+    expect(() => fromB64url('AA==')).toThrow(TypeError);
+    expect(() => fromB64url('a+b/')).toThrow(TypeError);
+    expect(() => fromB64url('ab c')).toThrow(TypeError);
+    expect(() => fromB64url('é')).toThrow(TypeError);
+  });
+});
+
+describe('hex, concat, equal, lp', () => {
+  it('work', () => {
+    expect(hex(fromHex('00ff10AB'))).toBe('00ff10ab');
+    expect(() => fromHex('0')).toThrow(TypeError);
+    expect(() => fromHex('zz')).toThrow(TypeError);
+    expect(hex(concatBytes(fromHex('01'), atOffset(fromHex('0203')), new Uint8Array(0)))).toBe('010203');
+    expect(equalBytes(fromHex('0102'), atOffset(fromHex('0102')))).toBe(true);
+    expect(equalBytes(fromHex('0102'), fromHex('0103'))).toBe(false);
+    expect(equalBytes(fromHex('0102'), fromHex('01'))).toBe(false);
+    expect(hex(lp('ab', 'c'))).not.toBe(hex(lp('a', 'bc')));
+    expect(hex(lp('a'))).toBe('0000000161');
+  });
+});

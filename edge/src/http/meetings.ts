@@ -1,0 +1,90 @@
+/** Meeting routes: schedule, read, edit, delete, invite, and the WebSocket into the meeting's Room. */
+import { HOST_KEY_SCHEME, MeetingId, MeetingInput } from '@sealroom/protocol';
+import { Hono } from 'hono';
+import type { Env } from '../env.ts';
+import { invitationIcs, invitationText } from '../meetings/invitation.ts';
+import { type Meeting, createMeeting, deleteMeeting, detailsView, getMeeting, publicView, updateMeeting } from '../meetings/store.ts';
+import { sameHex, sha256Hex } from '../random.ts';
+import { CLIENT_IP_HEADER, MEETING_HEADER } from '../room/room.ts';
+import { readBody } from './body.ts';
+import { HttpError } from './errors.ts';
+
+async function findMeeting(db: D1Database, rawId: string): Promise<Meeting> {
+  const id = MeetingId.safeParse(rawId);
+  const meeting = id.success ? await getMeeting(db, id.data) : null;
+  if (!meeting) throw new HttpError(404, 'meeting_not_found', 'no such meeting');
+  return meeting;
+}
+
+/** Host-only routes take the host key in `authorization: HostKey <key>`; owner sessions come with accounts. */
+async function requireHost(req: Request, m: Meeting): Promise<void> {
+  const [scheme, key] = (req.headers.get('authorization') ?? '').split(' ');
+  if (scheme !== HOST_KEY_SCHEME || !key || !sameHex(await sha256Hex(key), m.hostKeyHash)) {
+    throw new HttpError(403, 'forbidden', 'host key required');
+  }
+}
+
+function checkInput(input: MeetingInput): MeetingInput {
+  if (input.timeZone) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: input.timeZone });
+    } catch {
+      throw new HttpError(400, 'bad_message', `timeZone: unknown time zone ${input.timeZone}`);
+    }
+  }
+  if (input.recurrence?.byDay && input.recurrence.freq !== 'weekly') throw new HttpError(400, 'bad_message', 'recurrence.byDay: only for weekly');
+  return input;
+}
+
+const link = (req: Request, id: string) => `${new URL(req.url).origin}/m/${id}`;
+
+export const meetings = new Hono<{ Bindings: Env }>()
+  .post('/', async (c) => {
+    const input = checkInput(await readBody(c.req.raw, MeetingInput));
+    const { id, hostKey } = await createMeeting(c.env.DB, input);
+    return c.json({ id, hostKey, url: `/m/${id}` }, 201);
+  })
+  .get('/:id', async (c) => {
+    const m = await findMeeting(c.env.DB, c.req.param('id'));
+    return c.json(publicView(m));
+  })
+  .get('/:id/details', async (c) => {
+    const m = await findMeeting(c.env.DB, c.req.param('id'));
+    await requireHost(c.req.raw, m);
+    return c.json(detailsView(m));
+  })
+  .patch('/:id', async (c) => {
+    const m = await findMeeting(c.env.DB, c.req.param('id'));
+    await requireHost(c.req.raw, m);
+    const input = checkInput(await readBody(c.req.raw, MeetingInput));
+    return c.json(detailsView(await updateMeeting(c.env.DB, m, input)));
+  })
+  .delete('/:id', async (c) => {
+    const m = await findMeeting(c.env.DB, c.req.param('id'));
+    await requireHost(c.req.raw, m);
+    // End it for everyone in it before the record goes.
+    await c.env.ROOM.get(c.env.ROOM.idFromName(m.id)).endMeeting('deleted');
+    await deleteMeeting(c.env.DB, m.id);
+    return c.body(null, 204);
+  })
+  .get('/:id/invitation', async (c) => {
+    const m = await findMeeting(c.env.DB, c.req.param('id'));
+    return c.json({ text: invitationText(m, link(c.req.raw, m.id)), link: link(c.req.raw, m.id) });
+  })
+  .get('/:id/invitation.ics', async (c) => {
+    const m = await findMeeting(c.env.DB, c.req.param('id'));
+    return c.body(invitationIcs(m, link(c.req.raw, m.id)), 200, {
+      'content-type': 'text/calendar; charset=utf-8',
+      'content-disposition': `attachment; filename="sealroom-${m.id}.ics"`,
+    });
+  })
+  .get('/:id/ws', async (c) => {
+    if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') throw new HttpError(426, 'bad_message', 'expected a WebSocket upgrade');
+    const m = await findMeeting(c.env.DB, c.req.param('id'));
+    if (m.ended) throw new HttpError(410, 'meeting_ended', 'this meeting has ended');
+    const headers = new Headers(c.req.raw.headers);
+    headers.set(MEETING_HEADER, m.id);
+    headers.set(CLIENT_IP_HEADER, c.req.header('cf-connecting-ip') ?? '127.0.0.1');
+    const stub = c.env.ROOM.get(c.env.ROOM.idFromName(m.id));
+    return stub.fetch(new Request(c.req.url, { headers }));
+  });

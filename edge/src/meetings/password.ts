@@ -1,0 +1,36 @@
+/**
+ * Meeting passwords, stored as scrypt hashes: `scrypt$N$r$p$salt$hash` (base64url parts).
+ *
+ * Why these parameters: a Worker has 128 MiB and a CPU budget per request; N=2^14, r=8
+ * (16 MiB, measured in docs/BENCHMARKS.md) keeps a check well inside both while costing an
+ * offline guesser 16 MiB and the same time per guess. Online guessing is stopped separately by
+ * the Room's rate limit (5 failures a minute per address).
+ */
+import { scryptAsync } from '@noble/hashes/scrypt.js';
+
+const PARAMS = { N: 2 ** 14, r: 8, p: 1, dkLen: 32 } as const;
+
+const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const unb64 = (s: string) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+
+export async function hashPassword(password: string): Promise<string> {
+  const salt = crypto.getRandomValues(new Uint8Array(16));
+  const hash = await scryptAsync(new TextEncoder().encode(password.normalize('NFC')), salt, PARAMS);
+  return `scrypt$${PARAMS.N}$${PARAMS.r}$${PARAMS.p}$${b64(salt)}$${b64(hash)}`;
+}
+
+/** Constant-time check against a stored hash; parameters come from the stored string so they can be raised later. */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [scheme, n, r, p, salt, hash] = stored.split('$');
+  if (scheme !== 'scrypt' || !n || !r || !p || !salt || !hash) return false;
+  const expected = unb64(hash);
+  const got = await scryptAsync(new TextEncoder().encode(password.normalize('NFC')), unb64(salt), {
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+    dkLen: expected.length,
+  });
+  let diff = got.length ^ expected.length;
+  for (let i = 0; i < expected.length; i++) diff |= (got[i] ?? 0) ^ (expected[i] ?? 0);
+  return diff === 0;
+}

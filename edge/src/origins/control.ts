@@ -1,0 +1,15 @@
+/** Authenticated calls from the edge to an origin's control endpoint (enforcement). */
+import { type OriginControl, signRequest } from '@sealroom/protocol';
+
+export async function sendControl(secret: string, controlUrl: string, control: OriginControl): Promise<boolean> {
+  const body = JSON.stringify(control);
+  const url = new URL('/control', controlUrl);
+  const headers = await signRequest(secret, 'POST', url.pathname, body);
+  try {
+    const res = await fetch(url, { method: 'POST', body, headers: { ...headers, 'content-type': 'application/json' } });
+    return res.ok;
+  } catch (err) {
+    console.error(JSON.stringify({ event: 'origin_control_failed', action: control.action, error: String(err) }));
+    return false;
+  }
+}

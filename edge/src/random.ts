@@ -1,0 +1,40 @@
+/** Server-side random identifiers and secrets. */
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** n random base64url characters (6 bits each). */
+export function randomToken(n: number): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(n));
+  let s = '';
+  for (const b of bytes) s += B64URL[b & 63];
+  return s;
+}
+
+/**
+ * A meeting id people can read aloud: 10 digits, first digit non-zero. Rejection sampling
+ * keeps digits uniform (bytes ≥ 250 would bias 0–5).
+ */
+export function randomMeetingId(digits = 10): string {
+  let s = '';
+  while (s.length < digits) {
+    for (const b of crypto.getRandomValues(new Uint8Array(digits * 2))) {
+      if (b >= 250 || s.length >= digits) continue;
+      const d = b % 10;
+      if (s.length === 0 && d === 0) continue;
+      s += String(d);
+    }
+  }
+  return s;
+}
+
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Compares two equal-length hex strings without an early exit. */
+export function sameHex(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}

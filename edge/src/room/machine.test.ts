@@ -1,0 +1,187 @@
+import { DEFAULT_SETTINGS, type MeetingSettings } from '@sealroom/protocol';
+import { describe, expect, it } from 'vitest';
+import { type Conn, type DecideContext, type Effect, type MemberRecord, type RoomData, type WaitingRecord, decide, departure } from './machine.ts';
+
+const pk = 'A'.repeat(43);
+const perms = { share: true, chat: true, unmute: true, rename: true };
+function member(id: string, role: MemberRecord['role'] = 'participant', over: Partial<MemberRecord> = {}): MemberRecord {
+  return { id, index: id.length, name: id, role, publicKey: pk, audio: false, video: false, sharing: false, handRaisedAt: null, permissions: perms, clientId: `client-${id}-0000000`, ip: '10.0.0.1', joinedAt: 1, ...over };
+}
+function room(members: MemberRecord[], over: Partial<Omit<RoomData, 'settings'>> & { settings?: Partial<MeetingSettings> } = {}): RoomData {
+  return {
+    meetingId: '123456789',
+    topic: '',
+    locked: false,
+    spotlight: null,
+    ended: false,
+    waiting: new Map<string, WaitingRecord>(),
+    banned: new Map(),
+    ...over,
+    settings: { ...DEFAULT_SETTINGS, ...over.settings },
+    members: new Map(members.map((m) => [m.id, m])),
+  };
+}
+const ctx = (over: Partial<DecideContext> = {}): DecideContext => ({
+  now: 1000,
+  newParticipantId: () => 'newcomer-0001',
+  nextSenderIndex: () => 7,
+  hostKeyValid: false,
+  password: 'none',
+  allow: () => true,
+  ...over,
+});
+const as = (m: MemberRecord): Conn => ({ status: 'member', id: m.id, ip: m.ip });
+const fresh: Conn = { status: 'new', ip: '10.0.0.9' };
+const join = { type: 'join', name: 'Newcomer', publicKey: pk } as const;
+const kinds = (fx: Effect[]) => fx.map((e) => e.kind);
+const origin = (fx: Effect[]) => fx.flatMap((e) => (e.kind === 'origin' ? [e.control] : []));
+const replyCode = (fx: Effect[]) => fx.flatMap((e) => (e.kind === 'reply' && e.msg.type === 'error' ? [e.msg.code] : []))[0];
+
+const host = member('hosty-0001', 'host');
+const alice = member('alice-0001');
+const bob = member('bobby-0001');
+
+describe('join gate', () => {
+  it('admits with a fresh id and sender index and announces to the others', () => {
+    const fx = decide(room([host]), fresh, join, ctx());
+    expect(kinds(fx)).toEqual(['put-member', 'bind', 'welcome', 'broadcast']);
+    expect(fx[0]).toMatchObject({ member: { id: 'newcomer-0001', index: 7, role: 'participant', name: 'Newcomer' } });
+  });
+
+  it.each([
+    ['ended', room([host], { ended: true }), ctx(), 'meeting_ended'],
+    ['locked', room([host], { locked: true }), ctx(), 'meeting_locked'],
+    ['wrong password', room([host]), ctx({ password: 'wrong' }), 'wrong_password'],
+    ['rate limited', room([host]), ctx({ password: { retryAfter: 42 } }), 'rate_limited'],
+    ['invalid host key', room([host]), ctx(), 'forbidden'],
+  ] as const)('refuses when %s, audits it, and changes nothing', (what, r, c, code) => {
+    const fx = decide(r, fresh, { ...join, ...(what === 'invalid host key' ? { hostKey: 'nope' } : {}) }, c);
+    expect(replyCode(fx)).toBe(code);
+    expect(kinds(fx)).toEqual(['audit', 'reply']);
+  });
+
+  it('gives the retry-after of a rate-limited password', () => {
+    const fx = decide(room([host]), fresh, join, ctx({ password: { retryAfter: 42 } }));
+    expect(fx[1]).toMatchObject({ msg: { code: 'rate_limited', retryAfter: 42 } });
+  });
+
+  it('lets a valid host key through a lock and makes its holder host, or co-host when a host is present', () => {
+    expect(decide(room([], { locked: true }), fresh, { ...join, hostKey: 'k' }, ctx({ hostKeyValid: true }))[0]).toMatchObject({ member: { role: 'host' } });
+    expect(decide(room([host]), fresh, { ...join, hostKey: 'k' }, ctx({ hostKeyValid: true }))[0]).toMatchObject({ member: { role: 'cohost' } });
+  });
+
+  it('refuses someone the host removed, by their client id', () => {
+    const r = room([host], { banned: new Map([['gone-000001', { id: 'gone-000001', clientId: 'client-gone-00000000', name: 'x', at: 1 }]]) });
+    expect(replyCode(decide(r, fresh, { ...join, clientId: 'client-gone-00000000' }, ctx()))).toBe('removed');
+  });
+
+  it('holds joiners in the waiting room and tells hosts', () => {
+    const fx = decide(room([host], { settings: { waitingRoom: true } }), fresh, join, ctx());
+    expect(kinds(fx)).toEqual(['put-waiting', 'bind', 'reply', 'waiting-list']);
+    expect(fx[2]).toMatchObject({ msg: { type: 'waiting', reason: 'waiting-room' } });
+  });
+
+  it('holds joiners until a host arrives when join-before-host is off, then lets them in', () => {
+    const r = room([], { settings: { joinBeforeHost: false } });
+    const fx = decide(r, fresh, join, ctx());
+    expect(fx[2]).toMatchObject({ msg: { type: 'waiting', reason: 'no-host' } });
+    const w: WaitingRecord = { id: 'waiter-0001', name: 'W', since: 1, publicKey: pk, clientId: null, ip: '', reason: 'no-host' };
+    const r2 = room([], { settings: { joinBeforeHost: false }, waiting: new Map([[w.id, w]]) });
+    const hostFx = decide(r2, fresh, { ...join, hostKey: 'k' }, ctx({ hostKeyValid: true, newParticipantId: () => 'thehost-0001' }));
+    expect(hostFx).toContainEqual({ kind: 'del-waiting', id: 'waiter-0001' });
+    expect(hostFx).toContainEqual({ kind: 'welcome', id: 'waiter-0001' });
+  });
+
+  it('mutes on entry on the origin too when participants may not unmute', () => {
+    const fx = decide(room([host], { settings: { allowUnmute: false } }), fresh, join, ctx());
+    expect(origin(fx)).toContainEqual({ action: 'pauseSource', meetingId: '123456789', participantId: 'newcomer-0001', source: 'audio' });
+  });
+});
+
+describe('host controls', () => {
+  it('mute pauses the producer on the origin and tells the participant', () => {
+    const fx = decide(room([host, alice]), as(host), { type: 'host', command: { action: 'mute', target: alice.id } }, ctx());
+    expect(origin(fx)).toEqual([{ action: 'pauseSource', meetingId: '123456789', participantId: alice.id, source: 'audio' }]);
+    expect(fx).toContainEqual({ kind: 'send', to: alice.id, msg: { type: 'forced', what: 'mute', by: host.id } });
+    expect(fx.at(-1)).toMatchObject({ kind: 'audit', action: 'mute', result: 'ok', actor: host.id });
+  });
+
+  it('mute-all without the right to unmute: a participant cannot unmute, and the origin keeps them paused', () => {
+    const r = room([host, alice, bob]);
+    const fx = decide(r, as(host), { type: 'host', command: { action: 'mute-all', allowUnmute: false } }, ctx());
+    expect(origin(fx).map((c) => 'participantId' in c && c.participantId)).toEqual([alice.id, bob.id]);
+    const mutedAlice = fx.flatMap((e) => (e.kind === 'put-member' && e.member.id === alice.id ? [e.member] : [])).at(-1)!;
+    expect(mutedAlice.permissions.unmute).toBe(false);
+    const tryUnmute = decide(room([host, mutedAlice]), as(mutedAlice), { type: 'media-state', audio: true, video: false }, ctx());
+    expect(replyCode(tryUnmute)).toBe('forbidden');
+    expect(origin(tryUnmute)).toEqual([]);
+  });
+
+  it('ask-unmute grants the right and asks; it never unmutes', () => {
+    const muted = { ...alice, permissions: { ...perms, unmute: false } };
+    const fx = decide(room([host, muted]), as(host), { type: 'host', command: { action: 'ask-unmute', target: alice.id } }, ctx());
+    expect(fx).toContainEqual({ kind: 'send', to: alice.id, msg: { type: 'ask-unmute', from: host.id } });
+    expect(origin(fx)).toEqual([]);
+    expect(fx.find((e) => e.kind === 'put-member')).toMatchObject({ member: { audio: false, permissions: { unmute: true } } });
+  });
+
+  it('remove bans, closes, announces, and drops the participant at the origin', () => {
+    const fx = decide(room([host, alice]), as(host), { type: 'host', command: { action: 'remove', target: alice.id } }, ctx());
+    expect(kinds(fx)).toEqual(['ban', 'send', 'del-member', 'broadcast', 'origin', 'close', 'audit']);
+    expect(origin(fx)).toEqual([{ action: 'closeParticipant', meetingId: '123456789', participantId: alice.id }]);
+  });
+
+  it('a co-host cannot act on the host, and cannot end the meeting', () => {
+    const co = member('cohos-0001', 'cohost');
+    expect(replyCode(decide(room([host, co]), as(co), { type: 'host', command: { action: 'mute', target: host.id } }, ctx()))).toBe('forbidden');
+    expect(replyCode(decide(room([host, co]), as(co), { type: 'host', command: { action: 'end' } }, ctx()))).toBe('forbidden');
+    expect(kinds(decide(room([host, co, alice]), as(co), { type: 'host', command: { action: 'mute', target: alice.id } }, ctx()))).toContain('origin');
+  });
+
+  it('hand-over makes the target host and the old host co-host', () => {
+    const fx = decide(room([host, alice]), as(host), { type: 'host', command: { action: 'hand-over', target: alice.id } }, ctx());
+    const roles = Object.fromEntries(fx.flatMap((e) => (e.kind === 'put-member' ? [[e.member.id, e.member.role]] : [])));
+    expect(roles).toEqual({ [host.id]: 'cohost', [alice.id]: 'host' });
+  });
+
+  it('revoking share stops a current share on the origin', () => {
+    const sharing = { ...alice, sharing: true };
+    const fx = decide(room([host, sharing]), as(host), { type: 'host', command: { action: 'set-permission', target: alice.id, permission: 'share', allowed: false } }, ctx());
+    expect(origin(fx)).toEqual([{ action: 'pauseSource', meetingId: '123456789', participantId: alice.id, source: 'screen' }]);
+  });
+
+  it('one sharer at a time unless the host allows several', () => {
+    const sharing = { ...alice, sharing: true };
+    expect(replyCode(decide(room([host, sharing, bob]), as(bob), { type: 'share', on: true }, ctx()))).toBe('forbidden');
+    expect(replyCode(decide(room([host, sharing, bob], { settings: { multiShare: true } }), as(bob), { type: 'share', on: true }, ctx()))).toBeUndefined();
+  });
+});
+
+describe('chat, hands, reactions', () => {
+  it('relays chat to one participant only, sealed as it came', () => {
+    const fx = decide(room([host, alice, bob]), as(alice), { type: 'chat', to: bob.id, envelope: 'E'.repeat(40) }, ctx());
+    expect(fx).toEqual([{ kind: 'send', to: bob.id, msg: { type: 'chat', id: 1000, from: alice.id, to: bob.id, at: 1000, envelope: 'E'.repeat(40) } }]);
+  });
+
+  it('refuses chat when the host turned it off, or when sent too fast', () => {
+    const muted = { ...alice, permissions: { ...perms, chat: false } };
+    expect(replyCode(decide(room([host, muted]), as(muted), { type: 'chat', to: null, envelope: 'E'.repeat(40) }, ctx()))).toBe('forbidden');
+    expect(replyCode(decide(room([host, alice]), as(alice), { type: 'chat', to: null, envelope: 'E'.repeat(40) }, ctx({ allow: () => false })))).toBe('rate_limited');
+  });
+
+  it('keeps the time a hand went up, so hosts see hands in order', () => {
+    const fx = decide(room([alice]), as(alice), { type: 'hand', raised: true }, ctx({ now: 555 }));
+    expect(fx[0]).toMatchObject({ member: { handRaisedAt: 555 } });
+    const up = { ...alice, handRaisedAt: 100 };
+    expect(decide(room([up]), as(up), { type: 'hand', raised: true }, ctx({ now: 999 }))[0]).toMatchObject({ member: { handRaisedAt: 100 } });
+  });
+});
+
+describe('departure', () => {
+  it('passes the host role to the longest-serving co-host', () => {
+    const c1 = member('cohos-0001', 'cohost', { joinedAt: 5 });
+    const c2 = member('cohos-0002', 'cohost', { joinedAt: 3 });
+    const fx = departure(room([host, c1, c2]), host, 'left');
+    expect(fx).toContainEqual(expect.objectContaining({ kind: 'put-member', member: expect.objectContaining({ id: c2.id, role: 'host' }) }));
+  });
+});

@@ -1,0 +1,530 @@
+/**
+ * The Room as a state machine: a parsed message from one connection in, checks, and a list
+ * of effects out (state changes first, then messages and calls). No I/O here, so every rule
+ * is testable without a socket; the Durable Object (room.ts) carries the effects out.
+ *
+ * Roles come from the room's own records, bound to the connection when it was admitted,
+ * never from anything a message claims.
+ */
+import type {
+  ClientToRoom,
+  ErrorCode,
+  HostAction,
+  HostActionName,
+  MeetingSettings,
+  OriginControl,
+  Participant,
+  Permission,
+  Permissions,
+  Role,
+  RoomState,
+  RoomToClient,
+  WaitingEntry,
+} from '@sealroom/protocol';
+
+export interface MemberRecord extends Participant {
+  clientId: string | null;
+  ip: string;
+  joinedAt: number;
+}
+
+export interface WaitingRecord extends WaitingEntry {
+  publicKey: string;
+  clientId: string | null;
+  ip: string;
+  reason: 'waiting-room' | 'no-host';
+}
+
+export interface BanRecord {
+  id: string;
+  clientId: string | null;
+  name: string;
+  at: number;
+}
+
+export interface RoomData {
+  meetingId: string;
+  topic: string;
+  settings: MeetingSettings;
+  locked: boolean;
+  spotlight: string | null;
+  ended: boolean;
+  members: ReadonlyMap<string, MemberRecord>;
+  waiting: ReadonlyMap<string, WaitingRecord>;
+  banned: ReadonlyMap<string, BanRecord>;
+}
+
+/** The sending connection: not yet known, waiting, or an admitted member. */
+export type Conn = { status: 'new'; ip: string } | { status: 'waiting'; ip: string; id: string } | { status: 'member'; ip: string; id: string };
+
+export type PasswordCheck = 'none' | 'ok' | 'wrong' | { retryAfter: number };
+export type Bucket = 'chat' | 'reaction' | 'annotate' | 'control';
+
+/** Facts worked out before a decision (async, random or rate-limited), passed in so the decision stays pure. */
+export interface DecideContext {
+  now: number;
+  newParticipantId: () => string;
+  nextSenderIndex: () => number;
+  /** Whether the join message carried this meeting's host key. */
+  hostKeyValid: boolean;
+  password: PasswordCheck;
+  /** Takes a token from the member's bucket; false when they are over their rate. */
+  allow: (id: string, bucket: Bucket) => boolean;
+}
+
+export type Audience = 'members' | 'hosts';
+
+export type Effect =
+  // state changes (applied in order, before anything below reads the room again)
+  | { kind: 'put-member'; member: MemberRecord }
+  | { kind: 'del-member'; id: string }
+  | { kind: 'put-waiting'; entry: WaitingRecord }
+  | { kind: 'del-waiting'; id: string }
+  | { kind: 'ban'; ban: BanRecord }
+  | { kind: 'unban'; id: string }
+  | { kind: 'room'; patch: Partial<Pick<RoomData, 'locked' | 'settings' | 'spotlight' | 'ended'>> }
+  /** Binds the sending connection to a participant id. */
+  | { kind: 'bind'; id: string; status: 'waiting' | 'member' }
+  // messages and calls
+  | { kind: 'welcome'; id: string }
+  | { kind: 'reply'; msg: RoomToClient }
+  | { kind: 'send'; to: string; msg: RoomToClient }
+  | { kind: 'broadcast'; to: Audience; except: string | null; msg: RoomToClient }
+  | { kind: 'waiting-list' }
+  | { kind: 'grant-ticket' }
+  | { kind: 'close'; id: string | null; code: number; reason: string }
+  | { kind: 'origin'; control: OriginControl }
+  | { kind: 'end-meeting' }
+  | { kind: 'audit'; actor: string | null; role: Role | null; action: string; target: string | null; result: 'ok' | ErrorCode; detail?: string };
+
+const error = (code: ErrorCode, message: string, retryAfter?: number): Effect => ({
+  kind: 'reply',
+  msg: retryAfter === undefined ? { type: 'error', code, message } : { type: 'error', code, message, retryAfter },
+});
+
+export const isHostish = (role: Role) => role === 'host' || role === 'cohost';
+
+/** Public view of a member: what every participant may see. */
+export function participantOf(m: MemberRecord): Participant {
+  return {
+    id: m.id,
+    index: m.index,
+    name: m.name,
+    role: m.role,
+    publicKey: m.publicKey,
+    audio: m.audio,
+    video: m.video,
+    sharing: m.sharing,
+    handRaisedAt: m.handRaisedAt,
+    permissions: m.permissions,
+  };
+}
+
+export function roomState(room: RoomData): RoomState {
+  return {
+    locked: room.locked,
+    settings: room.settings,
+    spotlight: room.spotlight,
+    hostPresent: [...room.members.values()].some((m) => m.role === 'host'),
+  };
+}
+
+export const waitingEntries = (room: RoomData): WaitingEntry[] =>
+  [...room.waiting.values()].filter((w) => w.reason === 'waiting-room').map(({ id, name, since }) => ({ id, name, since }));
+
+const permissionsFor = (role: Role, s: MeetingSettings): Permissions =>
+  isHostish(role) ? { share: true, chat: true, unmute: true, rename: true } : { share: s.allowShare, chat: s.allowChat, unmute: s.allowUnmute, rename: s.allowRename };
+
+const updated = (m: MemberRecord): Effect[] => [
+  { kind: 'put-member', member: m },
+  { kind: 'broadcast', to: 'members', except: null, msg: { type: 'participant-updated', participant: participantOf(m) } },
+];
+
+// ── decide ──────────────────────────────────────────────────────────────────
+
+export function decide(room: RoomData, conn: Conn, msg: ClientToRoom, ctx: DecideContext): Effect[] {
+  if (msg.type === 'join') return join(room, conn, msg, ctx);
+  if (conn.status !== 'member') return [error('not_joined', conn.status === 'waiting' ? 'still waiting to be admitted' : 'send join first')];
+  const self = room.members.get(conn.id);
+  if (!self) return [error('not_joined', 'no longer in this meeting')];
+
+  switch (msg.type) {
+    case 'key-blobs': {
+      // The room only routes sealed blobs; it cannot open them. Recipients must be current members.
+      const effects: Effect[] = [];
+      const missing: string[] = [];
+      for (const { to, blob } of msg.blobs) {
+        if (to === self.id || !room.members.has(to)) missing.push(to);
+        else effects.push({ kind: 'send', to, msg: { type: 'key-blob', from: self.id, epoch: msg.epoch, blob } });
+      }
+      if (missing.length > 0) effects.push(error('not_found', `not in this meeting: ${missing.slice(0, 5).join(', ')}`));
+      return effects;
+    }
+    case 'media-state':
+      return mediaState(room, self, msg.audio, msg.video);
+    case 'share':
+      return share(room, self, msg.on);
+    case 'hand':
+      return updated({ ...self, handRaisedAt: msg.raised ? (self.handRaisedAt ?? ctx.now) : null });
+    case 'reaction':
+      if (!ctx.allow(self.id, 'reaction')) return [error('rate_limited', 'too many reactions', 1)];
+      return [{ kind: 'broadcast', to: 'members', except: null, msg: { type: 'reaction', from: self.id, reaction: msg.reaction } }];
+    case 'rename':
+      if (!self.permissions.rename) return [error('forbidden', 'renaming is not allowed in this meeting')];
+      return updated({ ...self, name: msg.name });
+    case 'chat':
+      return chat(room, self, msg.to, msg.envelope, ctx);
+    case 'annotate':
+      if (!ctx.allow(self.id, 'annotate')) return [error('rate_limited', 'too many annotation strokes', 1)];
+      return [{ kind: 'broadcast', to: 'members', except: self.id, msg: { type: 'annotate', from: self.id, envelope: msg.envelope } }];
+    case 'host':
+      return hostAction(room, self, msg.command, ctx);
+    case 'ticket':
+      return [{ kind: 'grant-ticket' }];
+    case 'leave':
+      return departure(room, self, 'left');
+    default:
+      return assertNever(msg);
+  }
+}
+
+// ── join gate ───────────────────────────────────────────────────────────────
+
+function join(room: RoomData, conn: Conn, msg: Extract<ClientToRoom, { type: 'join' }>, ctx: DecideContext): Effect[] {
+  if (conn.status !== 'new') return [error('already_joined', 'this connection has already joined')];
+  const refuse = (code: ErrorCode, message: string, retryAfter?: number): Effect[] => [
+    { kind: 'audit', actor: null, role: null, action: 'join', target: msg.name, result: code },
+    error(code, message, retryAfter),
+  ];
+  if (room.ended) return refuse('meeting_ended', 'this meeting has ended');
+  if (msg.hostKey !== undefined && !ctx.hostKeyValid) return refuse('forbidden', 'host key is not valid for this meeting');
+  const asHost = ctx.hostKeyValid;
+  if (!asHost) {
+    if (msg.clientId && [...room.banned.values()].some((b) => b.clientId === msg.clientId)) return refuse('removed', 'the host removed you from this meeting');
+    if (typeof ctx.password === 'object') return refuse('rate_limited', 'too many wrong passwords; try again later', ctx.password.retryAfter);
+    if (ctx.password === 'wrong') return refuse('wrong_password', msg.password ? 'wrong meeting password' : 'this meeting needs a password');
+    if (room.locked) return refuse('meeting_locked', 'the host has locked this meeting');
+  }
+
+  const id = ctx.newParticipantId();
+  const hostPresent = [...room.members.values()].some((m) => m.role === 'host');
+  if (!asHost) {
+    const reason = !room.settings.joinBeforeHost && !hostPresent ? 'no-host' : room.settings.waitingRoom ? 'waiting-room' : null;
+    if (reason) {
+      const entry: WaitingRecord = { id, name: msg.name, since: ctx.now, publicKey: msg.publicKey, clientId: msg.clientId ?? null, ip: conn.ip, reason };
+      return [
+        { kind: 'put-waiting', entry },
+        { kind: 'bind', id, status: 'waiting' },
+        { kind: 'reply', msg: { type: 'waiting', reason } },
+        ...(reason === 'waiting-room' ? [{ kind: 'waiting-list' } as const] : []),
+      ];
+    }
+  }
+  // A host key makes its holder host, unless a host is already present: then co-host.
+  const role: Role = asHost ? (hostPresent ? 'cohost' : 'host') : 'participant';
+  const admitted = admit(room, { id, name: msg.name, publicKey: msg.publicKey, clientId: msg.clientId ?? null, ip: conn.ip }, role, ctx, true);
+  // The first host to arrive lets in everyone who was waiting for one.
+  if (role === 'host' && !hostPresent) admitted.push(...releaseNoHostWaiters(room, ctx));
+  return admitted;
+}
+
+interface Joiner {
+  id: string;
+  name: string;
+  publicKey: string;
+  clientId: string | null;
+  ip: string;
+}
+
+function admit(room: RoomData, j: Joiner, role: Role, ctx: DecideContext, self: boolean): Effect[] {
+  const permissions = permissionsFor(role, room.settings);
+  const member: MemberRecord = {
+    id: j.id,
+    index: ctx.nextSenderIndex(),
+    name: j.name,
+    role,
+    publicKey: j.publicKey,
+    audio: false,
+    video: false,
+    sharing: false,
+    handRaisedAt: null,
+    permissions,
+    clientId: j.clientId,
+    ip: j.ip,
+    joinedAt: ctx.now,
+  };
+  const effects: Effect[] = [
+    { kind: 'put-member', member },
+    ...(self ? [{ kind: 'bind', id: j.id, status: 'member' } as const] : []),
+    { kind: 'welcome', id: j.id },
+    { kind: 'broadcast', to: 'members', except: j.id, msg: { type: 'participant-joined', participant: participantOf(member) } },
+  ];
+  // Muted on entry without the right to unmute: the origin holds the microphone paused too.
+  if (!permissions.unmute) effects.push({ kind: 'origin', control: { action: 'pauseSource', meetingId: room.meetingId, participantId: j.id, source: 'audio' } });
+  if (!permissions.share) effects.push({ kind: 'origin', control: { action: 'pauseSource', meetingId: room.meetingId, participantId: j.id, source: 'screen' } });
+  return effects;
+}
+
+function admitWaiting(room: RoomData, w: WaitingRecord, ctx: DecideContext): Effect[] {
+  return [{ kind: 'del-waiting', id: w.id }, ...admit(room, w, 'participant', ctx, false)];
+}
+
+/** Waiters held for a missing host: into the meeting, or into the waiting room when it is on. */
+function releaseNoHostWaiters(room: RoomData, ctx: DecideContext): Effect[] {
+  const effects: Effect[] = [];
+  let queued = false;
+  for (const w of room.waiting.values()) {
+    if (w.reason !== 'no-host') continue;
+    if (room.settings.waitingRoom) {
+      effects.push({ kind: 'put-waiting', entry: { ...w, reason: 'waiting-room' } }, { kind: 'send', to: w.id, msg: { type: 'waiting', reason: 'waiting-room' } });
+      queued = true;
+    } else effects.push(...admitWaiting(room, w, ctx));
+  }
+  if (queued) effects.push({ kind: 'waiting-list' });
+  return effects;
+}
+
+// ── a participant's own media, share, chat ──────────────────────────────────
+
+function mediaState(room: RoomData, self: MemberRecord, audio: boolean, video: boolean): Effect[] {
+  const effects: Effect[] = [];
+  if (audio && !self.audio) {
+    if (!self.permissions.unmute) return [error('forbidden', 'the host has not allowed you to unmute')];
+    effects.push({ kind: 'origin', control: { action: 'releaseSource', meetingId: room.meetingId, participantId: self.id, source: 'audio' } });
+  }
+  // Video the host stopped may be started again by its owner (as in the big services); the
+  // origin only lets the producer resume once the room has said so.
+  if (video && !self.video) effects.push({ kind: 'origin', control: { action: 'releaseSource', meetingId: room.meetingId, participantId: self.id, source: 'video' } });
+  const member = { ...self, audio, video };
+  effects.push(
+    { kind: 'put-member', member },
+    { kind: 'broadcast', to: 'members', except: null, msg: { type: 'media-state', id: self.id, audio, video } },
+  );
+  return effects;
+}
+
+function share(room: RoomData, self: MemberRecord, on: boolean): Effect[] {
+  if (!on) return updated({ ...self, sharing: false });
+  if (!self.permissions.share) return [error('forbidden', 'the host has not allowed you to share')];
+  const others = [...room.members.values()].filter((m) => m.sharing && m.id !== self.id);
+  if (!room.settings.multiShare && others.length > 0 && !isHostish(self.role)) return [error('forbidden', 'someone else is sharing')];
+  const effects: Effect[] = [];
+  // One sharer at a time: a host taking over stops the current sharer.
+  if (!room.settings.multiShare) for (const o of others) effects.push(...forceStop(room, o, self.id, 'stop-share'));
+  effects.push(
+    { kind: 'origin', control: { action: 'releaseSource', meetingId: room.meetingId, participantId: self.id, source: 'screen' } },
+    ...updated({ ...self, sharing: true }),
+  );
+  return effects;
+}
+
+function chat(room: RoomData, self: MemberRecord, to: string | null, envelope: string, ctx: DecideContext): Effect[] {
+  if (!self.permissions.chat) return [error('forbidden', 'the host has turned chat off for you')];
+  if (to !== null && (to === self.id || !room.members.has(to))) return [error('not_found', 'that participant is not in this meeting')];
+  if (!ctx.allow(self.id, 'chat')) return [error('rate_limited', 'you are sending messages too fast', 1)];
+  // The room keeps no history: it relays sealed envelopes and forgets them.
+  const msg: RoomToClient = { type: 'chat', id: ctx.now, from: self.id, to, at: ctx.now, envelope };
+  return to === null ? [{ kind: 'broadcast', to: 'members', except: self.id, msg }] : [{ kind: 'send', to, msg }];
+}
+
+// ── host controls ───────────────────────────────────────────────────────────
+
+/** Only the host (not co-hosts) may do these. */
+export const HOST_ONLY: ReadonlySet<HostActionName> = new Set(['end', 'hand-over', 'make-cohost', 'revoke-cohost']);
+
+function forceStop(room: RoomData, m: MemberRecord, by: string, what: 'mute' | 'stop-video' | 'stop-share'): Effect[] {
+  const source = what === 'mute' ? 'audio' : what === 'stop-video' ? 'video' : 'screen';
+  const member = what === 'mute' ? { ...m, audio: false } : what === 'stop-video' ? { ...m, video: false } : { ...m, sharing: false };
+  return [
+    ...updated(member),
+    { kind: 'origin', control: { action: 'pauseSource', meetingId: room.meetingId, participantId: m.id, source } },
+    { kind: 'send', to: m.id, msg: { type: 'forced', what, by } },
+  ];
+}
+
+function hostAction(room: RoomData, self: MemberRecord, cmd: HostAction, ctx: DecideContext): Effect[] {
+  const target = 'target' in cmd ? cmd.target : null;
+  const audit = (result: 'ok' | ErrorCode, detail?: string): Effect => ({
+    kind: 'audit',
+    actor: self.id,
+    role: self.role,
+    action: cmd.action,
+    target,
+    result,
+    ...(detail ? { detail } : {}),
+  });
+  const refuse = (code: ErrorCode, message: string): Effect[] => [audit(code), error(code, message)];
+
+  if (!isHostish(self.role)) return refuse('forbidden', 'only the host or a co-host can do that');
+  if (HOST_ONLY.has(cmd.action) && self.role !== 'host') return refuse('forbidden', 'only the host can do that');
+  if (!ctx.allow(self.id, 'control')) return refuse('rate_limited', 'too many host actions at once');
+
+  // Targets of admit/deny/allow-rejoin live outside the roster; every other target is a member.
+  let t: MemberRecord | undefined;
+  if (target !== null && !['admit', 'deny', 'allow-rejoin', 'spotlight'].includes(cmd.action)) {
+    t = room.members.get(target);
+    if (!t) return refuse('not_found', 'that participant is not in this meeting');
+    if (cmd.action !== 'lower-hand' && t.id !== self.id && self.role === 'cohost' && isHostish(t.role)) {
+      return refuse('forbidden', 'a co-host cannot act on the host or another co-host');
+    }
+  }
+  const ok = (...effects: Effect[]): Effect[] => [...effects, audit('ok')];
+  const others = () => [...room.members.values()].filter((m) => m.id !== self.id);
+
+  switch (cmd.action) {
+    case 'remove':
+      if (t!.id === self.id) return refuse('forbidden', 'use leave to leave');
+      return ok(...removal(room, t!, ctx));
+    case 'remove-all':
+      return ok(...others().filter((m) => !isHostish(m.role)).flatMap((m) => removal(room, m, ctx)));
+    case 'allow-rejoin':
+      if (!room.banned.has(cmd.target)) return refuse('not_found', 'that participant was not removed');
+      return ok({ kind: 'unban', id: cmd.target });
+    case 'end':
+      return ok(
+        { kind: 'room', patch: { ended: true } },
+        { kind: 'end-meeting' },
+        { kind: 'broadcast', to: 'members', except: null, msg: { type: 'closed', reason: 'ended' } },
+        ...[...room.waiting.keys()].map((id): Effect => ({ kind: 'send', to: id, msg: { type: 'closed', reason: 'ended' } })),
+        { kind: 'origin', control: { action: 'closeMeeting', meetingId: room.meetingId } },
+        { kind: 'close', id: null, code: 1000, reason: 'ended' },
+      );
+    case 'lock':
+      return ok(...stateChange(room, { locked: cmd.locked }));
+    case 'waiting-room': {
+      const effects = stateChange(room, { settings: { ...room.settings, waitingRoom: cmd.enabled } });
+      // Turning the waiting room off lets everyone in it in.
+      if (!cmd.enabled) for (const w of room.waiting.values()) if (w.reason === 'waiting-room') effects.push(...admitWaiting(room, w, ctx));
+      effects.push({ kind: 'waiting-list' });
+      return ok(...effects);
+    }
+    case 'mute':
+      return ok(...forceStop(room, t!, self.id, 'mute'));
+    case 'mute-all': {
+      const effects = stateChange(room, { settings: { ...room.settings, allowUnmute: cmd.allowUnmute } });
+      for (const m of others()) {
+        if (isHostish(m.role)) continue;
+        const muted = { ...m, permissions: { ...m.permissions, unmute: cmd.allowUnmute } };
+        effects.push(...forceStop(room, muted, self.id, 'mute'));
+      }
+      return ok(...effects);
+    }
+    case 'ask-unmute':
+      // The participant decides: the room grants the right and asks; it never unmutes anyone.
+      return ok(...updated({ ...t!, permissions: { ...t!.permissions, unmute: true } }), { kind: 'send', to: t!.id, msg: { type: 'ask-unmute', from: self.id } });
+    case 'stop-video':
+      return ok(...forceStop(room, t!, self.id, 'stop-video'));
+    case 'set-permission':
+      return ok(...setPermission(room, t!, cmd.permission, cmd.allowed, self.id));
+    case 'multi-share':
+      return ok(...stateChange(room, { settings: { ...room.settings, multiShare: cmd.enabled } }));
+    case 'clear-annotations':
+      return ok({ kind: 'broadcast', to: 'members', except: null, msg: { type: 'annotations-cleared', by: self.id } });
+    case 'rename':
+      return ok(...updated({ ...t!, name: cmd.name }));
+    case 'spotlight':
+      if (cmd.target !== null && !room.members.has(cmd.target)) return refuse('not_found', 'that participant is not in this meeting');
+      return ok(...stateChange(room, { spotlight: cmd.target }));
+    case 'admit': {
+      const w = room.waiting.get(cmd.target);
+      if (!w || w.reason !== 'waiting-room') return refuse('not_found', 'nobody by that id is waiting');
+      return ok(...admitWaiting(room, w, ctx), { kind: 'waiting-list' });
+    }
+    case 'admit-all':
+      return ok(
+        ...[...room.waiting.values()].filter((w) => w.reason === 'waiting-room').flatMap((w) => admitWaiting(room, w, ctx)),
+        { kind: 'waiting-list' },
+      );
+    case 'deny': {
+      const w = room.waiting.get(cmd.target);
+      if (!w) return refuse('not_found', 'nobody by that id is waiting');
+      return ok(
+        { kind: 'del-waiting', id: w.id },
+        { kind: 'send', to: w.id, msg: { type: 'closed', reason: 'denied' } },
+        { kind: 'close', id: w.id, code: 1000, reason: 'denied' },
+        { kind: 'waiting-list' },
+      );
+    }
+    case 'make-cohost':
+      if (t!.role !== 'participant') return refuse('forbidden', 'only a participant can be made co-host');
+      return ok(...roleChange(room, t!, 'cohost'));
+    case 'revoke-cohost':
+      if (t!.role !== 'cohost') return refuse('forbidden', 'that participant is not a co-host');
+      return ok(...roleChange(room, t!, 'participant'));
+    case 'hand-over':
+      if (t!.id === self.id) return refuse('forbidden', 'you are already the host');
+      return ok(...roleChange(room, self, 'cohost'), ...roleChange(room, t!, 'host'));
+    case 'lower-hand':
+      return ok(...updated({ ...t!, handRaisedAt: null }));
+    case 'lower-all-hands':
+      return ok(...[...room.members.values()].filter((m) => m.handRaisedAt !== null).flatMap((m) => updated({ ...m, handRaisedAt: null })));
+    default:
+      return assertNever(cmd);
+  }
+}
+
+function stateChange(room: RoomData, patch: Partial<Pick<RoomData, 'locked' | 'settings' | 'spotlight'>>): Effect[] {
+  const next = { ...room, ...patch };
+  return [{ kind: 'room', patch }, { kind: 'broadcast', to: 'members', except: null, msg: { type: 'room-state', state: roomState(next) } }];
+}
+
+function roleChange(room: RoomData, m: MemberRecord, role: Role): Effect[] {
+  const member = { ...m, role, permissions: isHostish(role) ? permissionsFor(role, room.settings) : m.permissions };
+  const effects = updated(member);
+  // Rights a role change grants reach the origin too.
+  if (isHostish(role)) {
+    for (const source of ['audio', 'screen'] as const) effects.push({ kind: 'origin', control: { action: 'releaseSource', meetingId: room.meetingId, participantId: m.id, source } });
+  }
+  return effects;
+}
+
+function setPermission(room: RoomData, m: MemberRecord, permission: Permission, allowed: boolean, by: string): Effect[] {
+  const member = { ...m, permissions: { ...m.permissions, [permission]: allowed } };
+  if (allowed) {
+    const effects = updated(member);
+    // Granting share releases the origin's hold; granting unmute waits for the participant to unmute.
+    if (permission === 'share') effects.push({ kind: 'origin', control: { action: 'releaseSource', meetingId: room.meetingId, participantId: m.id, source: 'screen' } });
+    return effects;
+  }
+  // Taking a right away stops what it covers, on the origin as well.
+  if (permission === 'unmute') return forceStop(room, member, by, 'mute');
+  if (permission === 'share') return forceStop(room, member, by, 'stop-share');
+  return updated(member);
+}
+
+function removal(room: RoomData, m: MemberRecord, ctx: DecideContext): Effect[] {
+  return [
+    { kind: 'ban', ban: { id: m.id, clientId: m.clientId, name: m.name, at: ctx.now } },
+    { kind: 'send', to: m.id, msg: { type: 'closed', reason: 'removed' } },
+    ...departure(room, m, 'removed'),
+  ];
+}
+
+/**
+ * A member is gone (left, dropped or removed): forget them, tell the others (whose clients
+ * then rekey without them) and the origin (which closes their transports).
+ */
+export function departure(room: RoomData, m: MemberRecord, reason: 'left' | 'removed' | 'disconnected'): Effect[] {
+  const effects: Effect[] = [
+    { kind: 'del-member', id: m.id },
+    { kind: 'broadcast', to: 'members', except: m.id, msg: { type: 'participant-left', id: m.id, reason } },
+    { kind: 'origin', control: { action: 'closeParticipant', meetingId: room.meetingId, participantId: m.id } },
+  ];
+  if (room.spotlight === m.id) effects.push(...stateChange(room, { spotlight: null }));
+  // A meeting without its host carries on under the longest-serving co-host, if there is one.
+  if (m.role === 'host') {
+    const heir = [...room.members.values()].filter((x) => x.role === 'cohost').sort((a, b) => a.joinedAt - b.joinedAt)[0];
+    if (heir) effects.push(...roleChange(room, heir, 'host'));
+  }
+  if (reason !== 'disconnected') effects.push({ kind: 'close', id: m.id, code: 1000, reason });
+  return effects;
+}
+
+/** A waiting connection went away. */
+export function waiterGone(w: WaitingRecord): Effect[] {
+  return [{ kind: 'del-waiting', id: w.id }, ...(w.reason === 'waiting-room' ? [{ kind: 'waiting-list' } as const] : [])];
+}
+
+function assertNever(x: never): never {
+  throw new Error(`unhandled message ${JSON.stringify(x)}`);
+}

@@ -1,0 +1,355 @@
+/**
+ * Room Durable Object: one per meeting. Keeps the meeting's state in its SQLite storage (so an
+ * evicted or restarted object comes back with the meeting intact), binds each hibernating
+ * WebSocket to a participant through its attachment, runs every message through the pure
+ * `decide`, and carries out the effects: state writes, sends, origin enforcement, audit.
+ */
+import { ClientToRoom, MAX_ROOM_FRAME, MeetingId, type OriginGrant, type RoomToClient, parseJson } from '@sealroom/protocol';
+import { DurableObject } from 'cloudflare:workers';
+import type { Env } from '../env.ts';
+import { audit } from '../audit.ts';
+import { verifyPassword } from '../meetings/password.ts';
+import { getMeeting, markEnded } from '../meetings/store.ts';
+import { sendControl } from '../origins/control.ts';
+import { type OriginRow, getOrigin, pickOrigin } from '../origins/registry.ts';
+import { randomToken, sameHex, sha256Hex } from '../random.ts';
+import { type Conn, type DecideContext, type Effect, type PasswordCheck, type RoomData, decide, departure, isHostish, participantOf, roomState, waiterGone, waitingEntries } from './machine.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { RoomStore } from './store.ts';
+import { signTicket } from './ticket.ts';
+
+/** What survives hibernation with each socket. */
+interface Attachment {
+  id: string | null;
+  status: Conn['status'];
+  ip: string;
+}
+
+export const MEETING_HEADER = 'x-sealroom-meeting';
+export const CLIENT_IP_HEADER = 'x-sealroom-client-ip';
+
+/** Wrong passwords allowed per client address per minute before joins are refused for a while. */
+export const PASSWORD_FAILURES_PER_MINUTE = 5;
+/** Dead connections are swept this often while anyone is connected. */
+const SWEEP_MS = 30_000;
+
+const log = (event: Record<string, unknown>) => console.log(JSON.stringify(event));
+
+export class Room extends DurableObject<Env> {
+  #store: RoomStore;
+  #room: RoomData | null = null;
+  #limiter = new RateLimiter();
+  #socketCache: Map<string, WebSocket> | null = null;
+  #knownGoodPassword: string | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    // Keepalives are answered without waking the object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
+    this.#store = new RoomStore(ctx.storage.sql);
+    this.#room = this.#store.load();
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return new Response('expected a WebSocket upgrade', { status: 426 });
+    const meetingId = MeetingId.safeParse(request.headers.get(MEETING_HEADER));
+    if (!meetingId.success) return new Response('bad meeting id', { status: 400 });
+    if (!this.#room) {
+      const meeting = await getMeeting(this.env.DB, meetingId.data);
+      if (!meeting) return new Response('no such meeting', { status: 404 });
+      this.#room = this.#store.init(meeting.id, meeting.topic, meeting.settings);
+    }
+    const pair = new WebSocketPair();
+    this.ctx.acceptWebSocket(pair[1]);
+    pair[1].serializeAttachment({ id: null, status: 'new', ip: request.headers.get(CLIENT_IP_HEADER) ?? '' } satisfies Attachment);
+    await this.#armSweep();
+    return new Response(null, { status: 101, webSocket: pair[0] });
+  }
+
+  override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
+    const room = this.#room;
+    if (!room) return ws.close(1011, 'room not initialised');
+    const parsed = parseJson(ClientToRoom, raw, MAX_ROOM_FRAME);
+    if (!parsed.ok) return this.#send(ws, { type: 'error', code: parsed.code, message: parsed.message });
+    const msg = parsed.value;
+    const a = ws.deserializeAttachment() as Attachment;
+    const conn: Conn = a.status === 'new' || a.id === null ? { status: 'new', ip: a.ip } : { status: a.status, id: a.id, ip: a.ip };
+
+    let hostKeyValid = false;
+    let password: PasswordCheck = 'none';
+    if (msg.type === 'join' && conn.status === 'new') {
+      const meeting = await getMeeting(this.env.DB, room.meetingId);
+      if (!meeting || meeting.ended) return this.#apply(ws, [{ kind: 'reply', msg: { type: 'error', code: 'meeting_ended', message: 'this meeting has ended' } }]);
+      if (msg.hostKey !== undefined) hostKeyValid = sameHex(await sha256Hex(msg.hostKey), meeting.hostKeyHash);
+      if (!hostKeyValid && meeting.passwordHash) password = await this.#checkPassword(conn.ip, msg.password, meeting.passwordHash);
+    }
+    const ctx: DecideContext = {
+      now: Date.now(),
+      newParticipantId: () => randomToken(16),
+      nextSenderIndex: () => this.#store.nextSenderIndex(),
+      hostKeyValid,
+      password,
+      allow: (id, bucket) => this.#limiter.take(id, bucket, Date.now()),
+    };
+    await this.#apply(ws, decide(room, conn, msg, ctx));
+  }
+
+  override async webSocketClose(ws: WebSocket): Promise<void> {
+    await this.#dropped(ws);
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    await this.#dropped(ws);
+  }
+
+  /** Sweeps connections that vanished without a close event (a restart drops sockets silently). */
+  override async alarm(): Promise<void> {
+    const room = this.#room;
+    if (!room) return;
+    const live = new Set<string>();
+    for (const ws of this.ctx.getWebSockets()) {
+      const a = ws.deserializeAttachment() as Attachment | null;
+      if (a?.id && ws.readyState === WebSocket.OPEN) live.add(a.id);
+    }
+    const effects: Effect[] = [];
+    for (const m of room.members.values()) if (!live.has(m.id)) effects.push(...departure(room, m, 'disconnected'));
+    for (const w of room.waiting.values()) if (!live.has(w.id)) effects.push(...waiterGone(w));
+    if (effects.length) await this.#apply(null, effects);
+    await this.#armSweep();
+  }
+
+  /** Ends the meeting for everyone (meeting deleted through the API). */
+  async endMeeting(reason: string): Promise<void> {
+    const room = this.#room;
+    if (!room || room.ended) return;
+    log({ event: 'end', meetingId: room.meetingId, reason });
+    await this.#apply(null, [
+      { kind: 'room', patch: { ended: true } },
+      { kind: 'broadcast', to: 'members', except: null, msg: { type: 'closed', reason: 'ended' } },
+      ...[...room.waiting.keys()].map((id): Effect => ({ kind: 'send', to: id, msg: { type: 'closed', reason: 'ended' } })),
+      { kind: 'origin', control: { action: 'closeMeeting', meetingId: room.meetingId } },
+      { kind: 'close', id: null, code: 1000, reason: 'ended' },
+    ]);
+  }
+
+  async #dropped(ws: WebSocket): Promise<void> {
+    const room = this.#room;
+    const a = ws.deserializeAttachment() as Attachment | null;
+    if (!room || !a?.id) return;
+    // Forget the binding first, so the effects don't try to talk to this socket.
+    ws.serializeAttachment({ ...a, id: null, status: 'new' } satisfies Attachment);
+    this.#socketsById().delete(a.id);
+    this.#limiter.forget(a.id);
+    const m = room.members.get(a.id);
+    if (m) return this.#apply(null, departure(room, m, 'disconnected'));
+    const w = room.waiting.get(a.id);
+    if (w) return this.#apply(null, waiterGone(w));
+  }
+
+  async #checkPassword(ip: string, given: string | undefined, hash: string): Promise<PasswordCheck> {
+    const now = Date.now();
+    const recent = this.#store.passwordFailures(ip, now - 60_000);
+    if (recent.length >= PASSWORD_FAILURES_PER_MINUTE) {
+      const oldest = Math.min(...recent);
+      return { retryAfter: Math.max(1, Math.ceil((oldest + 60_000 - now) / 1000)) };
+    }
+    if (given === undefined) {
+      this.#store.recordPasswordFailure(ip, now);
+      return 'wrong';
+    }
+    // scrypt costs ~0.2 s of CPU and a Room runs one thing at a time, so a thousand people
+    // entering one password would queue for minutes. Once the password is known to be right,
+    // its SHA-256 (kept in memory only, bound to the stored hash) lets the next ones in at once.
+    const digest = await sha256Hex(`${hash}\n${given}`);
+    if (this.#knownGoodPassword !== null && sameHex(digest, this.#knownGoodPassword)) return 'ok';
+    if (await verifyPassword(given, hash)) {
+      this.#knownGoodPassword = digest;
+      return 'ok';
+    }
+    this.#store.recordPasswordFailure(ip, now);
+    return 'wrong';
+  }
+
+  // ── effects ────────────────────────────────────────────────────────────────
+
+  /** Carries out effects in order. `ws` is the sending connection (null for room-initiated work). */
+  async #apply(ws: WebSocket | null, effects: Effect[]): Promise<void> {
+    const room = this.#room;
+    if (!room) return;
+    const sockets = this.#socketsById();
+    for (const e of effects) {
+      switch (e.kind) {
+        case 'put-member':
+          this.#store.putMember(e.member);
+          break;
+        case 'del-member':
+          this.#store.deleteMember(e.id);
+          break;
+        case 'put-waiting':
+          this.#store.putWaiting(e.entry);
+          break;
+        case 'del-waiting':
+          this.#store.deleteWaiting(e.id);
+          break;
+        case 'ban':
+          this.#store.ban(e.ban);
+          break;
+        case 'unban':
+          this.#store.unban(e.id);
+          break;
+        case 'room':
+          this.#store.patchRoom(e.patch);
+          break;
+        case 'bind': {
+          if (!ws) break;
+          const a = ws.deserializeAttachment() as Attachment;
+          ws.serializeAttachment({ ...a, id: e.id, status: e.status } satisfies Attachment);
+          sockets.set(e.id, ws);
+          break;
+        }
+        case 'welcome': {
+          const m = room.members.get(e.id);
+          const target = sockets.get(e.id);
+          if (!m || !target) break;
+          const a = target.deserializeAttachment() as Attachment;
+          target.serializeAttachment({ ...a, status: 'member' } satisfies Attachment);
+          this.#send(target, {
+            type: 'welcome',
+            meetingId: room.meetingId,
+            topic: room.topic,
+            self: participantOf(m),
+            participants: [...room.members.values()].filter((o) => o.id !== m.id).map(participantOf),
+            state: roomState(room),
+            waiting: isHostish(m.role) ? waitingEntries(room) : [],
+            origin: await this.#grant(m.id, m.role),
+          });
+          log({ event: 'join', meetingId: room.meetingId, participantId: m.id, role: m.role });
+          break;
+        }
+        case 'reply':
+          if (ws) this.#send(ws, e.msg);
+          break;
+        case 'send': {
+          const target = sockets.get(e.to);
+          if (target) this.#send(target, e.msg);
+          break;
+        }
+        case 'broadcast': {
+          const text = JSON.stringify(e.msg);
+          for (const m of room.members.values()) {
+            if (m.id === e.except || (e.to === 'hosts' && !isHostish(m.role))) continue;
+            const s = sockets.get(m.id);
+            if (s) this.#sendText(s, text);
+          }
+          break;
+        }
+        case 'waiting-list': {
+          const text = JSON.stringify({ type: 'waiting-list', waiting: waitingEntries(room) } satisfies RoomToClient);
+          for (const m of room.members.values()) {
+            const s = isHostish(m.role) ? sockets.get(m.id) : undefined;
+            if (s) this.#sendText(s, text);
+          }
+          break;
+        }
+        case 'grant-ticket': {
+          const a = ws?.deserializeAttachment() as Attachment | undefined;
+          const m = a?.id ? room.members.get(a.id) : undefined;
+          const grant = m ? await this.#grant(m.id, m.role) : null;
+          if (ws) this.#send(ws, grant ? { type: 'ticket', origin: grant } : { type: 'error', code: 'no_origin', message: 'no media origin is available' });
+          break;
+        }
+        case 'close': {
+          const targets = e.id === null ? [...sockets.values()] : [sockets.get(e.id)].filter((s): s is WebSocket => s !== undefined);
+          for (const s of targets) {
+            const a = s.deserializeAttachment() as Attachment;
+            if (a.id) sockets.delete(a.id);
+            s.serializeAttachment({ ...a, id: null, status: 'new' } satisfies Attachment);
+            try {
+              s.close(e.code, e.reason);
+            } catch {
+              // already closed by the peer
+            }
+          }
+          break;
+        }
+        case 'origin': {
+          const origin = await this.#origin(false);
+          if (origin) this.ctx.waitUntil(sendControl(this.env.SEALROOM_SHARED_SECRET, origin.control_url, e.control));
+          break;
+        }
+        case 'end-meeting':
+          await markEnded(this.env.DB, room.meetingId);
+          break;
+        case 'audit': {
+          const ip = ws ? (ws.deserializeAttachment() as Attachment).ip : null;
+          this.ctx.waitUntil(audit(this.env.DB, { meetingId: room.meetingId, actor: e.actor, role: e.role, action: e.action, target: e.target, result: e.result, ip, detail: e.detail ?? null }));
+          break;
+        }
+        default:
+          assertNever(e);
+      }
+    }
+  }
+
+  /**
+   * Bound sockets by participant id (members and waiters). Rebuilt from the hibernation
+   * attachments once per wake, then kept current by bind, close and drop.
+   */
+  #socketsById(): Map<string, WebSocket> {
+    if (this.#socketCache) return this.#socketCache;
+    const out = new Map<string, WebSocket>();
+    for (const ws of this.ctx.getWebSockets()) {
+      const a = ws.deserializeAttachment() as Attachment | null;
+      if (a?.id) out.set(a.id, ws);
+    }
+    this.#socketCache = out;
+    return out;
+  }
+
+  async #armSweep(): Promise<void> {
+    if (this.ctx.getWebSockets().length === 0) return;
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + SWEEP_MS);
+  }
+
+  /** The origin serving this meeting: the one already assigned while it lives, else the least loaded. */
+  async #origin(assign: boolean): Promise<OriginRow | null> {
+    const assigned = this.#store.originId();
+    if (assigned) {
+      const row = await getOrigin(this.env.DB, assigned);
+      if (row) return row;
+    }
+    if (!assign) return null;
+    const picked = await pickOrigin(this.env.DB, null);
+    if (picked) this.#store.setOriginId(picked.id);
+    return picked;
+  }
+
+  async #grant(participantId: string, role: 'host' | 'cohost' | 'participant'): Promise<OriginGrant | null> {
+    const room = this.#room;
+    const origin = await this.#origin(true);
+    if (!origin || !room) return null;
+    const { ticket, expiresAt } = await signTicket(this.env.SEALROOM_SHARED_SECRET, {
+      meetingId: room.meetingId,
+      participantId,
+      role,
+      sources: ['audio', 'video', 'screen'],
+    });
+    return { url: origin.url, ticket, expiresAt };
+  }
+
+  #send(ws: WebSocket, msg: RoomToClient): void {
+    this.#sendText(ws, JSON.stringify(msg satisfies RoomToClient));
+  }
+
+  #sendText(ws: WebSocket, text: string): void {
+    try {
+      ws.send(text);
+    } catch {
+      // The peer is gone; its close handler announces the departure.
+    }
+  }
+}
+
+function assertNever(x: never): never {
+  throw new Error(`unhandled effect ${JSON.stringify(x)}`);
+}

@@ -1,0 +1,139 @@
+/**
+ * The Room's durable state in the Durable Object's SQLite storage, mirrored in memory.
+ * Every change is written through at once, so an evicted or restarted object reloads the
+ * meeting exactly as it was: roster, roles, settings, lock, waiting queue, removals.
+ */
+import { type MeetingSettings, MeetingSettings as SettingsSchema } from '@sealroom/protocol';
+import type { BanRecord, MemberRecord, RoomData, WaitingRecord } from './machine.ts';
+
+interface LiveRoom extends RoomData {
+  members: Map<string, MemberRecord>;
+  waiting: Map<string, WaitingRecord>;
+  banned: Map<string, BanRecord>;
+}
+
+type Patch = Partial<Pick<RoomData, 'locked' | 'settings' | 'spotlight' | 'ended'>>;
+
+export class RoomStore {
+  #sql: SqlStorage;
+  #room: LiveRoom | null = null;
+
+  constructor(sql: SqlStorage) {
+    this.#sql = sql;
+    sql.exec(`
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, json TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS waiting (id TEXT PRIMARY KEY, json TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS banned (id TEXT PRIMARY KEY, json TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS password_failures (ip TEXT NOT NULL, at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS password_failures_ip ON password_failures (ip, at);
+    `);
+  }
+
+  #meta(key: string): string | null {
+    const row = this.#sql.exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key).toArray()[0];
+    return row?.value ?? null;
+  }
+
+  #setMeta(key: string, value: string): void {
+    this.#sql.exec('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', key, value);
+  }
+
+  #rows<T>(table: 'members' | 'waiting' | 'banned'): Map<string, T> {
+    const out = new Map<string, T>();
+    for (const r of this.#sql.exec<{ id: string; json: string }>(`SELECT id, json FROM ${table}`)) out.set(r.id, JSON.parse(r.json) as T);
+    return out;
+  }
+
+  /** The stored room, or null if this object has never served a meeting. */
+  load(): RoomData | null {
+    const meetingId = this.#meta('meetingId');
+    if (meetingId === null) return null;
+    this.#room = {
+      meetingId,
+      topic: this.#meta('topic') ?? '',
+      settings: SettingsSchema.parse(JSON.parse(this.#meta('settings') ?? '{}')),
+      locked: this.#meta('locked') === 'true',
+      spotlight: this.#meta('spotlight') || null,
+      ended: this.#meta('ended') === 'true',
+      members: this.#rows<MemberRecord>('members'),
+      waiting: this.#rows<WaitingRecord>('waiting'),
+      banned: this.#rows<BanRecord>('banned'),
+    };
+    return this.#room;
+  }
+
+  init(meetingId: string, topic: string, settings: MeetingSettings): RoomData {
+    this.#setMeta('meetingId', meetingId);
+    this.#setMeta('topic', topic);
+    this.#setMeta('settings', JSON.stringify(settings));
+    return this.load() as RoomData;
+  }
+
+  #live(): LiveRoom {
+    if (!this.#room) throw new Error('room not initialised');
+    return this.#room;
+  }
+
+  putMember(m: MemberRecord): void {
+    this.#live().members.set(m.id, m);
+    this.#sql.exec('INSERT INTO members (id, json) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json', m.id, JSON.stringify(m));
+  }
+
+  deleteMember(id: string): void {
+    this.#live().members.delete(id);
+    this.#sql.exec('DELETE FROM members WHERE id = ?', id);
+  }
+
+  putWaiting(w: WaitingRecord): void {
+    this.#live().waiting.set(w.id, w);
+    this.#sql.exec('INSERT INTO waiting (id, json) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json', w.id, JSON.stringify(w));
+  }
+
+  deleteWaiting(id: string): void {
+    this.#live().waiting.delete(id);
+    this.#sql.exec('DELETE FROM waiting WHERE id = ?', id);
+  }
+
+  ban(b: BanRecord): void {
+    this.#live().banned.set(b.id, b);
+    this.#sql.exec('INSERT INTO banned (id, json) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json', b.id, JSON.stringify(b));
+  }
+
+  unban(id: string): void {
+    this.#live().banned.delete(id);
+    this.#sql.exec('DELETE FROM banned WHERE id = ?', id);
+  }
+
+  patchRoom(patch: Patch): void {
+    const room = this.#live();
+    if (patch.locked !== undefined) this.#setMeta('locked', String((room.locked = patch.locked)));
+    if (patch.settings !== undefined) this.#setMeta('settings', JSON.stringify((room.settings = patch.settings)));
+    if (patch.spotlight !== undefined) this.#setMeta('spotlight', (room.spotlight = patch.spotlight) ?? '');
+    if (patch.ended !== undefined) this.#setMeta('ended', String((room.ended = patch.ended)));
+  }
+
+  /** SFrame sender indexes are never reused in a meeting, so a KID always names one sender. */
+  nextSenderIndex(): number {
+    const next = Number(this.#meta('nextIndex') ?? '0');
+    this.#setMeta('nextIndex', String(next + 1));
+    return next;
+  }
+
+  originId(): string | null {
+    return this.#meta('originId');
+  }
+
+  setOriginId(id: string): void {
+    this.#setMeta('originId', id);
+  }
+
+  passwordFailures(ip: string, since: number): number[] {
+    this.#sql.exec('DELETE FROM password_failures WHERE at < ?', since);
+    return this.#sql.exec<{ at: number }>('SELECT at FROM password_failures WHERE ip = ?', ip).toArray().map((r) => r.at);
+  }
+
+  recordPasswordFailure(ip: string, at: number): void {
+    this.#sql.exec('INSERT INTO password_failures (ip, at) VALUES (?, ?)', ip, at);
+  }
+}

@@ -1,0 +1,138 @@
+import { TICKET_AUDIENCE, TICKET_ISSUER, TicketClaims, deriveInternalKey } from '@sealroom/protocol';
+import { evictDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { jwtVerify } from 'jose';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { TestClient, fakePublicKey, heartbeat, joined, newMeeting } from './helpers.ts';
+
+// D1 is shared by the tests of a file: start each from no registered origin.
+beforeEach(async () => {
+  await env.DB.exec('DELETE FROM origins');
+});
+
+describe('Room: admission and roster', () => {
+  it('welcomes a joiner with the roster and tells the others', async () => {
+    await heartbeat();
+    const m = await newMeeting();
+    const a = await joined(m.id, 'Alice', 1, m.hostKey);
+    expect(a.welcome.self.role).toBe('host');
+    expect(a.welcome.participants).toEqual([]);
+    const b = await joined(m.id, 'Bob', 2);
+    expect(b.welcome.self.role).toBe('participant');
+    expect(b.welcome.participants.map((p) => p.name)).toEqual(['Alice']);
+    expect(b.welcome.self.index).not.toBe(a.welcome.self.index);
+    const seen = await a.c.next('participant-joined');
+    expect(seen.participant).toEqual(b.welcome.self);
+  });
+
+  it('hands out an origin ticket the origin can verify, bound to meeting and participant', async () => {
+    await heartbeat();
+    const m = await newMeeting();
+    const { welcome } = await joined(m.id, 'Alice', 1);
+    expect(welcome.origin?.url).toBe('ws://127.0.0.1:4443/ws?o=origin-a');
+    const key = await deriveInternalKey(env.SEALROOM_SHARED_SECRET, 'ticket');
+    const { payload } = await jwtVerify(welcome.origin!.ticket, key, { audience: TICKET_AUDIENCE, issuer: TICKET_ISSUER });
+    const claims = TicketClaims.parse(payload);
+    expect(claims).toMatchObject({ mid: m.id, sub: welcome.self.id, role: 'participant' });
+    expect(claims.exp * 1000).toBe(welcome.origin!.expiresAt);
+  });
+
+  it('admits without an origin grant when no origin is alive', async () => {
+    const m = await newMeeting();
+    const { welcome } = await joined(m.id, 'Alice', 1);
+    expect(welcome.origin).toBeNull();
+  });
+
+  it('refuses a wrong host key and admits nobody', async () => {
+    const m = await newMeeting();
+    const a = await joined(m.id, 'Alice', 1);
+    const mallory = await TestClient.connect(m.id);
+    mallory.send({ type: 'join', name: 'Mallory', publicKey: fakePublicKey(9), hostKey: 'x'.repeat(43) });
+    expect((await mallory.next('error')).code).toBe('forbidden');
+    expect(await a.c.drain()).toEqual([]);
+  });
+
+  it('announces a leave and a dropped connection to the others', async () => {
+    const m = await newMeeting();
+    const a = await joined(m.id, 'Alice', 1);
+    const b = await joined(m.id, 'Bob', 2);
+    const c = await joined(m.id, 'Carol', 3);
+    b.c.send({ type: 'leave' });
+    expect(await a.c.next('participant-left')).toEqual({ type: 'participant-left', id: b.welcome.self.id, reason: 'left' });
+    c.c.ws.close(1000, 'bye');
+    expect(await a.c.next('participant-left')).toEqual({ type: 'participant-left', id: c.welcome.self.id, reason: 'disconnected' });
+  });
+
+  it('keeps the roster across eviction from memory (hibernation)', async () => {
+    const m = await newMeeting();
+    const a = await joined(m.id, 'Alice', 1);
+    const stub = env.ROOM.get(env.ROOM.idFromName(m.id));
+    await evictDurableObject(stub);
+    const b = await joined(m.id, 'Bob', 2);
+    expect(b.welcome.participants.map((p) => p.id)).toEqual([a.welcome.self.id]);
+    // Sender indexes survive too, so no KID is ever reused.
+    expect(b.welcome.self.index).toBeGreaterThan(a.welcome.self.index);
+    expect((await a.c.next('participant-joined')).participant.id).toBe(b.welcome.self.id);
+  });
+});
+
+describe('Room: key relay', () => {
+  it('relays a sealed key blob to its recipient only', async () => {
+    const m = await newMeeting();
+    const a = await joined(m.id, 'Alice', 1);
+    const b = await joined(m.id, 'Bob', 2);
+    const c = await joined(m.id, 'Carol', 3);
+    await a.c.drain();
+    await b.c.drain();
+    a.c.send({ type: 'key-blobs', epoch: 7, blobs: [{ to: b.welcome.self.id, blob: 'sealed-for-bob_AAAAAAAA' }] });
+    expect(await b.c.next('key-blob')).toEqual({ type: 'key-blob', from: a.welcome.self.id, epoch: 7, blob: 'sealed-for-bob_AAAAAAAA' });
+    expect(await c.c.drain()).toEqual([]);
+    expect(await a.c.drain()).toEqual([]);
+  });
+
+  it('says which recipients are not in the meeting', async () => {
+    const m = await newMeeting();
+    const a = await joined(m.id, 'Alice', 1);
+    a.c.send({ type: 'key-blobs', epoch: 1, blobs: [{ to: 'nobody-here-123', blob: 'AAAAAAAAAAAAAAAA' }] });
+    const e = await a.c.next('error');
+    expect(e.code).toBe('not_found');
+    expect(e.message).toContain('nobody-here-123');
+  });
+});
+
+describe('Room: hostile input', () => {
+  const bad: Array<[string, unknown]> = [
+    ['not JSON', '{"type":'],
+    ['unknown type', { type: 'make-me-host' }],
+    ['extra field', { type: 'media-state', audio: true, video: true, role: 'host' }],
+    ['wrong type', { type: 'media-state', audio: 'yes', video: true }],
+    ['oversized', 'x'.repeat(300_000)],
+    ['key blob not base64url', { type: 'key-blobs', epoch: 1, blobs: [{ to: 'abcdefgh', blob: '<script>' }] }],
+    ['negative epoch', { type: 'key-blobs', epoch: -1, blobs: [{ to: 'abcdefgh', blob: 'AAAAAAAAAAAAAAAA' }] }],
+  ];
+
+  it.each(bad)('answers %s with an error code and changes nothing', async (_, payload) => {
+    const m = await newMeeting();
+    const a = await joined(m.id, 'Alice', 1);
+    const b = await joined(m.id, 'Bob', 2);
+    await a.c.drain();
+    b.c.send(payload);
+    const e = await b.c.next('error');
+    expect(['bad_message', 'unknown_type']).toContain(e.code);
+    expect(await a.c.drain()).toEqual([]);
+    const c = await joined(m.id, 'Carol', 3);
+    expect(c.welcome.participants.map((p) => p.name).sort()).toEqual(['Alice', 'Bob']);
+    expect(c.welcome.participants.every((p) => p.role !== 'host')).toBe(true);
+  });
+
+  it('refuses messages before join, and a second join', async () => {
+    const m = await newMeeting();
+    const c = await TestClient.connect(m.id);
+    c.send({ type: 'media-state', audio: true, video: true });
+    expect((await c.next('error')).code).toBe('not_joined');
+    c.send({ type: 'join', name: 'Al', publicKey: fakePublicKey(1) });
+    await c.next('welcome');
+    c.send({ type: 'join', name: 'Al again', publicKey: fakePublicKey(2) });
+    expect((await c.next('error')).code).toBe('already_joined');
+  });
+});

@@ -1,0 +1,363 @@
+/**
+ * One authenticated participant on this origin: its signalling socket, transports,
+ * producers and consumers. Every request reaching `handle()` has been parsed with the
+ * protocol schema; checks here are about who may do what (the ticket), not shape.
+ */
+import type { ClientToOrigin, MediaSource, OriginMethod, OriginNotification, OriginResults } from '@sealroom/protocol';
+import type { types as ms } from 'mediasoup';
+import { OriginError } from './errors.ts';
+import type { Logger } from './log.ts';
+import { INITIAL_OUTGOING_BITRATE, MAX_CONSUMERS_PER_PEER, MAX_TRANSPORTS_PER_PEER, MAX_WS_BUFFERED_BYTES, SOURCE_KIND } from './media.ts';
+import type { MeetingRouter } from './meeting.ts';
+import type { Ticket } from './ticket.ts';
+
+/** The part of a WebSocket a Peer uses (ws's WebSocket fits). */
+export interface PeerSocket {
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  readonly bufferedAmount: number;
+}
+
+export interface ProducerAppData extends ms.AppData {
+  participantId: string;
+  source: MediaSource;
+}
+
+export interface TransportNetwork {
+  listenIp: string;
+  announcedIp: string;
+  rtcMinPort: number;
+  rtcMaxPort: number;
+}
+
+type Direction = 'send' | 'recv';
+type RequestOf<M extends OriginMethod> = Extract<ClientToOrigin, { method: M }>['data'];
+type Handlers = { [M in Exclude<OriginMethod, 'auth'>]: (data: RequestOf<M>) => Promise<OriginResults[M]> };
+
+/** WebSocket close codes the origin uses (4000–4999 are the application's). */
+export const CLOSE = {
+  replaced: 4000,
+  badTicket: 4001,
+  removed: 4003,
+  meetingClosed: 4004,
+  reconnect: 4005,
+  goingAway: 1001,
+  tooSlow: 1008,
+} as const;
+
+export class Peer {
+  readonly id: string;
+  readonly ticket: Ticket;
+  readonly #meeting: MeetingRouter;
+  readonly #socket: PeerSocket;
+  readonly #net: TransportNetwork;
+  readonly #log: Logger;
+  readonly #transports = new Map<string, { transport: ms.Transport; direction: Direction }>();
+  readonly #producers = new Map<string, ms.Producer<ProducerAppData>>();
+  readonly #consumers = new Map<string, ms.Consumer>();
+  #closed = false;
+
+  constructor(opts: { ticket: Ticket; meeting: MeetingRouter; socket: PeerSocket; net: TransportNetwork; log: Logger }) {
+    this.id = opts.ticket.sub;
+    this.ticket = opts.ticket;
+    this.#meeting = opts.meeting;
+    this.#socket = opts.socket;
+    this.#net = opts.net;
+    this.#log = opts.log.child({ participantId: this.id });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get producers(): ReadonlyMap<string, ms.Producer<ProducerAppData>> {
+    return this.#producers;
+  }
+
+  get counts(): { transports: number; producers: number; consumers: number } {
+    return { transports: this.#transports.size, producers: this.#producers.size, consumers: this.#consumers.size };
+  }
+
+  get transports(): ms.Transport[] {
+    return [...this.#transports.values()].map((t) => t.transport);
+  }
+
+  notify(n: OriginNotification): void {
+    this.#sendRaw(JSON.stringify(n));
+  }
+
+  respond(id: number, result: { ok: true; data: unknown } | { ok: false; error: OriginError }): void {
+    const msg = result.ok
+      ? { type: 'response', id, ok: true, data: result.data }
+      : { type: 'response', id, ok: false, error: { code: result.error.code, message: result.error.message.slice(0, 500) } };
+    this.#sendRaw(JSON.stringify(msg));
+  }
+
+  #sendRaw(text: string): void {
+    if (this.#closed) return;
+    if (this.#socket.bufferedAmount > MAX_WS_BUFFERED_BYTES) {
+      // A client that stops reading would make us buffer without bound.
+      this.#log.warn({ event: 'peer_too_slow', meetingId: this.#meeting.id });
+      this.close(CLOSE.tooSlow, 'not reading');
+      return;
+    }
+    this.#socket.send(text);
+  }
+
+  /** Runs one (already parsed) request; throws OriginError for refusals. */
+  async handle<M extends Exclude<OriginMethod, 'auth'>>(method: M, data: RequestOf<M>): Promise<OriginResults[M]> {
+    if (this.#closed) throw new OriginError('not_joined', 'connection closed');
+    const h = this.#handlers[method] as (d: RequestOf<M>) => Promise<OriginResults[M]>;
+    return h(data);
+  }
+
+  readonly #handlers: Handlers = {
+    rtpCapabilities: async () => ({ rtpCapabilities: this.#meeting.router.rtpCapabilities as Record<string, unknown> }),
+
+    createTransport: async ({ direction }) => {
+      this.#checkTransportRoom();
+      const { listenIp, announcedIp, rtcMinPort, rtcMaxPort } = this.#net;
+      const base = {
+        ip: listenIp,
+        ...(announcedIp !== listenIp ? { announcedAddress: announcedIp } : {}),
+        portRange: { min: rtcMinPort, max: rtcMaxPort },
+      };
+      const transport = await this.#meeting.router.createWebRtcTransport({
+        listenInfos: [
+          { protocol: 'udp', ...base },
+          { protocol: 'tcp', ...base },
+        ],
+        preferUdp: true,
+        enableUdp: true,
+        enableTcp: true,
+        initialAvailableOutgoingBitrate: INITIAL_OUTGOING_BITRATE,
+        enableSctp: false,
+        appData: { participantId: this.id, direction },
+      });
+      this.#adopt(transport, direction);
+      transport.on('dtlsstatechange', (state) => {
+        if (state === 'failed' || state === 'closed') this.#log.warn({ event: 'dtls_state', meetingId: this.#meeting.id, state });
+      });
+      transport.on('icestatechange', (state) => {
+        if (state === 'disconnected') this.#log.info({ event: 'ice_disconnected', meetingId: this.#meeting.id, transportId: transport.id });
+      });
+      return {
+        id: transport.id,
+        iceParameters: transport.iceParameters as unknown as Record<string, unknown>,
+        iceCandidates: transport.iceCandidates as unknown as Record<string, unknown>[],
+        dtlsParameters: transport.dtlsParameters,
+      };
+    },
+
+    connectTransport: async ({ transportId, dtlsParameters }) => {
+      const { transport } = this.#transport(transportId);
+      await sfu(() => transport.connect({ dtlsParameters: dtlsParameters as ms.DtlsParameters }));
+      return {};
+    },
+
+    restartIce: async ({ transportId }) => {
+      const { transport } = this.#transport(transportId);
+      if (!('restartIce' in transport)) throw new OriginError('bad_message', 'not a WebRTC transport');
+      const iceParameters = await (transport as ms.WebRtcTransport).restartIce();
+      return { iceParameters: iceParameters as unknown as Record<string, unknown> };
+    },
+
+    produce: async ({ transportId, kind, source, rtpParameters }) => {
+      if (!this.ticket.src.includes(source)) throw new OriginError('forbidden', `ticket does not allow producing ${source}`);
+      if (SOURCE_KIND[source] !== kind) throw new OriginError('bad_message', `${source} must be ${SOURCE_KIND[source]}`);
+      const { transport, direction } = this.#transport(transportId);
+      if (direction !== 'send') throw new OriginError('bad_message', 'produce needs a send transport');
+      for (const p of this.#producers.values()) {
+        if (p.appData.source === source) throw new OriginError('forbidden', `already producing ${source}; close it first`);
+      }
+      // A source the host paused stays paused for a new producer too: re-producing must not unmute.
+      const hostPaused = this.#meeting.isHostPaused(this.id, source);
+      const producer = await sfu(() =>
+        transport.produce<ProducerAppData>({
+          kind,
+          rtpParameters: rtpParameters as unknown as ms.RtpParameters,
+          paused: hostPaused,
+          appData: { participantId: this.id, source },
+        }),
+      );
+      if (this.#closed) {
+        producer.close();
+        throw new OriginError('not_joined', 'connection closed');
+      }
+      this.#producers.set(producer.id, producer);
+      producer.observer.once('close', () => {
+        this.#producers.delete(producer.id);
+        this.#meeting.onProducerClosed(this, producer);
+      });
+      this.#meeting.onNewProducer(this, producer);
+      if (hostPaused) queueMicrotask(() => this.notify({ type: 'notification', event: 'producerPaused', data: { producerId: producer.id, byHost: true } }));
+      return { producerId: producer.id };
+    },
+
+    consume: async ({ transportId, producerId, rtpCapabilities }) => {
+      const { transport, direction } = this.#transport(transportId);
+      if (direction !== 'recv') throw new OriginError('bad_message', 'consume needs a recv transport');
+      if (this.#consumers.size >= MAX_CONSUMERS_PER_PEER) throw new OriginError('rate_limited', 'too many consumers');
+      const found = this.#meeting.findProducer(producerId);
+      if (!found) throw new OriginError('not_found', 'no such producer in this meeting');
+      const caps = rtpCapabilities as unknown as ms.RtpCapabilities;
+      let can = false;
+      try {
+        can = this.#meeting.router.canConsume({ producerId, rtpCapabilities: caps });
+      } catch {
+        can = false;
+      }
+      if (!can) throw new OriginError('bad_message', 'cannot consume this producer with these RTP capabilities');
+      // Paused until the client has set up its receiver and says resume: otherwise the first
+      // packets (and the key frame) arrive before anything can decode them.
+      const consumer = await sfu(() =>
+        transport.consume({ producerId, rtpCapabilities: caps, paused: true, appData: { participantId: this.id } }),
+      );
+      if (this.#closed) {
+        consumer.close();
+        throw new OriginError('not_joined', 'connection closed');
+      }
+      this.#consumers.set(consumer.id, consumer);
+      consumer.observer.once('close', () => this.#consumers.delete(consumer.id));
+      return {
+        consumerId: consumer.id,
+        producerId,
+        kind: consumer.kind,
+        rtpParameters: consumer.rtpParameters as unknown as Record<string, unknown>,
+        participantId: found.appData.participantId,
+        source: found.appData.source,
+      };
+    },
+
+    resumeConsumer: async ({ consumerId }) => {
+      const c = this.#consumer(consumerId);
+      await c.resume();
+      // A video consumer starts on a key frame; asking now saves waiting for the next one.
+      if (c.kind === 'video') await c.requestKeyFrame().catch(() => undefined);
+      return {};
+    },
+
+    pauseConsumer: async ({ consumerId }) => {
+      await this.#consumer(consumerId).pause();
+      return {};
+    },
+
+    setPreferredLayers: async ({ consumerId, spatialLayer, temporalLayer }) => {
+      const c = this.#consumer(consumerId);
+      if (c.type === 'simple') return {}; // nothing to choose from on a single-layer stream
+      await c.setPreferredLayers({ spatialLayer, ...(temporalLayer !== undefined ? { temporalLayer } : {}) });
+      return {};
+    },
+
+    pauseProducer: async ({ producerId }) => {
+      await this.#producer(producerId).pause();
+      return {};
+    },
+
+    resumeProducer: async ({ producerId }) => {
+      const p = this.#producer(producerId);
+      if (this.#meeting.isHostPaused(this.id, p.appData.source)) throw new OriginError('forbidden', `the host paused your ${p.appData.source}`);
+      await p.resume();
+      return {};
+    },
+
+    closeProducer: async ({ producerId }) => {
+      this.#producer(producerId).close();
+      return {};
+    },
+  };
+
+  /** Host enforcement: pause every producer of `source` and tell the client why. */
+  async hostPause(source: MediaSource): Promise<number> {
+    let n = 0;
+    for (const p of this.#producers.values()) {
+      if (p.appData.source !== source) continue;
+      await p.pause();
+      n++;
+      this.notify({ type: 'notification', event: 'producerPaused', data: { producerId: p.id, byHost: true } });
+    }
+    return n;
+  }
+
+  /**
+   * A PlainTransport on this peer, for tests and the benchmark only (never reachable from
+   * the wire): lets RTP made by a test enter and leave through the same produce/consume
+   * signalling a browser uses. A send transport learns the sender's address from its first
+   * packet (comedia); a receive transport sends to `remote`.
+   */
+  async createPlainTransport(direction: Direction, remote?: { ip: string; port: number }): Promise<ms.PlainTransport> {
+    this.#checkTransportRoom();
+    const transport = await this.#meeting.router.createPlainTransport({
+      listenInfo: { protocol: 'udp', ip: this.#net.listenIp, portRange: { min: this.#net.rtcMinPort, max: this.#net.rtcMaxPort } },
+      rtcpMux: true,
+      comedia: direction === 'send',
+      appData: { participantId: this.id, direction },
+    });
+    this.#adopt(transport, direction);
+    if (direction === 'recv') {
+      if (!remote) throw new OriginError('bad_message', 'a receive PlainTransport needs a remote address');
+      await transport.connect({ ip: remote.ip, port: remote.port });
+    }
+    return transport;
+  }
+
+  #checkTransportRoom(): void {
+    if (this.#transports.size >= MAX_TRANSPORTS_PER_PEER) throw new OriginError('rate_limited', 'too many transports; close one first');
+  }
+
+  #adopt(transport: ms.Transport, direction: Direction): void {
+    if (this.#closed) {
+      transport.close();
+      throw new OriginError('not_joined', 'connection closed');
+    }
+    this.#transports.set(transport.id, { transport, direction });
+    transport.observer.once('close', () => this.#transports.delete(transport.id));
+  }
+
+  #transport(id: string): { transport: ms.Transport; direction: Direction } {
+    const t = this.#transports.get(id);
+    if (!t) throw new OriginError('not_found', 'no such transport');
+    return t;
+  }
+
+  #producer(id: string): ms.Producer<ProducerAppData> {
+    const p = this.#producers.get(id);
+    if (!p) throw new OriginError('not_found', 'no such producer');
+    return p;
+  }
+
+  #consumer(id: string): ms.Consumer {
+    const c = this.#consumers.get(id);
+    if (!c) throw new OriginError('not_found', 'no such consumer');
+    return c;
+  }
+
+  /** Closes transports (and with them producers and consumers) and the socket. Idempotent. */
+  close(code: number = CLOSE.goingAway, reason = ''): void {
+    if (this.#closed) return;
+    for (const { transport } of this.#transports.values()) transport.close();
+    this.#transports.clear();
+    this.#closed = true;
+    try {
+      this.#socket.close(code, reason);
+    } catch {
+      // already closed by the other side
+    }
+    this.#meeting.removePeer(this);
+  }
+}
+
+/**
+ * Runs a mediasoup call whose failure means the client sent parameters the SFU refuses
+ * (bad RTP parameters, wrong DTLS fingerprint algorithm…): the client gets bad_message with
+ * mediasoup's sentence, which names fields, never media.
+ */
+async function sfu<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof OriginError) throw err;
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new OriginError('bad_message', `refused by the SFU: ${msg}`.slice(0, 300));
+  }
+}

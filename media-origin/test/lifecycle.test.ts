@@ -1,0 +1,178 @@
+/** Registration with the edge, worker failure, drain. */
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type OriginHeartbeat, OriginHeartbeat as HeartbeatSchema, verifyRequest } from '@sealroom/protocol';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { HEARTBEAT_PATH } from '../src/origin.ts';
+import { OPUS_PARAMS, SECRET, SignalClient, mintTicket, newMeetingId, newParticipantId, startOrigin, until } from './helpers.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** A stand-in for the edge's heartbeat route: verifies the signature and the schema. */
+class FakeEdge {
+  readonly beats: OriginHeartbeat[] = [];
+  rejected = 0;
+  readonly server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      const body = Buffer.concat(chunks).toString();
+      const signed = await verifyRequest(SECRET, req.method ?? '', req.url ?? '', body, { get: (h) => (req.headers[h] as string | undefined) ?? null });
+      const parsed = HeartbeatSchema.safeParse(JSON.parse(body));
+      if (req.url !== HEARTBEAT_PATH || !signed || !parsed.success) {
+        this.rejected++;
+        res.writeHead(401).end();
+        return;
+      }
+      this.beats.push(parsed.data);
+      res.writeHead(204).end();
+    });
+  });
+
+  async start(): Promise<string> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  close(): void {
+    this.server.closeAllConnections();
+    this.server.close();
+  }
+}
+
+describe('edge registration', () => {
+  const edge = new FakeEdge();
+  afterAll(() => edge.close());
+
+  it('registers at once with a signed heartbeat carrying its URLs and load', async () => {
+    const origin = await startOrigin({ EDGE_URL: await edge.start(), ORIGIN_REGION: 'eu-test' });
+    try {
+      await until(() => edge.beats.length > 0, 5000, 'first heartbeat');
+      expect(edge.rejected).toBe(0);
+      expect(edge.beats[0]).toMatchObject({
+        originId: 'eu-test-0',
+        region: 'eu-test',
+        url: origin.wsUrl,
+        controlUrl: origin.url,
+        draining: false,
+        load: { workers: 1, routers: 0, transports: 0, producers: 0, consumers: 0 },
+      });
+    } finally {
+      await origin.close();
+    }
+  });
+
+  it('keeps serving when the edge is unreachable', async () => {
+    const origin = await startOrigin({ EDGE_URL: 'http://127.0.0.1:9' });
+    try {
+      expect(await origin.heartbeat()).toBe(false);
+      const c = await SignalClient.join(origin, { mid: newMeetingId(), sub: newParticipantId() });
+      c.close();
+    } finally {
+      await origin.close();
+    }
+  });
+});
+
+describe('worker failure', () => {
+  it('recreates the routers of a dead worker and tells its clients to reconnect', async () => {
+    const origin = await startOrigin();
+    try {
+      const mid = newMeetingId();
+      const sub = newParticipantId();
+      const c = await SignalClient.join(origin, { mid, sub });
+      const t = await origin.peer(mid, sub)!.createPlainTransport('send');
+      await c.ok('produce', { transportId: t.id, kind: 'audio', source: 'audio', rtpParameters: OPUS_PARAMS(42) });
+      const oldWorker = origin.meeting(mid)!.worker;
+
+      process.kill(oldWorker.pid, 'SIGKILL');
+      const n = await c.waitFor('reconnect', () => true, 5000);
+      expect(n.data.reason).toMatch(/worker/);
+      expect(await c.closed).toBe(4005);
+
+      await until(() => origin.meeting(mid)?.worker !== oldWorker && !origin.meeting(mid)!.router.closed, 8000, 'router recreated');
+      expect(origin.workers).toHaveLength(1);
+      expect(origin.workers[0]!.pid).not.toBe(oldWorker.pid);
+      // The client comes back (same ticket identity) and media works on the new router.
+      const again = await SignalClient.join(origin, { mid, sub });
+      const t2 = await origin.peer(mid, sub)!.createPlainTransport('send');
+      expect((await again.request('produce', { transportId: t2.id, kind: 'audio', source: 'audio', rtpParameters: OPUS_PARAMS(43) })).ok).toBe(true);
+      const text = await (await fetch(origin.metricsUrl)).text();
+      expect(text).toMatch(/^sealroom_origin_worker_deaths_total\{[^}]*\} 1$/m);
+      again.close();
+    } finally {
+      await origin.close();
+    }
+  });
+});
+
+describe('drain', () => {
+  let edge: FakeEdge;
+  let edgeUrl: string;
+  beforeAll(async () => {
+    edge = new FakeEdge();
+    edgeUrl = await edge.start();
+  });
+  afterAll(() => edge.close());
+
+  it('on SIGTERM: tells the edge, refuses new meetings, exits when the last client leaves', async () => {
+    const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), ['media-origin/src/main.ts'], {
+      cwd: root,
+      env: {
+        ...process.env,
+        MEDIASOUP_WORKER_BIN: inject('mediasoupWorkerBin'),
+        SEALROOM_SHARED_SECRET: SECRET,
+        ORIGIN_PORT: '0',
+        ORIGIN_METRICS_PORT: '0',
+        ORIGIN_WORKERS: '1',
+        ORIGIN_ID: 'drain-test',
+        ORIGIN_DRAIN_SECONDS: '20',
+        ORIGIN_LOG_LEVEL: 'warn',
+        EDGE_URL: edgeUrl,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      await until(() => /media origin listening on http:\/\/127\.0\.0\.1:\d+/.test(out), 15_000, `startup line; got: ${out}`);
+      const base = /media origin listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
+      const wsUrl = `${base.replace('http', 'ws')}/ws`;
+      await until(() => edge.beats.some((b) => b.originId === 'drain-test'), 5000, 'registration');
+
+      const mid = newMeetingId();
+      const stay = await SignalClient.connect(wsUrl);
+      expect((await stay.request('auth', { ticket: await mintTicket({ mid, sub: newParticipantId() }) })).ok).toBe(true);
+
+      child.kill('SIGTERM');
+      await until(() => edge.beats.some((b) => b.originId === 'drain-test' && b.draining), 5000, 'draining heartbeat');
+      // New meetings go elsewhere; the running meeting still takes its participants.
+      const fresh = await SignalClient.connect(wsUrl);
+      const refused = await fresh.request('auth', { ticket: await mintTicket({ mid: newMeetingId(), sub: newParticipantId() }) });
+      expect(refused.ok || refused.error.code).toBe('no_origin');
+      const late = await SignalClient.connect(wsUrl);
+      expect((await late.request('auth', { ticket: await mintTicket({ mid, sub: newParticipantId() }) })).ok).toBe(true);
+
+      const started = Date.now();
+      stay.close();
+      late.close();
+      expect(await exited).toBe(0);
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('after the deadline, remaining clients are told to reconnect', async () => {
+    const origin = await startOrigin({ ORIGIN_DRAIN_SECONDS: '0.5' });
+    const c = await SignalClient.join(origin, { mid: newMeetingId(), sub: newParticipantId() });
+    await origin.drain();
+    await c.waitFor('reconnect');
+    expect(await c.closed).toBe(1001);
+  });
+});

@@ -1,0 +1,179 @@
+/**
+ * Browser ↔ media origin signalling (JSON over the origin's WebSocket), the ticket the
+ * edge signs for the origin, and the edge ↔ origin control plane.
+ *
+ * mediasoup's own parameter objects (RTP capabilities, RTP/DTLS parameters) are checked
+ * here for shape and size only; mediasoup validates their contents itself.
+ */
+import { z } from 'zod';
+import { ErrorCode, MediaId, MediaSource, MeetingId, ParticipantId, Role } from './common.ts';
+
+const bounded = z.looseObject({}).refine((o) => JSON.stringify(o).length <= 16_384, 'object too large');
+
+export const DtlsParameters = z.looseObject({
+  role: z.enum(['auto', 'client', 'server']).optional(),
+  fingerprints: z.array(z.strictObject({ algorithm: z.string().max(16), value: z.string().max(200) })).min(1).max(8),
+});
+
+export const RtpParameters = bounded;
+export const RtpCapabilities = bounded;
+
+// ── ticket ────────────────────────────────────────────────────────────────────
+
+/** Claims of the edge-signed ticket (JWS HS256, audience "sealroom-origin"). */
+export const TicketClaims = z.looseObject({
+  mid: MeetingId,
+  sub: ParticipantId,
+  role: Role,
+  /** Sources this participant may produce; the origin refuses any other. */
+  src: z.array(MediaSource).max(3),
+  exp: z.number().int(),
+});
+export type TicketClaims = z.infer<typeof TicketClaims>;
+export const TICKET_AUDIENCE = 'sealroom-origin';
+export const TICKET_ISSUER = 'sealroom-edge';
+/** Tickets live five minutes: long enough to connect, short enough that a leaked one is soon useless. */
+export const TICKET_TTL_SECONDS = 300;
+
+// ── client → origin requests ──────────────────────────────────────────────────
+
+const req = <M extends string, D extends z.ZodType>(method: M, data: D) =>
+  z.strictObject({ type: z.literal('request'), id: z.number().int().min(0).max(2 ** 31), method: z.literal(method), data });
+
+export const AuthReq = req('auth', z.strictObject({ ticket: z.string().max(2048) }));
+export const RtpCapabilitiesReq = req('rtpCapabilities', z.strictObject({}));
+export const CreateTransportReq = req('createTransport', z.strictObject({ direction: z.enum(['send', 'recv']) }));
+export const ConnectTransportReq = req('connectTransport', z.strictObject({ transportId: MediaId, dtlsParameters: DtlsParameters }));
+export const RestartIceReq = req('restartIce', z.strictObject({ transportId: MediaId }));
+export const ProduceReq = req(
+  'produce',
+  z.strictObject({ transportId: MediaId, kind: z.enum(['audio', 'video']), source: MediaSource, rtpParameters: RtpParameters }),
+);
+export const ConsumeReq = req('consume', z.strictObject({ transportId: MediaId, producerId: MediaId, rtpCapabilities: RtpCapabilities }));
+export const ResumeConsumerReq = req('resumeConsumer', z.strictObject({ consumerId: MediaId }));
+export const PauseConsumerReq = req('pauseConsumer', z.strictObject({ consumerId: MediaId }));
+export const SetPreferredLayersReq = req(
+  'setPreferredLayers',
+  z.strictObject({ consumerId: MediaId, spatialLayer: z.number().int().min(0).max(3), temporalLayer: z.number().int().min(0).max(3).optional() }),
+);
+export const PauseProducerReq = req('pauseProducer', z.strictObject({ producerId: MediaId }));
+export const ResumeProducerReq = req('resumeProducer', z.strictObject({ producerId: MediaId }));
+export const CloseProducerReq = req('closeProducer', z.strictObject({ producerId: MediaId }));
+
+export const ClientToOrigin = z.discriminatedUnion('method', [
+  AuthReq,
+  RtpCapabilitiesReq,
+  CreateTransportReq,
+  ConnectTransportReq,
+  RestartIceReq,
+  ProduceReq,
+  ConsumeReq,
+  ResumeConsumerReq,
+  PauseConsumerReq,
+  SetPreferredLayersReq,
+  PauseProducerReq,
+  ResumeProducerReq,
+  CloseProducerReq,
+]);
+export type ClientToOrigin = z.infer<typeof ClientToOrigin>;
+export type OriginMethod = ClientToOrigin['method'];
+
+// ── origin → client ───────────────────────────────────────────────────────────
+
+export const TransportInfo = z.looseObject({
+  id: MediaId,
+  iceParameters: bounded,
+  iceCandidates: z.array(bounded).max(16),
+  dtlsParameters: DtlsParameters,
+});
+
+/** What each request answers with on success. */
+export interface OriginResults {
+  auth: { participantId: string; meetingId: string };
+  rtpCapabilities: { rtpCapabilities: Record<string, unknown> };
+  createTransport: z.infer<typeof TransportInfo>;
+  connectTransport: Record<string, never>;
+  restartIce: { iceParameters: Record<string, unknown> };
+  produce: { producerId: string };
+  consume: { consumerId: string; producerId: string; kind: 'audio' | 'video'; rtpParameters: Record<string, unknown>; participantId: string; source: MediaSource };
+  resumeConsumer: Record<string, never>;
+  pauseConsumer: Record<string, never>;
+  setPreferredLayers: Record<string, never>;
+  pauseProducer: Record<string, never>;
+  resumeProducer: Record<string, never>;
+  closeProducer: Record<string, never>;
+}
+
+export const OriginResponse = z.union([
+  z.strictObject({ type: z.literal('response'), id: z.number().int(), ok: z.literal(true), data: z.looseObject({}) }),
+  z.strictObject({
+    type: z.literal('response'),
+    id: z.number().int(),
+    ok: z.literal(false),
+    error: z.strictObject({ code: ErrorCode, message: z.string().max(500) }),
+  }),
+]);
+export type OriginResponse = z.infer<typeof OriginResponse>;
+
+export const OriginNotification = z.discriminatedUnion('event', [
+  z.strictObject({
+    type: z.literal('notification'),
+    event: z.literal('newProducer'),
+    data: z.strictObject({ producerId: MediaId, participantId: ParticipantId, kind: z.enum(['audio', 'video']), source: MediaSource }),
+  }),
+  z.strictObject({ type: z.literal('notification'), event: z.literal('producerClosed'), data: z.strictObject({ producerId: MediaId }) }),
+  z.strictObject({ type: z.literal('notification'), event: z.literal('consumerClosed'), data: z.strictObject({ consumerId: MediaId }) }),
+  z.strictObject({
+    type: z.literal('notification'),
+    event: z.literal('producerPaused'),
+    data: z.strictObject({ producerId: MediaId, byHost: z.boolean() }),
+  }),
+  z.strictObject({
+    type: z.literal('notification'),
+    event: z.literal('activeSpeaker'),
+    data: z.strictObject({ participantId: ParticipantId.nullable() }),
+  }),
+  /** The origin lost this client's router (worker died): reconnect with a fresh ticket. */
+  z.strictObject({ type: z.literal('notification'), event: z.literal('reconnect'), data: z.strictObject({ reason: z.string().max(200) }) }),
+]);
+export type OriginNotification = z.infer<typeof OriginNotification>;
+
+export const OriginToClient = z.union([OriginResponse, OriginNotification]);
+export type OriginToClient = z.infer<typeof OriginToClient>;
+
+// ── origin ↔ edge (HTTP, HMAC-signed; see internal-auth.ts) ───────────────────
+
+export const OriginLoad = z.strictObject({
+  workers: z.number().int().min(0),
+  routers: z.number().int().min(0),
+  transports: z.number().int().min(0),
+  producers: z.number().int().min(0),
+  consumers: z.number().int().min(0),
+  /** Mean CPU share of the mediasoup workers, 0..1 per worker summed. */
+  cpu: z.number().min(0),
+  bitrateIn: z.number().min(0),
+  bitrateOut: z.number().min(0),
+});
+export type OriginLoad = z.infer<typeof OriginLoad>;
+
+/** POST /internal/origins/heartbeat — registration and heartbeat are the same call. */
+export const OriginHeartbeat = z.strictObject({
+  originId: z.string().regex(/^[a-z0-9-]{1,64}$/),
+  region: z.string().regex(/^[a-z0-9-]{1,32}$/),
+  /** WebSocket URL browsers use. */
+  url: z.string().url().max(512),
+  /** Base HTTP URL the edge calls for control (enforcement). */
+  controlUrl: z.string().url().max(512),
+  draining: z.boolean(),
+  load: OriginLoad,
+});
+export type OriginHeartbeat = z.infer<typeof OriginHeartbeat>;
+
+/** POST {controlUrl}/control — enforcement from the Room DO. */
+export const OriginControl = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('pauseSource'), meetingId: MeetingId, participantId: ParticipantId, source: MediaSource }),
+  z.strictObject({ action: z.literal('releaseSource'), meetingId: MeetingId, participantId: ParticipantId, source: MediaSource }),
+  z.strictObject({ action: z.literal('closeParticipant'), meetingId: MeetingId, participantId: ParticipantId }),
+  z.strictObject({ action: z.literal('closeMeeting'), meetingId: MeetingId }),
+]);
+export type OriginControl = z.infer<typeof OriginControl>;

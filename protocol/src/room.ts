@@ -1,0 +1,266 @@
+/**
+ * Browser ↔ Room Durable Object messages (JSON text frames on the meeting WebSocket).
+ * The DO relays public keys and sealed blobs; nothing here carries a key it could open.
+ */
+import { z } from 'zod';
+import { DisplayName, ErrorCode, MeetingId, ParticipantId, PublicKey, Role, b64url } from './common.ts';
+
+/** A sealed key blob: 12-byte nonce ‖ 32-byte key ‖ 16-byte tag plus framing, well under 200 chars. */
+const SealedKey = b64url(256).min(16);
+
+/** Key epochs are u32: the sender bumps one on every rekey. */
+export const Epoch = z.number().int().min(0).max(0xffff_ffff);
+
+/** A sealed chat line or annotation stroke: opaque to the room, bounded (16 KiB of ciphertext). */
+export const MAX_ENVELOPE_CHARS = 21_846;
+export const Envelope = b64url(MAX_ENVELOPE_CHARS).min(16);
+
+/** A client's own random id kept in its browser: lets a host's "don't let them back in" stick across reconnects. */
+export const ClientId = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'bad client id');
+
+/** Reactions are a fixed set, so the room never relays arbitrary text in clear. */
+export const Reaction = z.enum(['clap', 'thumbs-up', 'heart', 'joy', 'open-mouth', 'tada']);
+
+export const Permission = z.enum(['share', 'chat', 'unmute', 'rename']);
+export type Permission = z.infer<typeof Permission>;
+
+export const MeetingSettings = z.strictObject({
+  waitingRoom: z.boolean(),
+  joinBeforeHost: z.boolean(),
+  muteOnEntry: z.boolean(),
+  /** What participants (not hosts) may do by default. */
+  allowUnmute: z.boolean(),
+  allowShare: z.boolean(),
+  allowChat: z.boolean(),
+  allowRename: z.boolean(),
+  /** Several people may share at once; otherwise one at a time. */
+  multiShare: z.boolean(),
+});
+export type MeetingSettings = z.infer<typeof MeetingSettings>;
+
+export const DEFAULT_SETTINGS: MeetingSettings = {
+  waitingRoom: false,
+  joinBeforeHost: true,
+  muteOnEntry: false,
+  allowUnmute: true,
+  allowShare: true,
+  allowChat: true,
+  allowRename: true,
+  multiShare: false,
+};
+
+// ── client → room ─────────────────────────────────────────────────────────────
+
+export const JoinMsg = z.strictObject({
+  type: z.literal('join'),
+  name: DisplayName,
+  publicKey: PublicKey,
+  clientId: ClientId.optional(),
+  hostKey: z.string().max(128).optional(),
+  password: z.string().max(128).optional(),
+});
+
+/** A sender hands its current base key, sealed pairwise, to some participants. */
+export const KeyBlobsMsg = z.strictObject({
+  type: z.literal('key-blobs'),
+  epoch: Epoch,
+  blobs: z.array(z.strictObject({ to: ParticipantId, blob: SealedKey })).min(1).max(1000),
+});
+
+export const MediaStateMsg = z.strictObject({
+  type: z.literal('media-state'),
+  audio: z.boolean(),
+  video: z.boolean(),
+});
+
+export const ShareMsg = z.strictObject({ type: z.literal('share'), on: z.boolean() });
+export const HandMsg = z.strictObject({ type: z.literal('hand'), raised: z.boolean() });
+export const ReactionMsg = z.strictObject({ type: z.literal('reaction'), reaction: Reaction });
+export const RenameSelfMsg = z.strictObject({ type: z.literal('rename'), name: DisplayName });
+
+/** A chat line sealed by the sender (crypto/seal.ts); `to` null means everyone. */
+export const ChatMsg = z.strictObject({ type: z.literal('chat'), to: ParticipantId.nullable(), envelope: Envelope });
+/** A sealed annotation stroke on someone's shared screen. */
+export const AnnotateMsg = z.strictObject({ type: z.literal('annotate'), envelope: Envelope });
+
+export const LeaveMsg = z.strictObject({ type: z.literal('leave') });
+
+/** Asks for a fresh origin ticket before the current one expires. */
+export const TicketRequestMsg = z.strictObject({ type: z.literal('ticket') });
+
+/** Host and co-host controls. Which role may do what is decided in the Room, never here. */
+const target = { target: ParticipantId };
+export const HostAction = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('remove'), ...target }),
+  z.strictObject({ action: z.literal('remove-all') }),
+  z.strictObject({ action: z.literal('allow-rejoin'), ...target }),
+  z.strictObject({ action: z.literal('end') }),
+  z.strictObject({ action: z.literal('lock'), locked: z.boolean() }),
+  z.strictObject({ action: z.literal('waiting-room'), enabled: z.boolean() }),
+  z.strictObject({ action: z.literal('mute'), ...target }),
+  z.strictObject({ action: z.literal('mute-all'), allowUnmute: z.boolean() }),
+  z.strictObject({ action: z.literal('ask-unmute'), ...target }),
+  z.strictObject({ action: z.literal('stop-video'), ...target }),
+  z.strictObject({ action: z.literal('set-permission'), ...target, permission: Permission, allowed: z.boolean() }),
+  z.strictObject({ action: z.literal('multi-share'), enabled: z.boolean() }),
+  z.strictObject({ action: z.literal('clear-annotations') }),
+  z.strictObject({ action: z.literal('rename'), ...target, name: DisplayName }),
+  z.strictObject({ action: z.literal('spotlight'), target: ParticipantId.nullable() }),
+  z.strictObject({ action: z.literal('admit'), ...target }),
+  z.strictObject({ action: z.literal('admit-all') }),
+  z.strictObject({ action: z.literal('deny'), ...target }),
+  z.strictObject({ action: z.literal('make-cohost'), ...target }),
+  z.strictObject({ action: z.literal('revoke-cohost'), ...target }),
+  z.strictObject({ action: z.literal('hand-over'), ...target }),
+  z.strictObject({ action: z.literal('lower-hand'), ...target }),
+  z.strictObject({ action: z.literal('lower-all-hands') }),
+]);
+export type HostAction = z.infer<typeof HostAction>;
+export type HostActionName = HostAction['action'];
+export const HostMsg = z.strictObject({ type: z.literal('host'), command: HostAction });
+
+export const ClientToRoom = z.discriminatedUnion('type', [
+  JoinMsg,
+  KeyBlobsMsg,
+  MediaStateMsg,
+  ShareMsg,
+  HandMsg,
+  ReactionMsg,
+  RenameSelfMsg,
+  ChatMsg,
+  AnnotateMsg,
+  HostMsg,
+  LeaveMsg,
+  TicketRequestMsg,
+]);
+export type ClientToRoom = z.infer<typeof ClientToRoom>;
+
+// ── room → client ─────────────────────────────────────────────────────────────
+
+export const Permissions = z.strictObject({ share: z.boolean(), chat: z.boolean(), unmute: z.boolean(), rename: z.boolean() });
+export type Permissions = z.infer<typeof Permissions>;
+
+export const Participant = z.strictObject({
+  id: ParticipantId,
+  /** Sender index for SFrame KIDs: unique within the meeting, never reused. */
+  index: z.number().int().min(0).max(0xffff),
+  name: DisplayName,
+  role: Role,
+  publicKey: PublicKey,
+  audio: z.boolean(),
+  video: z.boolean(),
+  sharing: z.boolean(),
+  /** When the hand went up (ms since epoch), null when down: hosts see hands in this order. */
+  handRaisedAt: z.number().int().nullable(),
+  permissions: Permissions,
+});
+export type Participant = z.infer<typeof Participant>;
+
+export const WaitingEntry = z.strictObject({ id: ParticipantId, name: DisplayName, since: z.number().int() });
+export type WaitingEntry = z.infer<typeof WaitingEntry>;
+
+/** Meeting-wide state every member sees. */
+export const RoomState = z.strictObject({
+  locked: z.boolean(),
+  settings: MeetingSettings,
+  spotlight: ParticipantId.nullable(),
+  hostPresent: z.boolean(),
+});
+export type RoomState = z.infer<typeof RoomState>;
+
+export const OriginGrant = z.strictObject({
+  /** WebSocket URL of the media origin assigned to this meeting. */
+  url: z.string().url().max(512),
+  /** Short-lived JWS the origin verifies (see origin.ts TicketClaims). */
+  ticket: z.string().max(2048),
+  expiresAt: z.number().int(),
+});
+export type OriginGrant = z.infer<typeof OriginGrant>;
+
+export const WelcomeMsg = z.strictObject({
+  type: z.literal('welcome'),
+  meetingId: MeetingId,
+  topic: z.string().max(200),
+  self: Participant,
+  participants: z.array(Participant),
+  state: RoomState,
+  /** Only hosts and co-hosts get the waiting-room queue. */
+  waiting: z.array(WaitingEntry),
+  origin: OriginGrant.nullable(),
+});
+
+export const ParticipantJoinedMsg = z.strictObject({ type: z.literal('participant-joined'), participant: Participant });
+export const ParticipantUpdatedMsg = z.strictObject({ type: z.literal('participant-updated'), participant: Participant });
+
+export const LeaveReason = z.enum(['left', 'removed', 'disconnected', 'ended']);
+export const ParticipantLeftMsg = z.strictObject({ type: z.literal('participant-left'), id: ParticipantId, reason: LeaveReason });
+
+export const KeyBlobMsg = z.strictObject({ type: z.literal('key-blob'), from: ParticipantId, epoch: Epoch, blob: SealedKey });
+
+export const MediaStateChangedMsg = z.strictObject({
+  type: z.literal('media-state'),
+  id: ParticipantId,
+  audio: z.boolean(),
+  video: z.boolean(),
+});
+
+export const RoomStateMsg = z.strictObject({ type: z.literal('room-state'), state: RoomState });
+
+/** To a participant held in the waiting room (or waiting for the host to arrive). */
+export const WaitingMsg = z.strictObject({ type: z.literal('waiting'), reason: z.enum(['waiting-room', 'no-host']) });
+/** To hosts and co-hosts: the current waiting-room queue. */
+export const WaitingListMsg = z.strictObject({ type: z.literal('waiting-list'), waiting: z.array(WaitingEntry) });
+
+/** The room ended this connection's part in the meeting; the socket closes after it. */
+export const ClosedMsg = z.strictObject({ type: z.literal('closed'), reason: z.enum(['removed', 'ended', 'denied']) });
+
+/** A host asked this participant to unmute; the participant decides. */
+export const AskUnmuteMsg = z.strictObject({ type: z.literal('ask-unmute'), from: ParticipantId });
+/** A host muted or stopped this participant's media (enforced on the origin too). */
+export const ForcedMsg = z.strictObject({ type: z.literal('forced'), what: z.enum(['mute', 'stop-video', 'stop-share']), by: ParticipantId });
+
+export const ChatRelayMsg = z.strictObject({
+  type: z.literal('chat'),
+  id: z.number().int().min(0),
+  from: ParticipantId,
+  to: ParticipantId.nullable(),
+  at: z.number().int(),
+  envelope: Envelope,
+});
+export const ReactionRelayMsg = z.strictObject({ type: z.literal('reaction'), from: ParticipantId, reaction: Reaction });
+export const AnnotationRelayMsg = z.strictObject({ type: z.literal('annotate'), from: ParticipantId, envelope: Envelope });
+export const AnnotationsClearedMsg = z.strictObject({ type: z.literal('annotations-cleared'), by: ParticipantId });
+
+export const TicketMsg = z.strictObject({ type: z.literal('ticket'), origin: OriginGrant });
+
+export const ErrorMsg = z.strictObject({
+  type: z.literal('error'),
+  code: ErrorCode,
+  message: z.string().max(500),
+  retryAfter: z.number().int().min(0).optional(),
+});
+
+export const RoomToClient = z.discriminatedUnion('type', [
+  WelcomeMsg,
+  ParticipantJoinedMsg,
+  ParticipantUpdatedMsg,
+  ParticipantLeftMsg,
+  KeyBlobMsg,
+  MediaStateChangedMsg,
+  RoomStateMsg,
+  WaitingMsg,
+  WaitingListMsg,
+  ClosedMsg,
+  AskUnmuteMsg,
+  ForcedMsg,
+  ChatRelayMsg,
+  ReactionRelayMsg,
+  AnnotationRelayMsg,
+  AnnotationsClearedMsg,
+  TicketMsg,
+  ErrorMsg,
+]);
+export type RoomToClient = z.infer<typeof RoomToClient>;
+
+/** Largest text frame the room accepts: a 1000-member key-blobs message fits with room to spare. */
+export const MAX_ROOM_FRAME = 256 * 1024;

@@ -1,0 +1,115 @@
+// Starts the whole local stack — wrangler dev (edge Worker, Room DO, D1, R2, built web app)
+// and one media origin — on 127.0.0.1, and stops it again. Used by `npm start` and by the
+// end-to-end tests, which start their own stack on other ports.
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { quietEnv, root } from './env.mjs';
+
+const bin = (name) => path.join(root, 'node_modules', '.bin', name);
+
+/**
+ * @param {{ port?: number, originPort?: number, metricsPort?: number, rtcPorts?: [number, number],
+ *   stateDir?: string, secret: string, workerBin: string, testTap?: boolean, logDir?: string,
+ *   log?: (line: string) => void }} o
+ * @returns {Promise<{ url: string, originUrl: string, stop: () => Promise<void> }>}
+ */
+export async function startStack(o) {
+  const port = o.port ?? 8787;
+  const originPort = o.originPort ?? 4443;
+  const [rtcMin, rtcMax] = o.rtcPorts ?? [40000, 40999];
+  const stateDir = path.resolve(root, o.stateDir ?? '.wrangler/state');
+  const logDir = path.resolve(root, o.logDir ?? '.cache/logs');
+  const log = o.log ?? ((l) => console.log(l));
+  mkdirSync(logDir, { recursive: true });
+  const env = quietEnv();
+
+  // D1 schema first: the Worker expects its tables.
+  const migrate = spawnSync(bin('wrangler'), ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir], {
+    cwd: root,
+    env: { ...env, CI: '1' },
+    encoding: 'utf8',
+  });
+  if (migrate.status !== 0) throw new Error(`D1 migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+
+  const children = [];
+  const stop = async () => {
+    await Promise.all(children.map(stopGroup));
+  };
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    children.push(
+      launch('edge', bin('wrangler'), ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', '0', '--persist-to', stateDir, '--log-level', 'warn', '--show-interactive-dev-session=false', '--live-reload=false', '--var', `SEALROOM_SHARED_SECRET:${o.secret}`], env, logDir),
+    );
+    await waitFor(`${url}/api/meetings/000000000`, (r) => r.status === 404, 60_000, 'edge (wrangler dev)', children[0]);
+
+    const originUrl = `http://127.0.0.1:${originPort}`;
+    children.push(
+      launch('origin', bin('tsx'), ['media-origin/src/main.ts'], {
+        ...process.env,
+        MEDIASOUP_WORKER_BIN: o.workerBin,
+        SEALROOM_SHARED_SECRET: o.secret,
+        EDGE_URL: url,
+        ORIGIN_LISTEN_IP: '127.0.0.1',
+        ORIGIN_PORT: String(originPort),
+        ORIGIN_RTC_MIN_PORT: String(rtcMin),
+        ORIGIN_RTC_MAX_PORT: String(rtcMax),
+        ORIGIN_METRICS_PORT: String(o.metricsPort ?? 9464),
+        ORIGIN_ID: `local-${originPort}`,
+        ...(o.testTap ? { SEALROOM_TEST_TAP: '1' } : {}),
+      }, logDir),
+    );
+    await waitFor(`${originUrl}/healthz`, (r) => r.ok, 60_000, 'media origin', children[1]);
+    log(`» edge on ${url}, media origin on ${originUrl} (logs in ${path.relative(root, logDir)}/)`);
+    return { url, originUrl, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Each service gets its own process group (detached), so stopping it stops everything it spawned. */
+function launch(name, cmd, args, env, logDir) {
+  const out = createWriteStream(path.join(logDir, `${name}.log`), { flags: 'a' });
+  const child = spawn(cmd, args, { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.pipe(out);
+  child.stderr.pipe(out);
+  child.name = name;
+  child.logFile = path.join(logDir, `${name}.log`);
+  child.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return child;
+}
+
+async function stopGroup(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const done = await Promise.race([child.exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 8000))]);
+  if (!done) {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+    await child.exited;
+  }
+}
+
+async function waitFor(url, ok, timeoutMs, what, child) {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  child.exited.then(() => (exited = true));
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`${what} exited during start-up; see ${child.logFile}`);
+    try {
+      if (ok(await fetch(url, { signal: AbortSignal.timeout(2000) }))) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} did not become ready within ${timeoutMs / 1000} s; see ${child.logFile}`);
+}

@@ -1,0 +1,23 @@
+// `npm start`: everything a fresh clone needs, then the whole stack on 127.0.0.1 until Ctrl-C.
+import { localSecret } from './env.mjs';
+import { buildWeb, ensureWorker } from './setup.mjs';
+import { startStack } from './stack.mjs';
+
+const workerBin = await ensureWorker();
+buildWeb();
+const port = Number(process.env.PORT ?? 8787);
+const stack = await startStack({ port, secret: localSecret(), workerBin });
+console.log(`\n  Sealroom is running: ${stack.url}\n  Open it in a browser, create a meeting, share its link. Ctrl-C stops everything.\n`);
+
+let stopping = false;
+const shutdown = async () => {
+  if (stopping) return;
+  stopping = true;
+  console.log('» stopping…');
+  await stack.stop();
+  console.log('» stopped');
+  process.exit(0);
+};
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, shutdown);
+// Keep the event loop alive until a signal arrives.
+setInterval(() => {}, 1 << 30);

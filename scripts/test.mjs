@@ -1,0 +1,65 @@
+// `npm test`: type-check every part, run every vitest project (unit, workerd, origin) and then
+// the end-to-end browser tests, and end with one line totalling them all.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { quietEnv, root } from './env.mjs';
+import { buildWeb, ensureDebianPackages, ensureWorker } from './setup.mjs';
+
+const t0 = Date.now();
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const bin = (name) => path.join(root, 'node_modules', '.bin', name);
+
+ensureDebianPackages(['chromium']);
+process.env.MEDIASOUP_WORKER_BIN = await ensureWorker();
+buildWeb();
+const env = quietEnv();
+
+// ── type-checks: each counts as one check ─────────────────────────────────────
+const checks = [
+  ...['protocol', 'crypto', 'edge', 'media-origin', 'test'].map((p) => [`tsc ${p}`, bin('tsc'), ['-p', p]]),
+  ['svelte-check web', bin('svelte-check'), ['--workspace', 'web', '--tsconfig', 'tsconfig.json', '--threshold', 'error', '--output', 'human']],
+];
+for (const [name, cmd, args] of checks) {
+  const r = spawnSync(cmd, args, { cwd: root, env, encoding: 'utf8' });
+  if (r.status === 0) {
+    totals.passed++;
+    console.log(`✓ ${name}`);
+  } else {
+    totals.failed++;
+    console.log(`✗ ${name}\n${r.stdout}${r.stderr}`);
+  }
+}
+
+// ── vitest: unit + workerd + origin projects together, then end to end alone ──
+const projects = readdirSync(root).filter((d) => d !== 'test' && existsSync(path.join(root, d, 'vitest.config.ts')));
+const outDir = path.join(root, '.cache', 'test-results');
+mkdirSync(outDir, { recursive: true });
+
+function vitest(label, projectNames) {
+  const out = path.join(outDir, `${label}.json`);
+  const args = ['run', ...projectNames.flatMap((p) => ['--project', p]), '--reporter=default', '--reporter=json', `--outputFile.json=${out}`];
+  console.log(`\n» vitest (${label}): ${projectNames.join(', ')}`);
+  const r = spawnSync(bin('vitest'), args, { cwd: root, env, stdio: 'inherit' });
+  if (!existsSync(out)) {
+    totals.failed++;
+    console.log(`✗ vitest ${label} produced no report (exit ${r.status})`);
+    return;
+  }
+  const report = JSON.parse(readFileSync(out, 'utf8'));
+  totals.passed += report.numPassedTests;
+  totals.failed += report.numFailedTests;
+  totals.skipped += report.numPendingTests + report.numTodoTests;
+  // A suite that failed to load has no failing test in it, but it is a failure.
+  const broken = report.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length;
+  totals.failed += broken;
+  if (r.status !== 0 && report.numFailedTests === 0 && broken === 0) totals.failed++;
+}
+
+vitest('unit', projects);
+vitest('e2e', ['e2e']);
+
+const secs = ((Date.now() - t0) / 1000).toFixed(0);
+console.log(`\n(test run took ${secs} s)`);
+console.log(`${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
+process.exit(totals.failed === 0 ? 0 : 1);

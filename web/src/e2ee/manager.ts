@@ -1,0 +1,214 @@
+/**
+ * Main-thread side of end-to-end encryption for one meeting page. It owns the X25519 key pair
+ * and the KeyGroup (the key schedule state machine from @sealroom/crypto), relays key blobs
+ * through the `send` callback the meeting page gives it, and keeps the one frame worker's keys
+ * current. Timers live here (the pending send-key activation); decisions live in KeyGroup.
+ *
+ * Attach transforms *before* negotiation (mediasoup-client's `onRtpSender` / `onRtpReceiver`):
+ * a transform set after produce()/consume() fires but sees no frames, and media goes out in
+ * clear (shared/notes/webrtc.md). Skip mediasoup-client's 'probator' receiver.
+ */
+import { fromB64url, toB64url } from '@sealroom/crypto/bytes';
+import { KeyGroup, KeyGroupError, type KeyBlobsOut as GroupBlobs } from '@sealroom/crypto/key-group';
+import { generateKeyPair, type KeyPair } from '@sealroom/crypto/key-schedule';
+import { securityCode } from '@sealroom/crypto/security-code';
+import type { Codec } from '@sealroom/crypto/frame-transform';
+import type { FrameStats, WorkerIn, WorkerOut } from './frame-worker.ts';
+
+/** A participant as the Room DO announces it (public key in base64url). */
+export interface E2eeMember {
+  id: string;
+  index: number;
+  publicKey: string;
+}
+/** The protocol message the manager asks the page to send to the Room DO. */
+export interface KeyBlobsOut {
+  type: 'key-blobs';
+  epoch: number;
+  blobs: { to: string; blob: string }[];
+}
+export type E2eeStats = { sealed: number; opened: number; dropped: number } & Partial<FrameStats>;
+
+type StartOptions = {
+  meetingId: string;
+  self: { id: string; index: number };
+  members: E2eeMember[];
+  send: (msg: KeyBlobsOut) => void;
+};
+
+/** End-to-end encryption for one meeting on one page. */
+export class E2ee {
+  /** Our X25519 public key, base64url, to put in the `join` message. */
+  readonly publicKey: string;
+  /**
+   * Test hook for the end-to-end suite: when true this client neither sends its key nor
+   * installs anyone's key, so it must decode nothing. Set it before `start`.
+   */
+  disableKeyExchange = false;
+  #keyPair: KeyPair;
+  #worker: Worker;
+  #group: KeyGroup | null = null;
+  #send: ((msg: KeyBlobsOut) => void) | null = null;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #postedSendEpoch: number | null = null;
+  #statsId = 0;
+  #statsWaiters = new Map<number, (s: E2eeStats) => void>();
+  #closed = false;
+
+  private constructor(keyPair: KeyPair, worker: Worker) {
+    this.#keyPair = keyPair;
+    this.publicKey = toB64url(keyPair.publicKey);
+    this.#worker = worker;
+    worker.onmessage = (ev: MessageEvent<WorkerOut>) => {
+      const msg = ev.data;
+      if (msg?.kind !== 'stats' || msg.id === undefined) return;
+      const { kind: _kind, id, ...stats } = msg;
+      this.#statsWaiters.get(id)?.(stats);
+      this.#statsWaiters.delete(id);
+    };
+  }
+
+  /**
+   * Makes the key pair (so `publicKey` is ready before joining) and starts the frame worker.
+   * @param opts.worker - factory for the worker (tests); defaults to ./worker.ts as a module worker
+   */
+  static create(opts: { worker?: () => Worker } = {}): E2ee {
+    const worker = opts.worker ? opts.worker() : new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+    return new E2ee(generateKeyPair(), worker);
+  }
+
+  #post(msg: WorkerIn): void {
+    this.#worker.postMessage(msg);
+  }
+
+  /**
+   * Begins the meeting's key schedule after the Room DO's `welcome`.
+   * @param opts.members - everyone else in the meeting (an entry for ourselves is ignored)
+   * @param opts.send - sends a `key-blobs` message to the Room DO
+   */
+  start(opts: StartOptions): void {
+    if (this.#group) throw new Error('E2ee.start: already started');
+    this.#send = opts.send;
+    this.#group = new KeyGroup({ meetingId: opts.meetingId, self: opts.self, keyPair: this.#keyPair });
+    this.#post({ kind: 'init', senderIndex: opts.self.index });
+    const members = opts.members.filter((m) => m.id !== opts.self.id).map(toMember);
+    this.#flush(this.#group.welcome(members));
+  }
+
+  /** A participant was admitted (Room DO `participant-joined`). */
+  memberJoined(p: E2eeMember): void {
+    const g = this.#requireGroup();
+    this.#flush(g.memberJoined(toMember(p), performance.now()));
+  }
+
+  /** A participant left or was removed (Room DO `participant-left`). */
+  memberLeft(id: string): void {
+    const g = this.#requireGroup();
+    this.#flush(g.memberLeft(id, performance.now()));
+  }
+
+  /** A sealed key from another participant (Room DO `key-blob`). Bad blobs are reported, not thrown. */
+  onKeyBlob(fromId: string, epoch: number, blob: string): void {
+    const g = this.#requireGroup();
+    if (this.disableKeyExchange) return;
+    try {
+      g.receiveBlob(fromId, epoch, blob);
+    } catch (e) {
+      // Log the code only: never a blob, never a key.
+      if (e instanceof KeyGroupError) console.warn('e2ee: key blob rejected', { from: fromId, epoch, code: e.code });
+      else throw e;
+    }
+    this.#flush([]);
+  }
+
+  #requireGroup(): KeyGroup {
+    if (!this.#group) throw new Error('E2ee: start() has not been called');
+    return this.#group;
+  }
+
+  /** Sends what the group produced and brings the worker's keys up to date. */
+  #flush(outgoing: GroupBlobs[]): void {
+    const g = this.#requireGroup();
+    const updates = g.drainKeyUpdates();
+    if (!this.disableKeyExchange) {
+      for (const m of outgoing) if (m.blobs.length > 0) this.#send?.({ type: 'key-blobs', epoch: m.epoch, blobs: m.blobs });
+      for (const u of updates) this.#post({ kind: 'setRecvKey', senderIndex: u.senderIndex, epoch: u.epoch, key: u.key });
+    }
+    for (const senderIndex of g.drainRemovedSenders()) this.#post({ kind: 'removeSender', senderIndex });
+    const sk = g.sendKey;
+    if (sk && sk.epoch !== this.#postedSendEpoch) {
+      this.#post({ kind: 'setSendKey', epoch: sk.epoch, key: sk.key });
+      this.#postedSendEpoch = sk.epoch;
+    }
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    const pending = this.#group?.pendingSendKey;
+    if (!pending || this.#closed) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#group?.poll(performance.now());
+      this.#flush([]);
+    }, Math.max(0, pending.activateAt - performance.now()));
+  }
+
+  #transform(target: RTCRtpSender | RTCRtpReceiver, role: 'send' | 'recv', codec: Codec): void {
+    if ('RTCRtpScriptTransform' in globalThis) {
+      target.transform = new RTCRtpScriptTransform(this.#worker, { role, codec });
+      return;
+    }
+    if (typeof target.createEncodedStreams === 'function') {
+      const { readable, writable } = target.createEncodedStreams();
+      this.#worker.postMessage({ kind: 'streams', role, codec, readable, writable }, [readable, writable]);
+      return;
+    }
+    throw new Error('E2ee: this browser has no encoded transform API');
+  }
+
+  /** Seals every frame this sender sends. Call from mediasoup-client's `onRtpSender`. */
+  attachSender(sender: RTCRtpSender, codec: Codec): void {
+    this.#transform(sender, 'send', codec);
+  }
+
+  /** Opens every frame this receiver receives. Call from mediasoup-client's `onRtpReceiver`. */
+  attachReceiver(receiver: RTCRtpReceiver, codec: Codec): void {
+    this.#transform(receiver, 'recv', codec);
+  }
+
+  /** The meeting's security code over everyone's public keys (ours included). */
+  securityCode(): string {
+    if (!this.#group) return securityCode([{ id: 'not-started', publicKey: this.#keyPair.publicKey }]);
+    return securityCode(this.#group.roster());
+  }
+
+  /** Frame counters from the worker. */
+  stats(): Promise<E2eeStats> {
+    const id = ++this.#statsId;
+    return new Promise((resolve) => {
+      this.#statsWaiters.set(id, resolve);
+      this.#post({ kind: 'stats', id });
+    });
+  }
+
+  /** Test hook: the key frames are being sealed with now. */
+  debugSendKey(): { senderIndex: number; epoch: number; key: string } | null {
+    const sk = this.#group?.sendKey;
+    if (!sk || !this.#group) return null;
+    return { senderIndex: this.#group.self.index, epoch: sk.epoch, key: toB64url(sk.key) };
+  }
+
+  /** Stops the worker and the timer. Safe to call twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#worker.terminate();
+  }
+}
+
+function toMember(p: E2eeMember): { id: string; index: number; publicKey: Uint8Array } {
+  return { id: p.id, index: p.index, publicKey: fromB64url(p.publicKey) };
+}

@@ -1,0 +1,410 @@
+/**
+ * Media through the meeting's mediasoup origin: one session per origin connection, holding
+ * the device, a send and a receive transport, this client's producers and its consumers.
+ *
+ * E2EE is not optional here. Every RTCRtpSender and RTCRtpReceiver gets its SFrame transform
+ * inside mediasoup-client's `onRtpSender` / `onRtpReceiver` callbacks, i.e. before the
+ * SDP negotiation that starts the flow (a transform attached afterwards lets frames go out
+ * in clear without any error; see shared/notes/webrtc.md). A producer or consumer whose
+ * callback did not run is closed, and a failed attach closes the whole send side.
+ * mediasoup-client's padding-only 'probator' receiver never passes through the callback.
+ */
+import { Device, type types } from 'mediasoup-client';
+import type { MediaSource, OriginGrant, OriginNotification } from '@sealroom/protocol';
+import { OriginClient, OriginError, type OriginRequestData } from './origin-client.ts';
+
+export type Codec = 'vp8' | 'opus';
+export type SendSource = 'audio' | 'video';
+
+/** What the session needs from the E2EE manager. */
+export interface FrameSealer {
+  attachSender(sender: RTCRtpSender, codec: Codec): void;
+  attachReceiver(receiver: RTCRtpReceiver, codec: Codec): void;
+}
+
+/** Camera capture for now: one 640×480 VP8 encoding (simulcast comes with issue 5). */
+export const CAMERA_CONSTRAINTS: MediaTrackConstraints = { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 30 } };
+export const VIDEO_ENCODINGS: RTCRtpEncodingParameters[] = [{ maxBitrate: 900_000 }];
+
+/** One remote participant's decrypted tracks, as the tiles render them. */
+/** The E2EE transform could not be attached: nothing may be sent or received on that path. */
+export class E2eeAttachError extends Error {
+  override name = 'E2eeAttachError';
+}
+
+export interface RemoteMedia {
+  audio: MediaStreamTrack | null;
+  video: MediaStreamTrack | null;
+  screen: MediaStreamTrack | null;
+}
+
+export interface InboundStat {
+  kind: 'audio' | 'video';
+  participantId: string;
+  framesDecoded: number;
+  frameWidth: number;
+  totalSamplesReceived: number;
+}
+
+export interface MediaSessionHandlers {
+  /** The session is unusable (origin asked to reconnect, socket or ICE lost): open a new one. */
+  lost(reason: string): void;
+  /** The origin paused one of our producers (the host muted us, or stopped our video). */
+  pausedByServer(source: MediaSource, byHost: boolean): void;
+  /** A receiver could not get its E2EE transform; the session has closed itself. */
+  e2eeFailed(err: E2eeAttachError): void;
+}
+
+interface ConsumerEntry {
+  consumer: types.Consumer;
+  participantId: string;
+  source: MediaSource;
+}
+
+/** The codec a consumer carries, as the E2EE transform names it; null for anything else. */
+export function e2eeCodec(mimeType: string | undefined): Codec | null {
+  switch (mimeType?.toLowerCase()) {
+    case 'video/vp8':
+      return 'vp8';
+    case 'audio/opus':
+      return 'opus';
+    default:
+      return null;
+  }
+}
+
+/** The browser offers RTCRtpScriptTransform; otherwise the transform needs encoded insertable streams. */
+function transportSettings(): Partial<RTCConfiguration> | undefined {
+  if ('RTCRtpScriptTransform' in globalThis) return undefined;
+  return { encodedInsertableStreams: true } as Partial<RTCConfiguration>;
+}
+
+export class MediaSession {
+  readonly #client: OriginClient;
+  readonly #device: Device;
+  readonly #sealer: FrameSealer;
+  readonly #handlers: MediaSessionHandlers;
+  readonly #selfId: string;
+  #send: types.Transport | null = null;
+  #recv: types.Transport | null = null;
+  readonly #producers = new Map<SendSource, types.Producer>();
+  readonly #consumers = new Map<string, ConsumerEntry>();
+  /** Producer announcements that arrived before the receive transport was ready. */
+  #queued: Extract<OriginNotification, { event: 'newProducer' }>['data'][] = [];
+  #ready = false;
+  #closed = false;
+
+  #remote = $state.raw<Readonly<Record<string, RemoteMedia>>>({});
+  #activeSpeaker = $state<string | null>(null);
+
+  private constructor(client: OriginClient, device: Device, sealer: FrameSealer, handlers: MediaSessionHandlers, selfId: string) {
+    this.#client = client;
+    this.#device = device;
+    this.#sealer = sealer;
+    this.#handlers = handlers;
+    this.#selfId = selfId;
+  }
+
+  /** Connects to the origin, authenticates with the ticket, loads the device, makes both transports. */
+  static async open(grant: OriginGrant, selfId: string, sealer: FrameSealer, handlers: MediaSessionHandlers): Promise<MediaSession> {
+    let session: MediaSession | null = null;
+    const client = await OriginClient.connect(grant.url, {
+      onNotification: (n) => {
+        if (session) session.#onNotification(n);
+      },
+      onClosed: (reason) => {
+        if (session) session.#lose(`origin socket ${reason}`);
+      },
+    });
+    try {
+      session = new MediaSession(client, new Device(), sealer, handlers, selfId);
+      await session.#setup(grant.ticket);
+      return session;
+    } catch (err) {
+      session?.close();
+      client.close();
+      throw err;
+    }
+  }
+
+  /** Remote tracks by participant id. */
+  get remote(): Readonly<Record<string, RemoteMedia>> {
+    return this.#remote;
+  }
+  get activeSpeaker(): string | null {
+    return this.#activeSpeaker;
+  }
+
+  async #setup(ticket: string): Promise<void> {
+    const auth = await this.#client.request('auth', { ticket });
+    if (auth.participantId !== this.#selfId) throw new OriginError('bad_ticket', 'ticket is for someone else', 'auth');
+    const { rtpCapabilities } = await this.#client.request('rtpCapabilities', {});
+    await this.#device.load({ routerRtpCapabilities: rtpCapabilities as types.RtpCapabilities });
+    this.#send = await this.#makeTransport('send');
+    this.#recv = await this.#makeTransport('recv');
+    this.#ready = true;
+    const queued = this.#queued;
+    this.#queued = [];
+    for (const p of queued) void this.#consume(p);
+  }
+
+  async #makeTransport(direction: 'send' | 'recv'): Promise<types.Transport> {
+    const info = await this.#client.request('createTransport', { direction });
+    const options: types.TransportOptions = {
+      id: info.id,
+      iceParameters: info.iceParameters as types.IceParameters,
+      iceCandidates: info.iceCandidates as types.IceCandidate[],
+      dtlsParameters: info.dtlsParameters as types.DtlsParameters,
+      additionalSettings: transportSettings(),
+    };
+    const transport = direction === 'send' ? this.#device.createSendTransport(options) : this.#device.createRecvTransport(options);
+    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      this.#client
+        .request('connectTransport', { transportId: transport.id, dtlsParameters: dtlsParameters as OriginRequestData['connectTransport']['dtlsParameters'] })
+        .then(() => callback(), errback);
+    });
+    if (direction === 'send') {
+      transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+        this.#client
+          .request('produce', {
+            transportId: transport.id,
+            kind,
+            source: appData['source'] as MediaSource,
+            rtpParameters: rtpParameters as unknown as OriginRequestData['produce']['rtpParameters'],
+          })
+          .then(({ producerId }) => callback({ id: producerId }), errback);
+      });
+    }
+    transport.on('connectionstatechange', (state) => {
+      if (state === 'failed') this.#lose(`${direction} transport failed`);
+    });
+    return transport;
+  }
+
+  /** Sends a local track, sealed. Replaces the track if this source is already being sent. */
+  async produce(source: SendSource, track: MediaStreamTrack): Promise<void> {
+    const send = this.#send;
+    if (!send || this.#closed) throw new OriginError('closed', 'media session is closed');
+    const existing = this.#producers.get(source);
+    if (existing && !existing.closed) {
+      await existing.replaceTrack({ track });
+      return;
+    }
+    const codec: Codec = source === 'video' ? 'vp8' : 'opus';
+    let sealed = false;
+    let attachFailed = false;
+    let producer: types.Producer;
+    try {
+      producer = await send.produce({
+        track,
+        stopTracks: false,
+        codec: source === 'video' ? this.#vp8() : undefined,
+        encodings: source === 'video' ? VIDEO_ENCODINGS : undefined,
+        codecOptions: source === 'audio' ? { opusFec: true, opusDtx: false } : undefined,
+        appData: { source },
+        onRtpSender: (sender) => {
+          try {
+            this.#sealer.attachSender(sender, codec);
+            sealed = true;
+          } catch (err) {
+            attachFailed = true;
+            throw err;
+          }
+        },
+      });
+    } catch (err) {
+      // A sender whose transform could not be attached may still sit in the peer connection,
+      // and the next negotiation would start it in clear: drop the whole send side.
+      if (attachFailed) {
+        this.#closeSendSide();
+        throw new E2eeAttachError(`could not seal ${source}: ${String(err)}`);
+      }
+      throw err;
+    }
+    if (!sealed) {
+      producer.close();
+      this.#closeSendSide();
+      throw new E2eeAttachError(`${source} sender was created without its E2EE transform`);
+    }
+    this.#producers.set(source, producer);
+    producer.on('transportclose', () => this.#producers.delete(source));
+  }
+
+  /** Pauses or resumes what we send, locally and at the origin (so nobody gets stale frames). */
+  async setPaused(source: SendSource, paused: boolean): Promise<void> {
+    const producer = this.#producers.get(source);
+    if (!producer || producer.closed || producer.paused === paused) return;
+    if (paused) {
+      producer.pause();
+      await this.#client.request('pauseProducer', { producerId: producer.id });
+    } else {
+      producer.resume();
+      await this.#client.request('resumeProducer', { producerId: producer.id });
+    }
+  }
+
+  isProducing(source: SendSource): boolean {
+    const p = this.#producers.get(source);
+    return !!p && !p.closed;
+  }
+
+  /** Inbound RTP figures of every consumer, as the end-to-end test reads them. */
+  async inboundStats(): Promise<InboundStat[]> {
+    const out: InboundStat[] = [];
+    for (const { consumer, participantId } of this.#consumers.values()) {
+      if (consumer.closed) continue;
+      const report = await consumer.getStats();
+      for (const s of report.values()) {
+        if (s.type !== 'inbound-rtp') continue;
+        out.push({
+          kind: consumer.kind,
+          participantId,
+          framesDecoded: s.framesDecoded ?? 0,
+          frameWidth: s.frameWidth ?? 0,
+          totalSamplesReceived: s.totalSamplesReceived ?? 0,
+        });
+        break;
+      }
+    }
+    return out;
+  }
+
+  /** Closes transports, producers and consumers and the origin socket. Safe to call twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#send?.close();
+    this.#recv?.close();
+    this.#producers.clear();
+    this.#consumers.clear();
+    this.#queued = [];
+    this.#client.close();
+    this.#remote = {};
+  }
+
+  #vp8(): types.RtpCodecCapability | undefined {
+    return this.#device.sendRtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/vp8');
+  }
+
+  #closeSendSide(): void {
+    this.#send?.close();
+    this.#send = null;
+    this.#producers.clear();
+  }
+
+  #lose(reason: string): void {
+    if (this.#closed) return;
+    this.close();
+    this.#handlers.lost(reason);
+  }
+
+  #onNotification(n: OriginNotification): void {
+    if (this.#closed) return;
+    switch (n.event) {
+      case 'newProducer':
+        if (n.data.participantId === this.#selfId) return;
+        if (this.#ready) void this.#consume(n.data);
+        else this.#queued.push(n.data);
+        return;
+      case 'producerClosed':
+        this.#queued = this.#queued.filter((q) => q.producerId !== n.data.producerId);
+        for (const [id, e] of this.#consumers) if (e.consumer.producerId === n.data.producerId) this.#dropConsumer(id);
+        return;
+      case 'consumerClosed':
+        this.#dropConsumer(n.data.consumerId);
+        return;
+      case 'producerPaused': {
+        for (const [source, p] of this.#producers) {
+          if (p.id !== n.data.producerId) continue;
+          p.pause();
+          this.#handlers.pausedByServer(source, n.data.byHost);
+        }
+        return;
+      }
+      case 'activeSpeaker':
+        this.#activeSpeaker = n.data.participantId;
+        return;
+      case 'reconnect':
+        this.#lose(`origin asked to reconnect: ${n.data.reason}`);
+        return;
+      default:
+        assertNever(n);
+    }
+  }
+
+  async #consume(p: { producerId: string; participantId: string; kind: 'audio' | 'video'; source: MediaSource }): Promise<void> {
+    const recv = this.#recv;
+    if (!recv || this.#closed) return;
+    try {
+      const res = await this.#client.request('consume', {
+        transportId: recv.id,
+        producerId: p.producerId,
+        rtpCapabilities: this.#device.recvRtpCapabilities as unknown as OriginRequestData['consume']['rtpCapabilities'],
+      });
+      const rtpParameters = res.rtpParameters as unknown as types.RtpParameters;
+      const codec = e2eeCodec(rtpParameters.codecs[0]?.mimeType);
+      if (!codec) throw new Error(`cannot decrypt codec ${rtpParameters.codecs[0]?.mimeType ?? 'none'}`);
+      let opened = false;
+      let attachFailed = false;
+      let consumer: types.Consumer;
+      try {
+        consumer = await recv.consume({
+          id: res.consumerId,
+          producerId: res.producerId,
+          kind: res.kind,
+          rtpParameters,
+          onRtpReceiver: (receiver) => {
+            try {
+              this.#sealer.attachReceiver(receiver, codec);
+              opened = true;
+            } catch (err) {
+              attachFailed = true;
+              throw err;
+            }
+          },
+        });
+      } catch (err) {
+        throw attachFailed ? new E2eeAttachError(`could not open ${p.kind}: ${String(err)}`) : err;
+      }
+      if (!opened || this.#closed) {
+        consumer.close();
+        if (!opened) throw new E2eeAttachError('receiver was created without its E2EE transform');
+        return;
+      }
+      this.#consumers.set(consumer.id, { consumer, participantId: res.participantId, source: res.source });
+      consumer.on('transportclose', () => this.#consumers.delete(consumer.id));
+      this.#setRemoteTrack(res.participantId, res.source, consumer.track);
+      await this.#client.request('resumeConsumer', { consumerId: consumer.id });
+    } catch (err) {
+      if (this.#closed) return;
+      if (err instanceof E2eeAttachError) {
+        // A receiver without its transform would feed ciphertext to the decoder: stop here.
+        this.close();
+        this.#handlers.e2eeFailed(err);
+        return;
+      }
+      console.warn('sealroom: could not receive', { producerId: p.producerId, kind: p.kind, error: String(err) });
+    }
+  }
+
+  #dropConsumer(consumerId: string): void {
+    const e = this.#consumers.get(consumerId);
+    if (!e) return;
+    this.#consumers.delete(consumerId);
+    e.consumer.close();
+    if (this.#remote[e.participantId]?.[e.source] === e.consumer.track) this.#setRemoteTrack(e.participantId, e.source, null);
+  }
+
+  #setRemoteTrack(participantId: string, source: MediaSource, track: MediaStreamTrack | null): void {
+    const current = this.#remote[participantId] ?? { audio: null, video: null, screen: null };
+    const next = { ...current, [source]: track };
+    const copy = { ...this.#remote };
+    if (!next.audio && !next.video && !next.screen) delete copy[participantId];
+    else copy[participantId] = next;
+    this.#remote = copy;
+  }
+}
+
+function assertNever(x: never): never {
+  throw new Error(`unhandled origin notification: ${JSON.stringify(x)}`);
+}

@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { e2eeCodec } from './media.svelte.ts';
+import { backoffMs } from './meeting.svelte.ts';
+
+describe('e2eeCodec', () => {
+  it('names the codecs the transform knows and nothing else', () => {
+    expect(e2eeCodec('video/VP8')).toBe('vp8');
+    expect(e2eeCodec('audio/opus')).toBe('opus');
+    expect(e2eeCodec('video/H264')).toBeNull();
+    expect(e2eeCodec(undefined)).toBeNull();
+  });
+});
+
+describe('backoffMs', () => {
+  it('doubles from 1 s and caps at 15 s', () => {
+    expect([0, 1, 2, 3, 4, 5, 10].map(backoffMs)).toEqual([1000, 2000, 4000, 8000, 15000, 15000, 15000]);
+  });
+});

@@ -1,0 +1,192 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_SETTINGS, type Participant } from '@sealroom/protocol';
+import { FakeSocket } from './testing/fake-socket.ts';
+
+/** Records what the meeting asks of the E2EE manager; the code depends on the roster size. */
+const e2ee = vi.hoisted(() => {
+  const calls: [string, ...unknown[]][] = [];
+  let members = 0;
+  const fake = {
+    publicKey: 'P'.repeat(43),
+    disableKeyExchange: false,
+    start: (o: { members: unknown[] }) => {
+      members = o.members.length + 1;
+      calls.push(['start', o]);
+    },
+    memberJoined: (p: unknown) => {
+      members++;
+      calls.push(['memberJoined', p]);
+    },
+    memberLeft: (id: string) => {
+      members--;
+      calls.push(['memberLeft', id]);
+    },
+    onKeyBlob: (...a: unknown[]) => calls.push(['onKeyBlob', ...a]),
+    securityCode: () => `code-${members}`,
+    close: () => calls.push(['close']),
+  };
+  return { fake, calls, reset: () => ((calls.length = 0), (members = 0), (fake.disableKeyExchange = false)) };
+});
+vi.mock('./e2ee.ts', () => ({ E2ee: { create: () => e2ee.fake } }));
+
+const { Meeting } = await import('./meeting.svelte.ts');
+
+const person = (id: string, index: number, over: Partial<Participant> = {}): Participant => ({
+  id,
+  index,
+  name: `Person ${index}`,
+  role: 'participant',
+  publicKey: String.fromCharCode(65 + index).repeat(43),
+  audio: false,
+  video: false,
+  sharing: false,
+  handRaisedAt: null,
+  permissions: { share: true, chat: true, unmute: true, rename: true },
+  ...over,
+});
+const ME = person('self-0001', 0, { role: 'host' });
+const ANN = person('ann-00001', 1);
+const BOB = person('bob-00002', 2);
+const welcome = JSON.stringify({
+  type: 'welcome',
+  meetingId: '123456789',
+  topic: '',
+  self: ME,
+  participants: [ANN],
+  state: { locked: false, settings: DEFAULT_SETTINGS, spotlight: null, hostPresent: true },
+  waiting: [],
+  origin: null,
+});
+
+let sockets: FakeSocket[] = [];
+const win: { __sealroom?: { selfId: string; participants(): string[] }; __sealroomTest?: { disableKeyExchange?: boolean } } = {};
+
+beforeEach(() => {
+  sockets = [];
+  e2ee.reset();
+  delete win.__sealroom;
+  delete win.__sealroomTest;
+  vi.stubGlobal('window', win);
+  vi.stubGlobal('location', { protocol: 'http:', host: '127.0.0.1:8787' });
+  vi.stubGlobal(
+    'WebSocket',
+    class extends FakeSocket {
+      constructor() {
+        super(false);
+        sockets.push(this);
+      }
+    },
+  );
+});
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+function joined(hostKey?: string) {
+  const meeting = new Meeting('123456789', hostKey);
+  meeting.join('Me', undefined);
+  const socket = sockets[0]!;
+  socket.open();
+  return { meeting, socket };
+}
+
+describe('Meeting', () => {
+  it('joins with its public key and host key, then starts E2EE with the others and exposes the test hooks', () => {
+    const { meeting, socket } = joined('hk');
+    expect(socket.json()[0]).toEqual({ type: 'join', name: 'Me', publicKey: 'P'.repeat(43), hostKey: 'hk' });
+    expect(meeting.phase).toBe('joining');
+    socket.deliver(welcome);
+    expect(meeting.phase).toBe('in-call');
+    const start = e2ee.calls.find((c) => c[0] === 'start')?.[1] as { self: unknown; members: unknown[] };
+    expect(start.self).toEqual({ id: ME.id, index: 0 });
+    expect(start.members).toEqual([{ id: ANN.id, index: 1, publicKey: ANN.publicKey }]);
+    expect(meeting.securityCode).toBe('code-2');
+    expect(meeting.mediaStatus).toBe('unavailable');
+    expect(win.__sealroom?.selfId).toBe(ME.id);
+    expect(win.__sealroom?.participants()).toEqual([ANN.id]);
+    expect(meeting.isHost).toBe(true);
+  });
+
+  it('honours the test flag that disables key exchange', () => {
+    win.__sealroomTest = { disableKeyExchange: true };
+    joined();
+    expect(e2ee.fake.disableKeyExchange).toBe(true);
+  });
+
+  it('keys joins and leaves, flags the code change, and relays key blobs', () => {
+    const { meeting, socket } = joined();
+    socket.deliver(welcome);
+    socket.deliver(JSON.stringify({ type: 'participant-joined', participant: BOB }));
+    expect(meeting.securityCode).toBe('code-3');
+    expect(meeting.codeChanged).toBe(true);
+    expect(win.__sealroom?.participants()).toEqual([ANN.id, BOB.id]);
+    socket.deliver(JSON.stringify({ type: 'key-blob', from: BOB.id, epoch: 2, blob: 'b'.repeat(60) }));
+    socket.deliver(JSON.stringify({ type: 'participant-left', id: ANN.id, reason: 'left' }));
+    expect(e2ee.calls.map((c) => c[0])).toEqual(['start', 'memberJoined', 'onKeyBlob', 'memberLeft']);
+    expect(meeting.announcement?.key).toBe('call.left');
+  });
+
+  it('a forced mute turns the microphone off and tells the room', async () => {
+    const { meeting, socket } = joined();
+    socket.deliver(welcome);
+    socket.deliver(JSON.stringify({ type: 'forced', what: 'mute', by: ANN.id }));
+    await vi.waitFor(() => expect(meeting.micOn).toBe(false));
+    expect(socket.json().at(-1)).toEqual({ type: 'media-state', audio: false, video: true });
+    expect(meeting.announcement?.key).toBe('call.mutedByHost');
+  });
+
+  it('a refused join goes back to the form with the reason', () => {
+    const { meeting, socket } = joined();
+    socket.deliver(JSON.stringify({ type: 'error', code: 'wrong_password', message: 'no' }));
+    expect(meeting.phase).toBe('prejoin');
+    expect(meeting.error).toBe('wrong_password');
+    expect(socket.closedWith).toBe(1000);
+  });
+
+  it('waits in the waiting room before the welcome', () => {
+    const { meeting, socket } = joined();
+    socket.deliver(JSON.stringify({ type: 'waiting', reason: 'no-host' }));
+    expect(meeting.phase).toBe('waiting');
+    expect(meeting.waitingReason).toBe('no-host');
+    socket.deliver(welcome);
+    expect(meeting.phase).toBe('in-call');
+  });
+
+  it('removal ends the call, closes E2EE and withdraws the test hooks', () => {
+    const { meeting, socket } = joined();
+    socket.deliver(welcome);
+    socket.deliver(JSON.stringify({ type: 'closed', reason: 'removed' }));
+    expect(meeting.phase).toBe('ended');
+    expect(meeting.endReason).toBe('removed');
+    expect(e2ee.calls.at(-1)).toEqual(['close']);
+    expect(win.__sealroom).toBeUndefined();
+  });
+
+  it('leave says goodbye to the room', () => {
+    const { meeting, socket } = joined();
+    socket.deliver(welcome);
+    meeting.leave();
+    expect(socket.json().at(-1)).toEqual({ type: 'leave' });
+    expect(meeting.phase).toBe('ended');
+    expect(meeting.endReason).toBe('left');
+  });
+
+  it('a dropped room socket reconnects as a new participant after a backoff', () => {
+    vi.useFakeTimers();
+    try {
+      const { meeting, socket } = joined();
+      socket.deliver(welcome);
+      socket.drop(1006);
+      expect(meeting.roomReconnecting).toBe(true);
+      expect(win.__sealroom).toBeUndefined();
+      vi.advanceTimersByTime(1000);
+      expect(sockets).toHaveLength(2);
+      sockets[1]!.open();
+      sockets[1]!.deliver(welcome);
+      expect(meeting.roomReconnecting).toBe(false);
+      expect(meeting.phase).toBe('in-call');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
