@@ -16,9 +16,19 @@ export default defineProject({
         bindings: {
           SEALROOM_SHARED_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
           TEST_MIGRATIONS: await readD1Migrations(`${root}/edge/migrations`),
+          // accounts (issue 7): a fixed test master key, and scrypt at N=2^10 because scrypt runs ~20× slower
+          // in this pool than in wrangler dev (production default N=2^15, see edge/src/accounts/password-hash.ts).
+          SEALROOM_MASTER_KEY: 'dGVzdC1tYXN0ZXIta2V5LTAxMjM0NTY3ODlhYmNkZWY',
+          SCRYPT_LOG_N: '10',
         },
       },
     })),
   ],
-  test: { name: 'edge', include: ['test/**/*.test.ts', 'src/**/*.test.ts'], setupFiles: ['./test/apply-migrations.ts'] },
+  test: {
+    name: 'edge',
+    include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+    setupFiles: ['./test/apply-migrations.ts'],
+    // accounts (issue 7): samlify, in Node, signs the SAML responses the workerd tests post.
+    globalSetup: ['./test/accounts/saml-idp.global-setup.ts'],
+  },
 });

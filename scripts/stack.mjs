@@ -3,6 +3,7 @@
 // end-to-end tests, which start their own stack on other ports.
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { quietEnv, root } from './env.mjs';
 
@@ -10,9 +11,9 @@ const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 
 /**
  * @param {{ port?: number, originPort?: number, metricsPort?: number, rtcPorts?: [number, number],
- *   stateDir?: string, secret: string, workerBin: string, testTap?: boolean, logDir?: string,
- *   log?: (line: string) => void }} o
- * @returns {Promise<{ url: string, originUrl: string, stop: () => Promise<void> }>}
+ *   stateDir?: string, secret: string, masterKey?: string, workerBin?: string, testTap?: boolean, logDir?: string,
+ *   withOrigin?: boolean, log?: (line: string) => void }} o
+ * @returns {Promise<{ url: string, originUrl: string, stop: () => Promise<void>, pids: number[] }>}
  */
 export async function startStack(o) {
   const port = o.port ?? 8787;
@@ -23,6 +24,10 @@ export async function startStack(o) {
   const log = o.log ?? ((l) => console.log(l));
   mkdirSync(logDir, { recursive: true });
   const env = quietEnv();
+  // Never talk to someone else's stack by mistake: every port must be ours.
+  for (const p of o.withOrigin === false ? [port] : [port, originPort, o.metricsPort ?? 9464]) {
+    if (!(await portIsFree(p))) throw new Error(`port ${p} on 127.0.0.1 is in use (another Sealroom running?); set another port`);
+  }
 
   // D1 schema first: the Worker expects its tables.
   const migrate = spawnSync(bin('wrangler'), ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir], {
@@ -39,9 +44,13 @@ export async function startStack(o) {
   try {
     const url = `http://127.0.0.1:${port}`;
     children.push(
-      launch('edge', bin('wrangler'), ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', '0', '--persist-to', stateDir, '--log-level', 'warn', '--show-interactive-dev-session=false', '--live-reload=false', '--var', `SEALROOM_SHARED_SECRET:${o.secret}`], env, logDir),
+      launch('edge', bin('wrangler'), ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', '0', '--persist-to', stateDir, '--log-level', 'warn', '--show-interactive-dev-session=false', '--live-reload=false', '--var', `SEALROOM_SHARED_SECRET:${o.secret}`, ...(o.masterKey ? ['--var', `SEALROOM_MASTER_KEY:${o.masterKey}`] : [])], env, logDir),
     );
     await waitFor(`${url}/api/meetings/000000000`, (r) => r.status === 404, 60_000, 'edge (wrangler dev)', children[0]);
+    if (o.withOrigin === false) {
+      log(`» edge on ${url} (no media origin; logs in ${path.relative(root, logDir)}/)`);
+      return { url, originUrl: '', stop, pids: children.map((c) => c.pid) };
+    }
 
     const originUrl = `http://127.0.0.1:${originPort}`;
     children.push(
@@ -61,11 +70,32 @@ export async function startStack(o) {
     );
     await waitFor(`${originUrl}/healthz`, (r) => r.ok, 60_000, 'media origin', children[1]);
     log(`» edge on ${url}, media origin on ${originUrl} (logs in ${path.relative(root, logDir)}/)`);
-    return { url, originUrl, stop };
+    return { url, originUrl, stop, pids: children.map((c) => c.pid) };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/** True when nothing listens on 127.0.0.1:port. */
+export function portIsFree(port) {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/** A port the OS says is free right now (for tests that must not collide with anything). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 /** Each service gets its own process group (detached), so stopping it stops everything it spawned. */

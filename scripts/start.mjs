@@ -1,12 +1,12 @@
 // `npm start`: everything a fresh clone needs, then the whole stack on 127.0.0.1 until Ctrl-C.
-import { localSecret } from './env.mjs';
+import { localMasterKey, localSecret } from './env.mjs';
 import { buildWeb, ensureWorker } from './setup.mjs';
 import { startStack } from './stack.mjs';
 
 const workerBin = await ensureWorker();
 buildWeb();
 const port = Number(process.env.PORT ?? 8787);
-const stack = await startStack({ port, secret: localSecret(), workerBin });
+const stack = await startStack({ port, secret: localSecret(), masterKey: localMasterKey(), workerBin });
 console.log(`\n  Sealroom is running: ${stack.url}\n  Open it in a browser, create a meeting, share its link. Ctrl-C stops everything.\n`);
 
 let stopping = false;

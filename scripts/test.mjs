@@ -10,7 +10,8 @@ const t0 = Date.now();
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 
-ensureDebianPackages(['chromium']);
+// Fonts so that screenshots show Chinese and emoji rather than empty boxes.
+ensureDebianPackages(['chromium', 'fonts-wqy-microhei', 'fonts-noto-color-emoji']);
 process.env.MEDIASOUP_WORKER_BIN = await ensureWorker();
 buildWeb();
 const env = quietEnv();

@@ -5,9 +5,9 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { localSecret, root } from '../scripts/env.mjs';
+import { localMasterKey, localSecret, root } from '../scripts/env.mjs';
 import { ensureWorker } from '../scripts/setup.mjs';
-import { startStack } from '../scripts/stack.mjs';
+import { freePort, startStack } from '../scripts/stack.mjs';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -18,22 +18,28 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
-  const stateDir = path.join(root, '.cache', 'e2e-state');
+  const stateDir = path.join(root, '.cache', `e2e-state-${process.pid}`);
   rmSync(stateDir, { recursive: true, force: true });
   const secret = localSecret();
+  // Free ports picked now, so concurrent runs (a second clone, a developer's npm start) never meet.
+  const rtcBase = 41000 + Math.floor(Math.random() * 18) * 1000;
   const stack = await startStack({
-    port: 8788,
-    originPort: 4444,
-    metricsPort: 9465,
-    rtcPorts: [41000, 41999],
+    port: await freePort(),
+    originPort: await freePort(),
+    metricsPort: await freePort(),
+    rtcPorts: [rtcBase, rtcBase + 999],
     stateDir,
     logDir: path.join(root, '.cache', 'e2e-logs'),
     secret,
+    masterKey: localMasterKey(),
     workerBin: await ensureWorker(() => {}),
     testTap: true,
   });
   project.provide('stackUrl', stack.url);
   project.provide('originUrl', stack.originUrl);
   project.provide('secret', secret);
-  return () => stack.stop();
+  return async () => {
+    await stack.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  };
 }

@@ -1,13 +1,33 @@
 /** The Sealroom edge Worker: HTTP API, origin registry, and the Room Durable Object. */
 import { Hono } from 'hono';
-import type { Env } from './env.ts';
 import { HttpError, errorResponse } from './http/errors.ts';
 import { meetings } from './http/meetings.ts';
 import { origins } from './http/origins.ts';
+import type { Env } from './env.ts';
+// ── accounts (issue 7): routers and the one policy middleware ──
+import { authRoutes } from './accounts/auth-routes.ts';
+import type { AppEnv } from './accounts/context.ts';
+import { selfRoutes } from './accounts/self-routes.ts';
+import { adminRoutes } from './admin/routes.ts';
+import { samlAdminRoutes, samlRoutes } from './accounts/saml/routes.ts';
+import { kmsRoutes } from './kms/routes.ts';
+import { policyMiddleware } from './policy/middleware.ts';
+// ── end accounts ──
+import { recordingsRoutes, recordingsScheduled } from './recordings/index.ts'; // recordings (issue 8)
 
 export { Room } from './room/room.ts';
 
-export const app = new Hono<{ Bindings: Env }>()
+export const app = new Hono<AppEnv>()
+  // accounts (issue 7): every /api route passes the policy middleware first (edge/src/policy/routes.ts)
+  .use('/api/*', policyMiddleware())
+  .route('/api/auth', authRoutes)
+  .route('/api/account', selfRoutes)
+  .route('/api/admin', adminRoutes)
+  .route('/api/admin', samlAdminRoutes)
+  .route('/api/saml', samlRoutes)
+  .route('/internal/kms', kmsRoutes)
+  // end accounts
+  .route('/api/recordings', recordingsRoutes) // recordings (issue 8)
   .route('/api/meetings', meetings)
   .route('/internal/origins', origins)
   .all('/api/*', () => {
@@ -15,4 +35,5 @@ export const app = new Hono<{ Bindings: Env }>()
   })
   .onError(errorResponse);
 
-export default app;
+// recordings (issue 8): the cron trigger's sweep (retention, abandoned uploads) beside the HTTP app.
+export default { fetch: app.fetch, scheduled: recordingsScheduled } satisfies ExportedHandler<Env>;

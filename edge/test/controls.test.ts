@@ -28,15 +28,17 @@ describe('host controls', () => {
   });
 
   it('mute all without unmute rights: participants cannot unmute until asked, and then they decide', async () => {
-    const { h, a } = await trio();
+    const { h, a, b } = await trio();
     h.c.send({ type: 'host', command: { action: 'mute-all', allowUnmute: false } });
     await a.c.next('forced');
+    // Everyone muted by one action, announced in one small frame.
+    expect(await b.c.next('muted-all')).toEqual({ type: 'muted-all', by: h.id, allowUnmute: false });
     await h.c.drain(100);
     a.c.send({ type: 'media-state', audio: true, video: false });
     expect((await a.c.next('error')).code).toBe('forbidden');
     h.c.send({ type: 'host', command: { action: 'ask-unmute', target: a.id } });
     expect(await a.c.next('ask-unmute')).toEqual({ type: 'ask-unmute', from: h.id });
-    // Asking is not unmuting: still muted until Ann chooses.
+    // Asking is not unmuting: still muted until Ann chooses (her record now has the right to).
     const after = await h.c.next('participant-updated');
     expect(after.participant).toMatchObject({ id: a.id, audio: false, permissions: { unmute: true } });
     a.c.send({ type: 'media-state', audio: true, video: false });
@@ -74,7 +76,8 @@ describe('host controls', () => {
     expect((await a.c.next('error')).code).toBe('forbidden');
     await a.c.drain(100);
     h.c.send({ type: 'host', command: { action: 'hand-over', target: b.id } });
-    const ups = [await a.c.next('participant-updated'), await a.c.next('participant-updated')].map((u) => [u.participant.id, u.participant.role]);
+    // Both role changes arrive in one frame.
+    const ups = (await a.c.next('participants-updated')).participants.map((p) => [p.id, p.role]);
     expect(Object.fromEntries(ups)).toEqual({ [h.id]: 'cohost', [b.id]: 'host' });
   });
 
@@ -87,8 +90,9 @@ describe('host controls', () => {
     expect(first.id).toBe(b.id);
     expect(second.handRaisedAt!).toBeGreaterThanOrEqual(first.handRaisedAt!);
     h.c.send({ type: 'host', command: { action: 'lower-all-hands' } });
-    const lowered = [await h.c.next('participant-updated'), await h.c.next('participant-updated')];
-    expect(lowered.every((u) => u.participant.handRaisedAt === null)).toBe(true);
+    const lowered = (await h.c.next('participants-updated')).participants;
+    expect(lowered.map((p) => p.id).sort()).toEqual([a.id, b.id].sort());
+    expect(lowered.every((p) => p.handRaisedAt === null)).toBe(true);
   });
 
   it('spotlight, rename, lock and waiting room survive the object being evicted', async () => {

@@ -45,8 +45,8 @@ export class TestClient {
     });
   }
 
-  static async connect(meetingId: string): Promise<TestClient> {
-    const res = await call(`/api/meetings/${meetingId}/ws`, { headers: { upgrade: 'websocket' } });
+  static async connect(meetingId: string, headers: Record<string, string> = {}): Promise<TestClient> {
+    const res = await call(`/api/meetings/${meetingId}/ws`, { headers: { ...headers, upgrade: 'websocket' } });
     const ws = res.webSocket;
     if (!ws) throw new Error(`no websocket: ${res.status}`);
     ws.accept();

@@ -32,6 +32,8 @@ export const SETTINGS = {
   SEALROOM_SHARED_SECRET: 'shared-secret',
   ORIGIN_METRICS_PORT: 'metrics-port',
   ORIGIN_DRAIN_SECONDS: 'drain-seconds',
+  ORIGIN_RECONNECT_GRACE_SECONDS: 'reconnect-grace-seconds',
+  ORIGIN_PEERS_PER_ROUTER: 'peers-per-router',
   ORIGIN_LOG_LEVEL: 'log-level',
   SEALROOM_TEST_TAP: 'test-tap',
 } as const;
@@ -54,6 +56,8 @@ const Raw = z
       .min(32, 'SEALROOM_SHARED_SECRET must be at least 32 characters'),
     ORIGIN_METRICS_PORT: port('ORIGIN_METRICS_PORT').default(9464),
     ORIGIN_DRAIN_SECONDS: z.coerce.number().min(0).max(3600).default(30),
+    ORIGIN_RECONNECT_GRACE_SECONDS: z.coerce.number().min(0, 'ORIGIN_RECONNECT_GRACE_SECONDS must be 0–300').max(300, 'ORIGIN_RECONNECT_GRACE_SECONDS must be 0–300').default(10),
+    ORIGIN_PEERS_PER_ROUTER: z.coerce.number().int().min(1, 'ORIGIN_PEERS_PER_ROUTER must be ≥ 1').max(100_000).default(100),
     ORIGIN_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     SEALROOM_TEST_TAP: flag.default(false),
   })
@@ -79,6 +83,10 @@ export interface OriginConfig {
   /** 0 = ephemeral (tests). */
   metricsPort: number;
   drainSeconds: number;
+  /** How long a participant whose socket dropped keeps its media (0 = close at once). */
+  reconnectGraceSeconds: number;
+  /** Participants on one router before a meeting spreads to another worker. */
+  peersPerRouter: number;
   logLevel: LogLevel;
   testTap: boolean;
 }
@@ -148,6 +156,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sharedSecret: c.SEALROOM_SHARED_SECRET,
     metricsPort: c.ORIGIN_METRICS_PORT,
     drainSeconds: c.ORIGIN_DRAIN_SECONDS,
+    reconnectGraceSeconds: c.ORIGIN_RECONNECT_GRACE_SECONDS,
+    peersPerRouter: c.ORIGIN_PEERS_PER_ROUTER,
     logLevel: c.ORIGIN_LOG_LEVEL,
     testTap: c.SEALROOM_TEST_TAP,
   };

@@ -24,7 +24,9 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel, { originId: config.originId });
   const origin = await Origin.create(config, { log });
-  console.log(`media origin listening on ${origin.url} (ws ${origin.wsUrl}, metrics ${origin.metricsUrl})`);
+  // The launcher waits for exactly this line; the other URLs go to the structured log.
+  log.info({ event: 'origin_urls', ws: origin.wsUrl, control: `${origin.url}/control`, metrics: origin.metricsUrl });
+  console.log(`media origin listening on ${origin.url}`);
 
   let signals = 0;
   const stop = (signal: NodeJS.Signals) => {

@@ -20,6 +20,8 @@ export const MAX_CONSUMERS_PER_PEER = 3000;
 export const MAX_WS_BUFFERED_BYTES = 4 * 1024 * 1024;
 /** Largest signalling frame: RTP parameters of a three-layer simulcast fit in a few KiB. */
 export const MAX_WS_FRAME = 64 * 1024;
+/** Notifications kept for a detached peer (every producer of a large meeting starting, twice). */
+export const MAX_HELD_NOTIFICATIONS = 5000;
 /** A socket that has not authenticated in this long is closed. */
 export const AUTH_TIMEOUT_MS = 10_000;
 /** How often the dominant speaker may change (ms); mediasoup's default is 300. */

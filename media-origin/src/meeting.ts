@@ -1,7 +1,13 @@
 /**
- * One meeting on this origin: its router (on one worker), the participants connected here,
- * the dominant-speaker observer, and the host's pauses. The router can be swapped for a new
- * one when its worker dies; the meeting object, and what the host enforced, outlive that.
+ * One meeting on this origin: its routers, the participants connected here, the
+ * dominant-speaker observer, and the host's pauses.
+ *
+ * A meeting starts with one (primary) router. When it outgrows `maxPeersPerRouter`, newcomers
+ * go to a router on another worker, and every producer is piped (`pipeToRouter`) into every
+ * router of the meeting, so anyone can consume anything by the same producer id. The
+ * primary router sees every producer: the active-speaker observer and the test tap live there.
+ * The routers can be replaced when a worker dies; the meeting object, and what the host
+ * enforced, outlive that.
  */
 import type { MediaSource, OriginNotification } from '@sealroom/protocol';
 import type { types as ms } from 'mediasoup';
@@ -23,6 +29,21 @@ export interface MeetingRouterOptions {
   hostPauses: HostPauses;
   /** After the last peer left (the origin decides whether to close). */
   onEmpty: (meeting: MeetingRouter) => void;
+  /** Spreading a large meeting over workers; absent = one router whatever the size. */
+  spread?: {
+    maxPeersPerRouter: number;
+    /** A worker this meeting has no router on yet, or undefined if there is none. */
+    pickWorker: (exclude: ms.Worker[]) => ms.Worker | undefined;
+    /** Counts a new router against its worker. */
+    track: (worker: ms.Worker, router: ms.Router) => void;
+  };
+}
+
+/** A further router of a meeting, on another worker than the primary. */
+interface ExtraRouter {
+  router: ms.Router;
+  worker: ms.Worker;
+  peers: Set<string>;
 }
 
 export class MeetingRouter {
@@ -32,6 +53,12 @@ export class MeetingRouter {
   readonly #onEmpty: (m: MeetingRouter) => void;
   readonly #peers = new Map<string, Peer>();
   readonly #newProducerListeners = new Set<(p: ms.Producer<ProducerAppData>) => void>();
+  readonly #spread: MeetingRouterOptions['spread'];
+  readonly #extras: ExtraRouter[] = [];
+  /** Peer id → its extra router; peers not in here are on the primary. */
+  readonly #placement = new Map<string, ExtraRouter>();
+  /** Placement and piping run one at a time, so no router misses a producer. */
+  #serial: Promise<unknown> = Promise.resolve();
   #worker: ms.Worker;
   #router: ms.Router;
   #speaker: ms.ActiveSpeakerObserver;
@@ -44,6 +71,7 @@ export class MeetingRouter {
     this.#log = opts.log.child({ meetingId: opts.meetingId });
     this.#hostPauses = opts.hostPauses;
     this.#onEmpty = opts.onEmpty;
+    this.#spread = opts.spread;
     this.#worker = opts.worker;
     this.#router = router;
     this.#speaker = speaker;
@@ -68,8 +96,84 @@ export class MeetingRouter {
     }
   }
 
+  /** The primary router: it carries (a pipe of) every producer of the meeting. */
   get router(): ms.Router {
     return this.#router;
+  }
+
+  /** The router a participant's transports live on. */
+  routerOf(peerId: string): ms.Router {
+    return this.#placement.get(peerId)?.router ?? this.#router;
+  }
+
+  get routerCount(): number {
+    return 1 + this.#extras.length;
+  }
+
+  usesWorker(worker: ms.Worker): boolean {
+    return this.#worker === worker || this.#extras.some((e) => e.worker === worker);
+  }
+
+  #locked<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#serial.then(fn, fn);
+    this.#serial = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Chooses the router for a joining participant: the primary until it holds
+   * `maxPeersPerRouter`, then the least-filled extra router, then a new router on a worker
+   * the meeting doesn't use yet (with every current producer piped into it).
+   */
+  place(peerId: string): Promise<void> {
+    return this.#locked(async () => {
+      const spread = this.#spread;
+      if (!spread || this.#closed || this.#peers.has(peerId) || this.#placement.has(peerId)) return;
+      const onPrimary = [...this.#peers.keys()].filter((id) => !this.#placement.has(id)).length;
+      if (onPrimary < spread.maxPeersPerRouter) return;
+      let target = this.#extras.filter((e) => e.peers.size < spread.maxPeersPerRouter).sort((a, b) => a.peers.size - b.peers.size)[0];
+      if (!target) {
+        const worker = spread.pickWorker([this.#worker, ...this.#extras.map((e) => e.worker)]);
+        if (worker) target = await this.#addExtra(worker);
+      }
+      if (!target) return; // every worker already has a full router of this meeting: stay on the primary
+      target.peers.add(peerId);
+      this.#placement.set(peerId, target);
+    });
+  }
+
+  /** Undoes `place()` for a participant that never arrived (its socket closed meanwhile). */
+  unplace(peerId: string): void {
+    const extra = this.#placement.get(peerId);
+    if (!extra || this.#peers.has(peerId)) return;
+    this.#placement.delete(peerId);
+    extra.peers.delete(peerId);
+    this.#dropExtraIfEmpty(extra);
+  }
+
+  async #addExtra(worker: ms.Worker): Promise<ExtraRouter> {
+    const router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS, appData: { meetingId: this.id } });
+    const extra: ExtraRouter = { router, worker, peers: new Set() };
+    try {
+      for (const p of this.producers()) {
+        await this.routerOf(p.appData.participantId).pipeToRouter({ producerId: p.id, router });
+      }
+    } catch (err) {
+      router.close();
+      throw err;
+    }
+    this.#extras.push(extra);
+    this.#spread?.track(worker, router);
+    this.#log.info({ event: 'meeting_router_added', workerPid: worker.pid, routers: this.routerCount });
+    return extra;
+  }
+
+  #dropExtraIfEmpty(extra: ExtraRouter): void {
+    if (extra.peers.size > 0 || this.#closed) return;
+    const i = this.#extras.indexOf(extra);
+    if (i >= 0) this.#extras.splice(i, 1);
+    extra.router.close();
+    this.#log.info({ event: 'meeting_router_removed', workerPid: extra.worker.pid, routers: this.routerCount });
   }
 
   get worker(): ms.Worker {
@@ -109,6 +213,12 @@ export class MeetingRouter {
   removePeer(peer: Peer): void {
     if (this.#peers.get(peer.id) !== peer) return;
     this.#peers.delete(peer.id);
+    const extra = this.#placement.get(peer.id);
+    if (extra) {
+      this.#placement.delete(peer.id);
+      extra.peers.delete(peer.id);
+      this.#dropExtraIfEmpty(extra);
+    }
     if (this.#peers.size === 0 && !this.#closed) this.#onEmpty(this);
   }
 
@@ -128,8 +238,18 @@ export class MeetingRouter {
     for (const peer of this.#peers.values()) if (peer !== except) peer.notify(n);
   }
 
-  onNewProducer(owner: Peer, producer: ms.Producer<ProducerAppData>): void {
+  async onNewProducer(owner: Peer, producer: ms.Producer<ProducerAppData>): Promise<void> {
     this.#log.info({ event: 'producer_created', participantId: owner.id, source: producer.appData.source, kind: producer.kind, simulcast: producer.rtpParameters.encodings?.length ?? 1 });
+    if (this.#extras.length > 0) {
+      // Every other router of the meeting gets the producer (same id) before anyone hears of it.
+      await this.#locked(async () => {
+        const from = this.routerOf(owner.id);
+        for (const to of [this.#router, ...this.#extras.map((e) => e.router)]) {
+          if (to !== from && !producer.closed) await from.pipeToRouter({ producerId: producer.id, router: to });
+        }
+      });
+    }
+    if (producer.closed) return;
     if (producer.kind === 'audio') {
       this.#speaker.addProducer({ producerId: producer.id }).catch((err) => this.#log.warn({ event: 'speaker_observer_failed', error: errText(err) }));
     }
@@ -162,6 +282,9 @@ export class MeetingRouter {
     if (this.#closed) return;
     const peers = [...this.#peers.values()];
     this.#peers.clear();
+    this.#placement.clear();
+    // The meeting comes back on one router; it spreads again as people rejoin.
+    for (const e of this.#extras.splice(0)) e.router.close();
     let resolve!: () => void;
     let reject!: (e: unknown) => void;
     this.#ready = new Promise<void>((res, rej) => {
@@ -216,6 +339,8 @@ export class MeetingRouter {
     this.#peers.clear();
     this.#newProducerListeners.clear();
     this.#settleReady?.reject(new Error('meeting closed'));
+    for (const e of this.#extras.splice(0)) e.router.close();
+    this.#placement.clear();
     this.#router.close();
     this.#log.info({ event: 'meeting_router_closed' });
   }

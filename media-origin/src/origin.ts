@@ -10,6 +10,7 @@ import {
   ClientToOrigin,
   type MediaSource,
   OriginControl,
+  OriginControlBody,
   type OriginHeartbeat,
   type OriginLoad,
   TICKET_TTL_SECONDS,
@@ -27,14 +28,15 @@ import { type HostPauses, MeetingRouter } from './meeting.ts';
 import { type MetricsSnapshot, OriginMetrics } from './metrics.ts';
 import { CLOSE, Peer } from './peer.ts';
 import { TapRequest, runTap } from './test-tap.ts';
-import { TicketVerifier, TICKET_CLOCK_TOLERANCE_S } from './ticket.ts';
+import { type Ticket, TicketVerifier, TICKET_CLOCK_TOLERANCE_S } from './ticket.ts';
 import { WorkerPool } from './worker-pool.ts';
 
 export const HEARTBEAT_INTERVAL_MS = 5_000;
 export const HEARTBEAT_PATH = '/internal/origins/heartbeat';
 const HEARTBEAT_TIMEOUT_MS = 3_000;
 /** Largest body accepted on /control and /test/tap. */
-const MAX_HTTP_BODY = 64 * 1024;
+/** Control batches (mute all in a 1000-person meeting) run to ~150 KB; nothing larger is legitimate. */
+const MAX_HTTP_BODY = 1024 * 1024;
 /** How long a removal (participant or meeting) outlives the tickets issued before it. */
 const TOMBSTONE_MS = (TICKET_TTL_SECONDS + TICKET_CLOCK_TOLERANCE_S) * 1000;
 /** Host pauses of a meeting with nobody here are forgotten after this long. */
@@ -173,7 +175,9 @@ export class Origin {
     let producers = 0;
     let consumers = 0;
     let peers = 0;
+    let routers = 0;
     for (const m of this.#meetings.values()) {
+      routers += m.routerCount;
       for (const p of m.peers.values()) {
         const c = p.counts;
         peers++;
@@ -187,7 +191,7 @@ export class Origin {
       workers: this.#pool?.workers.length ?? 0,
       meetings: this.#meetings.size,
       peers,
-      routers: this.#meetings.size,
+      routers,
       transports,
       producers,
       consumers,
@@ -301,7 +305,7 @@ export class Origin {
     authTimer.unref();
 
     const reply = (id: number, r: { ok: true; data: unknown } | { ok: false; error: OriginError }) => {
-      if (peer) return peer.respond(id, r);
+      if (peer?.owns(ws)) return peer.respond(id, r);
       const msg = r.ok
         ? { type: 'response', id, ok: true, data: r.data }
         : { type: 'response', id, ok: false, error: { code: r.error.code, message: r.error.message } };
@@ -324,8 +328,11 @@ export class Origin {
             const result = await this.#authenticate(msg.data.ticket, wantMeeting, ws);
             peer = result.peer;
             clearTimeout(authTimer);
-            reply(msg.id, { ok: true, data: { participantId: peer.id, meetingId: peer.ticket.mid } });
-            result.meeting.addPeer(peer);
+            reply(msg.id, { ok: true, data: { participantId: peer.id, meetingId: result.ticket.mid } });
+            // A participant still known here (within the reconnect window, or a second socket)
+            // takes its transports back; anyone else joins the meeting.
+            if (result.resumed) peer.attach(ws, result.ticket);
+            else result.meeting.addPeer(peer);
             this.metrics.requests.inc({ method: 'auth', outcome: 'ok' });
             return;
           } finally {
@@ -352,15 +359,23 @@ export class Origin {
       const text = isBinary ? null : data.toString();
       queue = queue.then(() => onMessage(text)).catch((err) => this.#log.error({ event: 'socket_handler_failed', error: errText(err) }));
     });
-    ws.on('close', () => {
+    ws.on('close', (code) => {
       clearTimeout(authTimer);
       this.#sockets.delete(ws);
-      peer?.close();
+      if (!peer?.owns(ws)) return; // replaced by a newer connection, or never authenticated
+      // 1006: the connection died without a close frame (network loss, sleep). Keep the media
+      // for the reconnect window. A close frame (1000/1001/1005) means the client left.
+      if (code === 1006 && this.config.reconnectGraceSeconds > 0 && !this.#closed) peer.detach(this.config.reconnectGraceSeconds * 1000);
+      else peer.close();
     });
     ws.on('error', (err) => this.#log.warn({ event: 'socket_error', meetingId: peer?.ticket.mid, error: errText(err) }));
   }
 
-  async #authenticate(token: string, wantMeeting: string | null, ws: WebSocket): Promise<{ peer: Peer; meeting: MeetingRouter }> {
+  async #authenticate(
+    token: string,
+    wantMeeting: string | null,
+    ws: WebSocket,
+  ): Promise<{ peer: Peer; meeting: MeetingRouter; ticket: Ticket; resumed: boolean }> {
     const ticket = await this.#tickets.verify(token);
     // An origin URL may pin the meeting (`/ws?meeting=…`); a ticket for another one is refused.
     if (wantMeeting !== null && wantMeeting !== ticket.mid) throw new OriginError('bad_ticket', 'ticket is for another meeting');
@@ -369,7 +384,8 @@ export class Origin {
     if (meetingGone !== undefined && issuedMs <= meetingGone) throw new OriginError('meeting_ended', 'meeting was closed');
     const removed = this.#removed.get(`${ticket.mid}/${ticket.sub}`);
     if (removed !== undefined && issuedMs <= removed) throw new OriginError('forbidden', 'participant was removed');
-    const meeting = await this.#meetingFor(ticket.mid);
+    // A breakout room is its own router (and the edge gives it its own key group).
+    const meeting = await this.#meetingFor(ticket.room ? `${ticket.mid}/${ticket.room}` : ticket.mid, ticket.mid);
     try {
       await meeting.ready;
     } catch {
@@ -377,6 +393,13 @@ export class Origin {
     }
     if (meeting.closed) throw new OriginError('meeting_ended', 'meeting was closed');
     if (ws.readyState !== ws.OPEN) throw new OriginError('not_joined', 'socket closed');
+    const known = meeting.peers.get(ticket.sub);
+    if (known && !known.closed) return { peer: known, meeting, ticket, resumed: true };
+    await meeting.place(ticket.sub);
+    if (ws.readyState !== ws.OPEN || meeting.closed) {
+      meeting.unplace(ticket.sub);
+      throw new OriginError('not_joined', 'socket closed');
+    }
     const peer = new Peer({
       ticket,
       meeting,
@@ -384,30 +407,39 @@ export class Origin {
       net: { listenIp: this.config.listenIp, announcedIp: this.config.announcedIp, rtcMinPort: this.config.rtcMinPort, rtcMaxPort: this.config.rtcMaxPort },
       log: this.#log.child({ meetingId: ticket.mid }),
     });
-    return { peer, meeting };
+    return { peer, meeting, ticket, resumed: false };
   }
 
-  async #meetingFor(meetingId: string): Promise<MeetingRouter> {
-    const existing = this.#meetings.get(meetingId);
+  /**
+   * The router for `routerKey`: the meeting id for its main room, `meetingId/bN` for breakout
+   * room N. Host pauses belong to the meeting, so they follow a participant between rooms.
+   */
+  async #meetingFor(routerKey: string, meetingId: string = routerKey): Promise<MeetingRouter> {
+    const existing = this.#meetings.get(routerKey);
     if (existing && !existing.closed) return existing;
     if (this.#draining || this.#closed) throw new OriginError('no_origin', 'this origin is draining; ask the edge for another');
-    let pending = this.#creating.get(meetingId);
+    let pending = this.#creating.get(routerKey);
     if (!pending) {
       pending = (async () => {
         const worker = await this.#pool.acquire();
         const meeting = await MeetingRouter.create({
-          meetingId,
+          meetingId: routerKey,
           worker,
           log: this.#log,
           hostPauses: this.#pausesOf(meetingId),
           onEmpty: (m) => this.#onMeetingEmpty(m),
+          spread: {
+            maxPeersPerRouter: this.config.peersPerRouter,
+            pickWorker: (exclude) => this.#pool.pickOther(exclude),
+            track: (w, r) => this.#pool.track(w, r),
+          },
         });
         this.#pool.track(worker, meeting.router);
-        this.#meetings.set(meetingId, meeting);
+        this.#meetings.set(routerKey, meeting);
         this.#hostPausesEntry(meetingId).idleSince = null;
         return meeting;
-      })().finally(() => this.#creating.delete(meetingId));
-      this.#creating.set(meetingId, pending);
+      })().finally(() => this.#creating.delete(routerKey));
+      this.#creating.set(routerKey, pending);
     }
     return pending;
   }
@@ -434,7 +466,7 @@ export class Origin {
   #onWorkerDied(worker: ms.Worker): void {
     this.metrics.workerDeaths.inc();
     for (const m of this.#meetings.values()) {
-      if (m.worker !== worker) continue;
+      if (!m.usesWorker(worker)) continue;
       m.evict('media worker restarted');
       this.#pool
         .acquire()
@@ -478,9 +510,13 @@ export class Origin {
           return fail(new OriginError('forbidden', 'bad or missing signature'));
         }
         if (path === '/control') {
-          const parsed = parseJson(OriginControl, body, MAX_HTTP_BODY);
+          const parsed = parseJson(OriginControlBody, body, MAX_HTTP_BODY);
           if (!parsed.ok) return fail(new OriginError(parsed.code, parsed.message));
-          return json(200, { ok: true, ...(await this.control(parsed.value)) });
+          if (!Array.isArray(parsed.value)) return json(200, { ok: true, ...(await this.control(parsed.value)) });
+          // A batch from one host action (mute all): applied in order, answered together.
+          const results = [];
+          for (const c of parsed.value) results.push(await this.control(c));
+          return json(200, { ok: true, results });
         }
         const parsed = parseJson(TapRequest, body, MAX_HTTP_BODY);
         if (!parsed.ok) return fail(new OriginError(parsed.code, parsed.message));
@@ -497,10 +533,16 @@ export class Origin {
     }
   }
 
+  /** The main router of a meeting and those of its breakout rooms. */
+  #routersOf(meetingId: string): MeetingRouter[] {
+    return [...this.#meetings.entries()].filter(([k]) => k === meetingId || k.startsWith(`${meetingId}/`)).map(([, m]) => m);
+  }
+
   /** Enforcement from the Room DO. Applying one twice is harmless. */
   async control(c: OriginControl): Promise<Record<string, number | boolean>> {
     const log = this.#log.child({ meetingId: c.meetingId });
-    const meeting = this.#meetings.get(c.meetingId);
+    const routers = this.#routersOf(c.meetingId);
+    const peersOf = (id: string) => routers.flatMap((r) => r.peers.get(id) ?? []);
     switch (c.action) {
       case 'pauseSource': {
         // Remembered even when the participant isn't here yet: its producer starts paused.
@@ -508,7 +550,8 @@ export class Origin {
         let set = pauses.get(c.participantId);
         if (!set) pauses.set(c.participantId, (set = new Set<MediaSource>()));
         set.add(c.source);
-        const paused = (await meeting?.peers.get(c.participantId)?.hostPause(c.source)) ?? 0;
+        let paused = 0;
+        for (const p of peersOf(c.participantId)) paused += await p.hostPause(c.source);
         log.info({ event: 'host_pause', participantId: c.participantId, source: c.source, producers: paused });
         return { paused };
       }
@@ -520,19 +563,19 @@ export class Origin {
       }
       case 'closeParticipant': {
         this.#removed.set(`${c.meetingId}/${c.participantId}`, Date.now());
-        const peer = meeting?.peers.get(c.participantId);
-        peer?.close(CLOSE.removed, 'removed from the meeting');
-        log.info({ event: 'participant_closed', participantId: c.participantId, wasConnected: Boolean(peer) });
-        return { closed: Boolean(peer) };
+        const peers = peersOf(c.participantId);
+        for (const p of peers) p.close(CLOSE.removed, 'removed from the meeting');
+        log.info({ event: 'participant_closed', participantId: c.participantId, wasConnected: peers.length > 0 });
+        return { closed: peers.length > 0 };
       }
       case 'closeMeeting': {
         this.#removed.set(c.meetingId, Date.now());
-        this.#meetings.delete(c.meetingId);
+        for (const [k, m] of [...this.#meetings.entries()]) if (routers.includes(m)) this.#meetings.delete(k);
         this.#hostPauses.delete(c.meetingId);
-        meeting?.close(CLOSE.meetingClosed, 'meeting closed');
-        log.info({ event: 'meeting_closed_by_edge', wasOpen: Boolean(meeting) });
+        for (const m of routers) m.close(CLOSE.meetingClosed, 'meeting closed');
+        log.info({ event: 'meeting_closed_by_edge', wasOpen: routers.length > 0 });
         this.#checkDrained();
-        return { closed: Boolean(meeting) };
+        return { closed: routers.length > 0 };
       }
     }
   }

@@ -7,7 +7,7 @@ import type { ClientToOrigin, MediaSource, OriginMethod, OriginNotification, Ori
 import type { types as ms } from 'mediasoup';
 import { OriginError } from './errors.ts';
 import type { Logger } from './log.ts';
-import { INITIAL_OUTGOING_BITRATE, MAX_CONSUMERS_PER_PEER, MAX_TRANSPORTS_PER_PEER, MAX_WS_BUFFERED_BYTES, SOURCE_KIND } from './media.ts';
+import { INITIAL_OUTGOING_BITRATE, MAX_CONSUMERS_PER_PEER, MAX_HELD_NOTIFICATIONS, MAX_TRANSPORTS_PER_PEER, MAX_WS_BUFFERED_BYTES, SOURCE_KIND } from './media.ts';
 import type { MeetingRouter } from './meeting.ts';
 import type { Ticket } from './ticket.ts';
 
@@ -47,9 +47,13 @@ export const CLOSE = {
 
 export class Peer {
   readonly id: string;
-  readonly ticket: Ticket;
+  #ticket: Ticket;
   readonly #meeting: MeetingRouter;
-  readonly #socket: PeerSocket;
+  /** null while detached: the socket dropped and the participant may come back (grace window). */
+  #socket: PeerSocket | null;
+  #graceTimer: NodeJS.Timeout | undefined;
+  /** Notifications held while detached, delivered on re-attach. */
+  #held: string[] = [];
   readonly #net: TransportNetwork;
   readonly #log: Logger;
   readonly #transports = new Map<string, { transport: ms.Transport; direction: Direction }>();
@@ -59,7 +63,7 @@ export class Peer {
 
   constructor(opts: { ticket: Ticket; meeting: MeetingRouter; socket: PeerSocket; net: TransportNetwork; log: Logger }) {
     this.id = opts.ticket.sub;
-    this.ticket = opts.ticket;
+    this.#ticket = opts.ticket;
     this.#meeting = opts.meeting;
     this.#socket = opts.socket;
     this.#net = opts.net;
@@ -68,6 +72,60 @@ export class Peer {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  get ticket(): Ticket {
+    return this.#ticket;
+  }
+
+  get detached(): boolean {
+    return this.#socket === null && !this.#closed;
+  }
+
+  /** Whether `socket` is this peer's current connection (an old one's close must not touch it). */
+  owns(socket: PeerSocket): boolean {
+    return this.#socket === socket;
+  }
+
+  /**
+   * The socket dropped without a close frame (network loss): keep transports, producers and
+   * consumers for `graceMs` so a reconnect does not interrupt media; close after that.
+   */
+  detach(graceMs: number): void {
+    if (this.#closed) return;
+    this.#socket = null;
+    clearTimeout(this.#graceTimer);
+    this.#graceTimer = setTimeout(() => {
+      this.#log.info({ event: 'reconnect_grace_expired', meetingId: this.#meeting.id });
+      this.close(CLOSE.goingAway, 'reconnect window expired');
+    }, graceMs);
+    this.#graceTimer.unref();
+    this.#log.info({ event: 'peer_detached', meetingId: this.#meeting.id, graceMs });
+  }
+
+  /**
+   * The same participant connected again (a fresh ticket, same id): this socket takes over
+   * the transports, the notifications held meanwhile are delivered, and the new ticket's
+   * permissions apply from now on (a source it no longer allows is closed).
+   */
+  attach(socket: PeerSocket, ticket: Ticket): void {
+    if (this.#closed) throw new OriginError('not_joined', 'connection closed');
+    clearTimeout(this.#graceTimer);
+    const old = this.#socket;
+    this.#socket = socket;
+    this.#ticket = ticket;
+    if (old && old !== socket) {
+      try {
+        old.close(CLOSE.replaced, 'replaced by a newer connection');
+      } catch {
+        // already gone
+      }
+    }
+    const held = this.#held;
+    this.#held = [];
+    for (const text of held) this.#sendRaw(text);
+    for (const p of [...this.#producers.values()]) if (!ticket.src.includes(p.appData.source)) p.close();
+    this.#log.info({ event: 'peer_resumed', meetingId: this.#meeting.id, heldNotifications: held.length });
   }
 
   get producers(): ReadonlyMap<string, ms.Producer<ProducerAppData>> {
@@ -95,6 +153,12 @@ export class Peer {
 
   #sendRaw(text: string): void {
     if (this.#closed) return;
+    if (!this.#socket) {
+      // Detached: hold it for the reconnect; a flood means the state is beyond catching up.
+      if (this.#held.length >= MAX_HELD_NOTIFICATIONS) this.close(CLOSE.goingAway, 'too much missed while away');
+      else this.#held.push(text);
+      return;
+    }
     if (this.#socket.bufferedAmount > MAX_WS_BUFFERED_BYTES) {
       // A client that stops reading would make us buffer without bound.
       this.#log.warn({ event: 'peer_too_slow', meetingId: this.#meeting.id });
@@ -112,7 +176,7 @@ export class Peer {
   }
 
   readonly #handlers: Handlers = {
-    rtpCapabilities: async () => ({ rtpCapabilities: this.#meeting.router.rtpCapabilities as Record<string, unknown> }),
+    rtpCapabilities: async () => ({ rtpCapabilities: this.#meeting.routerOf(this.id).rtpCapabilities as Record<string, unknown> }),
 
     createTransport: async ({ direction }) => {
       this.#checkTransportRoom();
@@ -122,7 +186,7 @@ export class Peer {
         ...(announcedIp !== listenIp ? { announcedAddress: announcedIp } : {}),
         portRange: { min: rtcMinPort, max: rtcMaxPort },
       };
-      const transport = await this.#meeting.router.createWebRtcTransport({
+      const transport = await this.#meeting.routerOf(this.id).createWebRtcTransport({
         listenInfos: [
           { protocol: 'udp', ...base },
           { protocol: 'tcp', ...base },
@@ -163,7 +227,7 @@ export class Peer {
     },
 
     produce: async ({ transportId, kind, source, rtpParameters }) => {
-      if (!this.ticket.src.includes(source)) throw new OriginError('forbidden', `ticket does not allow producing ${source}`);
+      if (!this.#ticket.src.includes(source)) throw new OriginError('forbidden', `ticket does not allow producing ${source}`);
       if (SOURCE_KIND[source] !== kind) throw new OriginError('bad_message', `${source} must be ${SOURCE_KIND[source]}`);
       const { transport, direction } = this.#transport(transportId);
       if (direction !== 'send') throw new OriginError('bad_message', 'produce needs a send transport');
@@ -189,7 +253,13 @@ export class Peer {
         this.#producers.delete(producer.id);
         this.#meeting.onProducerClosed(this, producer);
       });
-      this.#meeting.onNewProducer(this, producer);
+      try {
+        await this.#meeting.onNewProducer(this, producer);
+      } catch (err) {
+        // A producer other routers of the meeting could not get would be half-visible.
+        producer.close();
+        throw err;
+      }
       if (hostPaused) queueMicrotask(() => this.notify({ type: 'notification', event: 'producerPaused', data: { producerId: producer.id, byHost: true } }));
       return { producerId: producer.id };
     },
@@ -203,7 +273,7 @@ export class Peer {
       const caps = rtpCapabilities as unknown as ms.RtpCapabilities;
       let can = false;
       try {
-        can = this.#meeting.router.canConsume({ producerId, rtpCapabilities: caps });
+        can = this.#meeting.routerOf(this.id).canConsume({ producerId, rtpCapabilities: caps });
       } catch {
         can = false;
       }
@@ -287,7 +357,7 @@ export class Peer {
    */
   async createPlainTransport(direction: Direction, remote?: { ip: string; port: number }): Promise<ms.PlainTransport> {
     this.#checkTransportRoom();
-    const transport = await this.#meeting.router.createPlainTransport({
+    const transport = await this.#meeting.routerOf(this.id).createPlainTransport({
       listenInfo: { protocol: 'udp', ip: this.#net.listenIp, portRange: { min: this.#net.rtcMinPort, max: this.#net.rtcMaxPort } },
       rtcpMux: true,
       comedia: direction === 'send',
@@ -338,8 +408,10 @@ export class Peer {
     for (const { transport } of this.#transports.values()) transport.close();
     this.#transports.clear();
     this.#closed = true;
+    clearTimeout(this.#graceTimer);
+    this.#held = [];
     try {
-      this.#socket.close(code, reason);
+      this.#socket?.close(code, reason);
     } catch {
       // already closed by the other side
     }

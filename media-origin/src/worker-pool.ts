@@ -106,6 +106,16 @@ export class WorkerPool {
     return best;
   }
 
+  /** The least-loaded live worker not in `exclude`, if any. */
+  pickOther(exclude: readonly ms.Worker[]): ms.Worker | undefined {
+    let best: ms.Worker | undefined;
+    for (const w of this.#workers) {
+      if (exclude.includes(w) || w.died) continue;
+      if (!best || (this.#routers.get(w) ?? 0) < (this.#routers.get(best) ?? 0)) best = w;
+    }
+    return best;
+  }
+
   /** A live worker, waiting (up to `timeoutMs`) for a replacement if all of them just died. */
   async acquire(timeoutMs = 10_000): Promise<ms.Worker> {
     const deadline = Date.now() + timeoutMs;

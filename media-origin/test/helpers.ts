@@ -52,13 +52,15 @@ export interface TicketOptions {
   secret?: string;
   audience?: string;
   iat?: number;
+  /** Breakout room id, as the edge puts it in tickets for breakout rooms. */
+  room?: string;
 }
 
 /** Signs a ticket exactly as the edge does (edge/src/room/ticket.ts). */
 export async function mintTicket(o: TicketOptions): Promise<string> {
   const key = await deriveInternalKey(o.secret ?? SECRET, 'ticket');
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ mid: o.mid, role: o.role ?? 'participant', src: o.src ?? ['audio', 'video', 'screen'] })
+  return new SignJWT({ mid: o.mid, role: o.role ?? 'participant', src: o.src ?? ['audio', 'video', 'screen'], ...(o.room ? { room: o.room } : {}) })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(o.sub)
     .setIssuer(TICKET_ISSUER)

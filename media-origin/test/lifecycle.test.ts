@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { type OriginHeartbeat, OriginHeartbeat as HeartbeatSchema, verifyRequest } from '@sealroom/protocol';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { HEARTBEAT_PATH } from '../src/origin.ts';
-import { OPUS_PARAMS, SECRET, SignalClient, mintTicket, newMeetingId, newParticipantId, startOrigin, until } from './helpers.ts';
+import { OPUS_PARAMS, RtpSink, RtpSource, SECRET, SignalClient, mintTicket, newMeetingId, newParticipantId, signedPost, startOrigin, until } from './helpers.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -109,6 +109,27 @@ describe('worker failure', () => {
   });
 });
 
+describe('reconnect window', () => {
+  it('closes a dropped participant when the window passes', async () => {
+    const origin = await startOrigin({ ORIGIN_RECONNECT_GRACE_SECONDS: '0.3' });
+    try {
+      const mid = newMeetingId();
+      const sub = newParticipantId();
+      const tx = await SignalClient.join(origin, { mid, sub });
+      const t = await origin.peer(mid, sub)!.createPlainTransport('send');
+      const { producerId } = await tx.ok('produce', { transportId: t.id, kind: 'audio', source: 'audio', rtpParameters: OPUS_PARAMS(44) });
+      const rx = await SignalClient.join(origin, { mid, sub: newParticipantId() });
+      tx.ws.terminate();
+      const n = await rx.waitFor('producerClosed', (x) => x.data.producerId === producerId, 3000);
+      expect(n).toBeDefined();
+      expect(origin.peer(mid, sub)).toBeUndefined();
+      rx.close();
+    } finally {
+      await origin.close();
+    }
+  });
+});
+
 describe('drain', () => {
   let edge: FakeEdge;
   let edgeUrl: string;
@@ -174,5 +195,54 @@ describe('drain', () => {
     await origin.drain();
     await c.waitFor('reconnect');
     expect(await c.closed).toBe(1001);
+  });
+});
+
+describe('large meetings', () => {
+  it('spreads a meeting over workers and pipes producers between its routers', async () => {
+    const origin = await startOrigin({ ORIGIN_WORKERS: '2', ORIGIN_PEERS_PER_ROUTER: '1' });
+    try {
+      const mid = newMeetingId();
+      const a = newParticipantId();
+      const b = newParticipantId();
+      const ca = await SignalClient.join(origin, { mid, sub: a });
+      const cb = await SignalClient.join(origin, { mid, sub: b });
+      const meeting = origin.meeting(mid)!;
+      expect(meeting.routerCount).toBe(2);
+      expect(meeting.routerOf(a)).not.toBe(meeting.routerOf(b));
+      expect(origin.snapshot().routers).toBe(2);
+
+      // a produces on router 1; b consumes it on router 2, through the pipe.
+      const send = await origin.peer(mid, a)!.createPlainTransport('send');
+      const { producerId } = await ca.ok('produce', { transportId: send.id, kind: 'audio', source: 'audio', rtpParameters: OPUS_PARAMS(77) });
+      await cb.waitFor('newProducer', (n) => n.data.producerId === producerId);
+      const sink = await RtpSink.open();
+      const recv = await origin.peer(mid, b)!.createPlainTransport('recv', { ip: '127.0.0.1', port: sink.port });
+      const { rtpCapabilities } = await cb.ok('rtpCapabilities', {});
+      const consumer = await cb.ok('consume', { transportId: recv.id, producerId, rtpCapabilities });
+      await cb.ok('resumeConsumer', { consumerId: consumer.consumerId });
+      const src = new RtpSource(send.tuple.localPort, 77, 111);
+      for (let i = 0; i < 10; i++) await src.send(new Uint8Array([0x78, i]), false, 960);
+      await until(() => sink.count() >= 10, 3000, 'piped RTP');
+
+      // Host pause reaches the piped copy too.
+      await signedPost(origin.url, '/control', { action: 'pauseSource', meetingId: mid, participantId: a, source: 'audio' });
+      await ca.waitFor('producerPaused');
+      const before = sink.count();
+      for (let i = 0; i < 10; i++) await src.send(new Uint8Array([0x78, i]), false, 960);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(sink.count()).toBe(before);
+
+      // The producer's end reaches the other router's participants; an emptied router goes.
+      ca.close();
+      await cb.waitFor('producerClosed', (n) => n.data.producerId === producerId);
+      cb.close();
+      await until(() => origin.meeting(mid) === undefined, 3000, 'meeting freed');
+      expect(origin.snapshot().routers).toBe(0);
+      src.close();
+      sink.close();
+    } finally {
+      await origin.close();
+    }
   });
 });

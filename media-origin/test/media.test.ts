@@ -4,6 +4,7 @@
  * signalling (produce, consume, resume, enforcement) is the real protocol over WebSocket.
  */
 import dgram from 'node:dgram';
+import { signRequest } from '@sealroom/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Origin } from '../src/origin.ts';
 import { fakeVp8Frame, packetizeVp8, vp8DescriptorLength, vp8StartsFrame } from '../src/rtp.ts';
@@ -226,7 +227,6 @@ describe('host enforcement', () => {
     expect(await plain.json()).toEqual({ error: { code: 'forbidden', message: 'bad or missing signature' } });
     expect((await signedPost(origin.url, '/control', body, 'wrong-secret-wrong-secret-wrong-secret-00')).status).toBe(403);
     // A signature for another path does not carry over.
-    const { signRequest } = await import('@sealroom/protocol');
     const text = JSON.stringify(body);
     const h = await signRequest('test-secret-test-secret-test-secret-0123', 'POST', '/test/tap', text);
     expect((await fetch(`${origin.url}/control`, { method: 'POST', body: text, headers: h })).status).toBe(403);
@@ -387,6 +387,48 @@ describe('simulcast', () => {
     for (const l of layers) l.close();
     rx.sink.close();
     tx.c.close();
+    rx.c.close();
+  });
+});
+
+describe('reconnect window', () => {
+  it('a dropped socket keeps its media; reconnecting takes it back with what it missed', async () => {
+    const mid = newMeetingId();
+    const tx = await sender(mid, ['audio']);
+    const audio = await tx.produce('audio', 9900);
+    const rx = await receiver(mid);
+    const ca = await rx.consume(audio.producerId);
+    let i = 0;
+    for (; i < 5; i++) await audio.rtp.send(opusFrame(i), false, 960);
+    await until(() => rx.sink.count(ca.ssrc) >= 5, 3000, 'audio before the drop');
+
+    tx.c.ws.terminate(); // no close frame: the origin sees 1006, as on network loss
+    await until(() => origin.peer(mid, tx.sub)?.detached === true, 3000, 'peer detached');
+    for (let k = 0; k < 5; k++, i++) await audio.rtp.send(opusFrame(i), false, 960);
+    await until(() => rx.sink.count(ca.ssrc) >= 10, 3000, 'audio while detached');
+    expect(rx.c.notifications.some((n) => n.event === 'producerClosed')).toBe(false);
+
+    // Something happens while it is away: held, delivered on return.
+    await signedPost(origin.url, '/control', { action: 'pauseSource', meetingId: mid, participantId: tx.sub, source: 'audio' });
+    const back = await SignalClient.join(origin, { mid, sub: tx.sub, src: ['audio'] });
+    await back.waitFor('producerPaused', (n) => n.data.producerId === audio.producerId && n.data.byHost);
+    expect(origin.peer(mid, tx.sub)!.detached).toBe(false);
+    // The old producer is this socket's now.
+    const refused = await back.request('resumeProducer', { producerId: audio.producerId });
+    expect(refused.ok || refused.error.code).toBe('forbidden');
+    await signedPost(origin.url, '/control', { action: 'releaseSource', meetingId: mid, participantId: tx.sub, source: 'audio' });
+    await back.ok('resumeProducer', { producerId: audio.producerId });
+
+    // A second connection of a connected participant takes over too; the first is told why.
+    const third = await SignalClient.join(origin, { mid, sub: tx.sub, src: ['audio'] });
+    expect(await back.closed).toBe(4000);
+    await third.ok('pauseProducer', { producerId: audio.producerId });
+
+    // Closing properly (a close frame) leaves at once.
+    third.close();
+    await rx.c.waitFor('producerClosed', (n) => n.data.producerId === audio.producerId, 2000);
+    audio.rtp.close();
+    rx.sink.close();
     rx.c.close();
   });
 });

@@ -5,3 +5,5 @@ export * from './origin.ts';
 export * from './internal-auth.ts';
 export * from './parse.ts';
 export * from './api.ts';
+export * from './accounts.ts';
+export * from './recordings.ts';

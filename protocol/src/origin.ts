@@ -27,6 +27,8 @@ export const TicketClaims = z.looseObject({
   role: Role,
   /** Sources this participant may produce; the origin refuses any other. */
   src: z.array(MediaSource).max(3),
+  /** Breakout room: its own router on the origin. Absent for the main room. */
+  room: z.string().regex(/^b[0-9]{1,2}$/).optional(),
   exp: z.number().int(),
 });
 export type TicketClaims = z.infer<typeof TicketClaims>;
@@ -177,3 +179,5 @@ export const OriginControl = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('closeMeeting'), meetingId: MeetingId }),
 ]);
 export type OriginControl = z.infer<typeof OriginControl>;
+/** The body of POST /control: one action, or several from one host action (mute all) in order. */
+export const OriginControlBody = z.union([OriginControl, z.array(OriginControl).min(1).max(10_000)]);

@@ -15,6 +15,14 @@ export const Epoch = z.number().int().min(0).max(0xffff_ffff);
 export const MAX_ENVELOPE_CHARS = 21_846;
 export const Envelope = b64url(MAX_ENVELOPE_CHARS).min(16);
 
+export const MAX_BREAKOUT_ROOMS = 50;
+export const BreakoutRoomId = z.string().regex(/^b[0-9]{1,2}$/, 'bad breakout room id');
+export const BreakoutName = z.string().trim().min(1).max(40);
+
+/** Files travel in sealed chunks of at most 96 KiB of ciphertext each (base64url fits a frame). */
+export const MAX_FILE_CHUNK_CHARS = 131_072;
+export const FileId = z.string().regex(/^[A-Za-z0-9_-]{8,32}$/, 'bad file id');
+
 /** A client's own random id kept in its browser: lets a host's "don't let them back in" stick across reconnects. */
 export const ClientId = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'bad client id');
 
@@ -85,6 +93,28 @@ export const AnnotateMsg = z.strictObject({ type: z.literal('annotate'), envelop
 
 export const LeaveMsg = z.strictObject({ type: z.literal('leave') });
 
+/** A participant picks a breakout room (when the host lets them choose), or asks the host for help. */
+export const BreakoutChooseMsg = z.strictObject({ type: z.literal('breakout-choose'), room: BreakoutRoomId });
+export const BreakoutHelpMsg = z.strictObject({ type: z.literal('breakout-help') });
+
+/**
+ * In-meeting file transfer, relayed by the room. Name, type and contents are sealed by the sender
+ * (chunk index in the AAD); the room sees only sizes. Receivers accept or decline an offer; chunks
+ * reach only current members who accepted, so someone removed gets nothing sent after.
+ */
+export const FileOfferMsg = z.strictObject({
+  type: z.literal('file-offer'),
+  id: FileId,
+  to: ParticipantId.nullable(),
+  /** Sealed {name, mime, size}. */
+  meta: Envelope,
+  size: z.number().int().min(1),
+  chunks: z.number().int().min(1),
+});
+export const FileAnswerMsg = z.strictObject({ type: z.literal('file-answer'), id: FileId, from: ParticipantId, accept: z.boolean() });
+export const FileChunkMsg = z.strictObject({ type: z.literal('file-chunk'), id: FileId, index: z.number().int().min(0), data: b64url(MAX_FILE_CHUNK_CHARS).min(16) });
+export const FileCancelMsg = z.strictObject({ type: z.literal('file-cancel'), id: FileId });
+
 /** Asks for a fresh origin ticket before the current one expires. */
 export const TicketRequestMsg = z.strictObject({ type: z.literal('ticket') });
 
@@ -114,6 +144,13 @@ export const HostAction = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('hand-over'), ...target }),
   z.strictObject({ action: z.literal('lower-hand'), ...target }),
   z.strictObject({ action: z.literal('lower-all-hands') }),
+  // Breakout rooms: each is its own key group and its own router on the origin.
+  z.strictObject({ action: z.literal('breakout-create'), names: z.array(BreakoutName).min(1).max(MAX_BREAKOUT_ROOMS) }),
+  z.strictObject({ action: z.literal('breakout-assign'), ...target, room: BreakoutRoomId.nullable() }),
+  z.strictObject({ action: z.literal('breakout-auto') }),
+  z.strictObject({ action: z.literal('breakout-open'), allowChoose: z.boolean() }),
+  z.strictObject({ action: z.literal('breakout-broadcast'), envelope: Envelope }),
+  z.strictObject({ action: z.literal('breakout-close'), countdownSeconds: z.number().int().min(0).max(300) }),
 ]);
 export type HostAction = z.infer<typeof HostAction>;
 export type HostActionName = HostAction['action'];
@@ -132,6 +169,12 @@ export const ClientToRoom = z.discriminatedUnion('type', [
   HostMsg,
   LeaveMsg,
   TicketRequestMsg,
+  BreakoutChooseMsg,
+  BreakoutHelpMsg,
+  FileOfferMsg,
+  FileAnswerMsg,
+  FileChunkMsg,
+  FileCancelMsg,
 ]);
 export type ClientToRoom = z.infer<typeof ClientToRoom>;
 
@@ -153,11 +196,24 @@ export const Participant = z.strictObject({
   /** When the hand went up (ms since epoch), null when down: hosts see hands in this order. */
   handRaisedAt: z.number().int().nullable(),
   permissions: Permissions,
+  /** The breakout room this participant is in; null in the main room. */
+  breakout: BreakoutRoomId.nullable(),
 });
 export type Participant = z.infer<typeof Participant>;
 
 export const WaitingEntry = z.strictObject({ id: ParticipantId, name: DisplayName, since: z.number().int() });
 export type WaitingEntry = z.infer<typeof WaitingEntry>;
+
+export const BreakoutState = z.strictObject({
+  rooms: z.array(z.strictObject({ id: BreakoutRoomId, name: BreakoutName })),
+  /** Planned assignments (participant id → room), applied when the rooms open. */
+  assignments: z.record(ParticipantId, BreakoutRoomId),
+  open: z.boolean(),
+  allowChoose: z.boolean(),
+  /** When the host's recall takes effect (ms since epoch), null when no recall is running. */
+  closingAt: z.number().int().nullable(),
+});
+export type BreakoutState = z.infer<typeof BreakoutState>;
 
 /** Meeting-wide state every member sees. */
 export const RoomState = z.strictObject({
@@ -165,6 +221,7 @@ export const RoomState = z.strictObject({
   settings: MeetingSettings,
   spotlight: ParticipantId.nullable(),
   hostPresent: z.boolean(),
+  breakout: BreakoutState,
 });
 export type RoomState = z.infer<typeof RoomState>;
 
@@ -191,8 +248,19 @@ export const WelcomeMsg = z.strictObject({
 
 export const ParticipantJoinedMsg = z.strictObject({ type: z.literal('participant-joined'), participant: Participant });
 export const ParticipantUpdatedMsg = z.strictObject({ type: z.literal('participant-updated'), participant: Participant });
+/**
+ * Several participants changed by one action (mute all, lower all hands): one frame instead of
+ * one per participant, so a host action in a 1000-person meeting is 1000 sends, not a million.
+ */
+export const ParticipantsUpdatedMsg = z.strictObject({ type: z.literal('participants-updated'), participants: z.array(Participant).min(1).max(10_000) });
 
 export const LeaveReason = z.enum(['left', 'removed', 'disconnected', 'ended']);
+/**
+ * The host muted everyone who isn't host or co-host. Every client applies it to its own roster
+ * (audio off, unmute right as given): one small frame per member instead of the whole roster.
+ */
+export const MutedAllMsg = z.strictObject({ type: z.literal('muted-all'), by: ParticipantId, allowUnmute: z.boolean() });
+
 export const ParticipantLeftMsg = z.strictObject({ type: z.literal('participant-left'), id: ParticipantId, reason: LeaveReason });
 
 export const KeyBlobMsg = z.strictObject({ type: z.literal('key-blob'), from: ParticipantId, epoch: Epoch, blob: SealedKey });
@@ -233,6 +301,21 @@ export const AnnotationsClearedMsg = z.strictObject({ type: z.literal('annotatio
 
 export const TicketMsg = z.strictObject({ type: z.literal('ticket'), origin: OriginGrant });
 
+/** A host's message to every breakout room, sealed under the main meeting's keys. */
+export const BreakoutBroadcastMsg = z.strictObject({ type: z.literal('breakout-broadcast'), from: ParticipantId, envelope: Envelope });
+/** To hosts: someone in a breakout room asks for help. */
+export const BreakoutHelpRelayMsg = z.strictObject({ type: z.literal('breakout-help'), from: ParticipantId, room: BreakoutRoomId.nullable() });
+/**
+ * This participant moved (into a breakout room or back to the main room): media reconnects to the
+ * room's own router with this grant, and keys are exchanged with `members` only.
+ */
+export const MovedMsg = z.strictObject({ type: z.literal('moved'), room: BreakoutRoomId.nullable(), origin: OriginGrant.nullable() });
+
+export const FileOfferRelayMsg = FileOfferMsg.extend({ from: ParticipantId });
+export const FileAnswerRelayMsg = FileAnswerMsg;
+export const FileChunkRelayMsg = FileChunkMsg.extend({ from: ParticipantId });
+export const FileCancelRelayMsg = FileCancelMsg.extend({ from: ParticipantId });
+
 export const ErrorMsg = z.strictObject({
   type: z.literal('error'),
   code: ErrorCode,
@@ -244,6 +327,8 @@ export const RoomToClient = z.discriminatedUnion('type', [
   WelcomeMsg,
   ParticipantJoinedMsg,
   ParticipantUpdatedMsg,
+  ParticipantsUpdatedMsg,
+  MutedAllMsg,
   ParticipantLeftMsg,
   KeyBlobMsg,
   MediaStateChangedMsg,
@@ -258,6 +343,13 @@ export const RoomToClient = z.discriminatedUnion('type', [
   AnnotationRelayMsg,
   AnnotationsClearedMsg,
   TicketMsg,
+  BreakoutBroadcastMsg,
+  BreakoutHelpRelayMsg,
+  MovedMsg,
+  FileOfferRelayMsg,
+  FileAnswerRelayMsg,
+  FileChunkRelayMsg,
+  FileCancelRelayMsg,
   ErrorMsg,
 ]);
 export type RoomToClient = z.infer<typeof RoomToClient>;

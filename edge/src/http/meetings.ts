@@ -1,11 +1,11 @@
 /** Meeting routes: schedule, read, edit, delete, invite, and the WebSocket into the meeting's Room. */
 import { HOST_KEY_SCHEME, MeetingId, MeetingInput } from '@sealroom/protocol';
 import { Hono } from 'hono';
-import type { Env } from '../env.ts';
+import type { AppEnv } from '../accounts/context.ts';
 import { invitationIcs, invitationText } from '../meetings/invitation.ts';
-import { type Meeting, createMeeting, deleteMeeting, detailsView, getMeeting, publicView, updateMeeting } from '../meetings/store.ts';
+import { type Meeting, createMeeting, deleteMeeting, detailsView, getMeeting, publicView, upcomingMeetings, updateMeeting } from '../meetings/store.ts';
 import { sameHex, sha256Hex } from '../random.ts';
-import { CLIENT_IP_HEADER, MEETING_HEADER } from '../room/room.ts';
+import { CLIENT_IP_HEADER, HOST_CLAIM_HEADER, MEETING_HEADER, USER_HEADER } from '../room/room.ts';
 import { readBody } from './body.ts';
 import { HttpError } from './errors.ts';
 
@@ -16,8 +16,9 @@ async function findMeeting(db: D1Database, rawId: string): Promise<Meeting> {
   return meeting;
 }
 
-/** Host-only routes take the host key in `authorization: HostKey <key>`; owner sessions come with accounts. */
-async function requireHost(req: Request, m: Meeting): Promise<void> {
+/** Host-only routes take the host key in `authorization: HostKey <key>`, or the owner's (or an alternative host's) session. */
+async function requireHost(req: Request, m: Meeting, user: { id: string; email: string } | null = null): Promise<void> {
+  if (claimsHost(m, user)) return;
   const [scheme, key] = (req.headers.get('authorization') ?? '').split(' ');
   if (scheme !== HOST_KEY_SCHEME || !key || !sameHex(await sha256Hex(key), m.hostKeyHash)) {
     throw new HttpError(403, 'forbidden', 'host key required');
@@ -38,11 +39,29 @@ function checkInput(input: MeetingInput): MeetingInput {
 
 const link = (req: Request, id: string) => `${new URL(req.url).origin}/m/${id}`;
 
-export const meetings = new Hono<{ Bindings: Env }>()
+/** The signed-in user behind a request (session, API key or token), if any. */
+function userOf(c: { get(key: 'principal'): AppEnv['Variables']['principal'] | undefined }) {
+  const p = c.get('principal');
+  return p && p.kind !== 'anonymous' ? p.user : null;
+}
+
+/** The meeting's owner and its alternative hosts claim host from their own session, without the host key. */
+function claimsHost(m: Meeting, user: { id: string; email: string } | null): boolean {
+  return user !== null && (m.ownerId === user.id || m.alternativeHosts.some((e) => e.toLowerCase() === user.email.toLowerCase()));
+}
+
+export const meetings = new Hono<AppEnv>()
   .post('/', async (c) => {
     const input = checkInput(await readBody(c.req.raw, MeetingInput));
-    const { id, hostKey } = await createMeeting(c.env.DB, input);
+    // Signed in: the meeting is the caller's (listed as upcoming, host by session). Anonymous: host key only.
+    const { id, hostKey } = await createMeeting(c.env.DB, input, userOf(c)?.id ?? null);
     return c.json({ id, hostKey, url: `/m/${id}` }, 201);
+  })
+  .get('/', async (c) => {
+    const user = userOf(c);
+    if (!user) throw new HttpError(401, 'forbidden', 'sign in to list your meetings');
+    const list = await upcomingMeetings(c.env.DB, user.id, user.email);
+    return c.json({ meetings: list.map(detailsView) });
   })
   .get('/:id', async (c) => {
     const m = await findMeeting(c.env.DB, c.req.param('id'));
@@ -50,18 +69,18 @@ export const meetings = new Hono<{ Bindings: Env }>()
   })
   .get('/:id/details', async (c) => {
     const m = await findMeeting(c.env.DB, c.req.param('id'));
-    await requireHost(c.req.raw, m);
+    await requireHost(c.req.raw, m, userOf(c));
     return c.json(detailsView(m));
   })
   .patch('/:id', async (c) => {
     const m = await findMeeting(c.env.DB, c.req.param('id'));
-    await requireHost(c.req.raw, m);
+    await requireHost(c.req.raw, m, userOf(c));
     const input = checkInput(await readBody(c.req.raw, MeetingInput));
     return c.json(detailsView(await updateMeeting(c.env.DB, m, input)));
   })
   .delete('/:id', async (c) => {
     const m = await findMeeting(c.env.DB, c.req.param('id'));
-    await requireHost(c.req.raw, m);
+    await requireHost(c.req.raw, m, userOf(c));
     // End it for everyone in it before the record goes.
     await c.env.ROOM.get(c.env.ROOM.idFromName(m.id)).endMeeting('deleted');
     await deleteMeeting(c.env.DB, m.id);
@@ -85,6 +104,12 @@ export const meetings = new Hono<{ Bindings: Env }>()
     const headers = new Headers(c.req.raw.headers);
     headers.set(MEETING_HEADER, m.id);
     headers.set(CLIENT_IP_HEADER, c.req.header('cf-connecting-ip') ?? '127.0.0.1');
+    // Only the Worker may say who claims host; whatever a client sent under that name goes.
+    headers.delete(HOST_CLAIM_HEADER);
+    headers.delete(USER_HEADER);
+    const user = userOf(c);
+    if (user) headers.set(USER_HEADER, user.id);
+    if (claimsHost(m, user)) headers.set(HOST_CLAIM_HEADER, user!.id);
     const stub = c.env.ROOM.get(c.env.ROOM.idFromName(m.id));
     return stub.fetch(new Request(c.req.url, { headers }));
   });

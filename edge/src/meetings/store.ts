@@ -138,6 +138,23 @@ export async function updateMeeting(db: D1Database, m: Meeting, input: MeetingIn
   return next;
 }
 
+/**
+ * A user's meetings still to come: theirs or ones naming them an alternative host; scheduled
+ * ones not yet over, recurring ones, and unscheduled ones not ended.
+ */
+export async function upcomingMeetings(db: D1Database, userId: string, email: string, now = Date.now()): Promise<Meeting[]> {
+  const rows = await db
+    .prepare(
+      `SELECT * FROM meetings WHERE ended_at IS NULL
+         AND (owner_id = ? OR EXISTS (SELECT 1 FROM json_each(alt_hosts_json) WHERE lower(value) = lower(?)))
+         AND (start_at IS NULL OR recurrence_json IS NOT NULL OR start_at + duration_min * 60000 > ?)
+       ORDER BY start_at IS NULL, start_at LIMIT 200`,
+    )
+    .bind(userId, email, now)
+    .all<MeetingRow>();
+  return rows.results.map(fromRow);
+}
+
 export async function deleteMeeting(db: D1Database, id: string): Promise<void> {
   await db.prepare('DELETE FROM meetings WHERE id = ?').bind(id).run();
 }

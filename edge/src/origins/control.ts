@@ -1,7 +1,8 @@
 /** Authenticated calls from the edge to an origin's control endpoint (enforcement). */
 import { type OriginControl, signRequest } from '@sealroom/protocol';
 
-export async function sendControl(secret: string, controlUrl: string, control: OriginControl): Promise<boolean> {
+/** Sends one action, or a batch in one request (the origin applies them in order). */
+export async function sendControl(secret: string, controlUrl: string, control: OriginControl | OriginControl[]): Promise<boolean> {
   const body = JSON.stringify(control);
   const url = new URL('/control', controlUrl);
   const headers = await signRequest(secret, 'POST', url.pathname, body);
@@ -9,7 +10,8 @@ export async function sendControl(secret: string, controlUrl: string, control: O
     const res = await fetch(url, { method: 'POST', body, headers: { ...headers, 'content-type': 'application/json' } });
     return res.ok;
   } catch (err) {
-    console.error(JSON.stringify({ event: 'origin_control_failed', action: control.action, error: String(err) }));
+    const actions = (Array.isArray(control) ? control : [control]).map((c) => c.action);
+    console.error(JSON.stringify({ event: 'origin_control_failed', actions, error: String(err) }));
     return false;
   }
 }

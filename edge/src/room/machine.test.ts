@@ -1,11 +1,11 @@
 import { DEFAULT_SETTINGS, type MeetingSettings } from '@sealroom/protocol';
 import { describe, expect, it } from 'vitest';
-import { type Conn, type DecideContext, type Effect, type MemberRecord, type RoomData, type WaitingRecord, decide, departure } from './machine.ts';
+import { type Conn, type DecideContext, type Effect, type MemberRecord, NO_BREAKOUT, type RoomData, type WaitingRecord, decide, departure } from './machine.ts';
 
 const pk = 'A'.repeat(43);
 const perms = { share: true, chat: true, unmute: true, rename: true };
 function member(id: string, role: MemberRecord['role'] = 'participant', over: Partial<MemberRecord> = {}): MemberRecord {
-  return { id, index: id.length, name: id, role, publicKey: pk, audio: false, video: false, sharing: false, handRaisedAt: null, permissions: perms, clientId: `client-${id}-0000000`, ip: '10.0.0.1', joinedAt: 1, ...over };
+  return { id, index: id.length, name: id, role, publicKey: pk, audio: false, video: false, sharing: false, handRaisedAt: null, permissions: perms, breakout: null, clientId: `client-${id}-0000000`, ip: '10.0.0.1', joinedAt: 1, ...over };
 }
 function room(members: MemberRecord[], over: Partial<Omit<RoomData, 'settings'>> & { settings?: Partial<MeetingSettings> } = {}): RoomData {
   return {
@@ -16,6 +16,8 @@ function room(members: MemberRecord[], over: Partial<Omit<RoomData, 'settings'>>
     ended: false,
     waiting: new Map<string, WaitingRecord>(),
     banned: new Map(),
+    files: new Map(),
+    breakout: NO_BREAKOUT,
     ...over,
     settings: { ...DEFAULT_SETTINGS, ...over.settings },
     members: new Map(members.map((m) => [m.id, m])),
@@ -28,6 +30,10 @@ const ctx = (over: Partial<DecideContext> = {}): DecideContext => ({
   hostKeyValid: false,
   password: 'none',
   allow: () => true,
+  maxParticipants: 1000,
+  allowAnonymous: true,
+  signedIn: false,
+  maxFileBytes: 100 * 1024 * 1024,
   ...over,
 });
 const as = (m: MemberRecord): Conn => ({ status: 'member', id: m.id, ip: m.ip });
@@ -58,6 +64,17 @@ describe('join gate', () => {
     const fx = decide(r, fresh, { ...join, ...(what === 'invalid host key' ? { hostKey: 'nope' } : {}) }, c);
     expect(replyCode(fx)).toBe(code);
     expect(kinds(fx)).toEqual(['audit', 'reply']);
+  });
+
+  it('refuses a joiner beyond the tier’s participant limit, hosts included in the count', () => {
+    const fx = decide(room([host, alice]), fresh, join, ctx({ maxParticipants: 2 }));
+    expect(replyCode(fx)).toBe('meeting_full');
+    expect(kinds(decide(room([host]), fresh, join, ctx({ maxParticipants: 2 })))).toContain('welcome');
+  });
+
+  it('refuses a joiner without an account when the owner’s organization requires sign-in', () => {
+    expect(replyCode(decide(room([host]), fresh, join, ctx({ allowAnonymous: false })))).toBe('forbidden');
+    expect(kinds(decide(room([host]), fresh, join, ctx({ allowAnonymous: false, signedIn: true })))).toContain('welcome');
   });
 
   it('gives the retry-after of a rate-limited password', () => {
@@ -110,6 +127,7 @@ describe('host controls', () => {
     const r = room([host, alice, bob]);
     const fx = decide(r, as(host), { type: 'host', command: { action: 'mute-all', allowUnmute: false } }, ctx());
     expect(origin(fx).map((c) => 'participantId' in c && c.participantId)).toEqual([alice.id, bob.id]);
+    expect(fx).toContainEqual({ kind: 'broadcast', to: 'members', except: null, msg: { type: 'muted-all', by: host.id, allowUnmute: false } });
     const mutedAlice = fx.flatMap((e) => (e.kind === 'put-member' && e.member.id === alice.id ? [e.member] : [])).at(-1)!;
     expect(mutedAlice.permissions.unmute).toBe(false);
     const tryUnmute = decide(room([host, mutedAlice]), as(mutedAlice), { type: 'media-state', audio: true, video: false }, ctx());
@@ -183,5 +201,27 @@ describe('departure', () => {
     const c2 = member('cohos-0002', 'cohost', { joinedAt: 3 });
     const fx = departure(room([host, c1, c2]), host, 'left');
     expect(fx).toContainEqual(expect.objectContaining({ kind: 'put-member', member: expect.objectContaining({ id: c2.id, role: 'host' }) }));
+  });
+});
+
+describe('coalescing one action’s updates', async () => {
+  const { coalesce } = await import('./room.ts');
+  it('folds many participant-updated broadcasts into one frame where the first was', () => {
+    const a2 = { ...alice, audio: false };
+    const fx: Effect[] = [
+      { kind: 'put-member', member: alice },
+      { kind: 'broadcast', to: 'members', except: null, msg: { type: 'participant-updated', participant: { ...alice, clientId: undefined } as never } },
+      { kind: 'send', to: alice.id, msg: { type: 'forced', what: 'mute', by: host.id } },
+      { kind: 'broadcast', to: 'members', except: null, msg: { type: 'participant-updated', participant: bob as never } },
+      { kind: 'broadcast', to: 'members', except: null, msg: { type: 'participant-updated', participant: a2 as never } },
+    ];
+    const out = coalesce(fx);
+    expect(out.map((e) => e.kind)).toEqual(['put-member', 'broadcast', 'send']);
+    expect(out[1]).toMatchObject({ msg: { type: 'participants-updated', participants: [a2, bob] } });
+  });
+
+  it('leaves a single update alone', () => {
+    const fx: Effect[] = [{ kind: 'broadcast', to: 'members', except: null, msg: { type: 'participant-updated', participant: alice as never } }];
+    expect(coalesce(fx)).toBe(fx);
   });
 });

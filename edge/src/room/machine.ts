@@ -6,7 +6,10 @@
  * Roles come from the room's own records, bound to the connection when it was admitted,
  * never from anything a message claims.
  */
+import { BREAKOUT_REFUSALS, breakoutAction, chooseBreakout } from './breakout.ts';
+import { fileMessage } from './files.ts';
 import type {
+  BreakoutState,
   ClientToRoom,
   ErrorCode,
   HostAction,
@@ -42,6 +45,16 @@ export interface BanRecord {
   at: number;
 }
 
+/** A file on its way from one member to others: kept in memory only, for as long as it travels. */
+export interface FileTransfer {
+  id: string;
+  from: string;
+  to: string | null;
+  chunks: number;
+  /** Recipients who accepted and may receive chunks. */
+  accepted: ReadonlySet<string>;
+}
+
 export interface RoomData {
   meetingId: string;
   topic: string;
@@ -49,16 +62,20 @@ export interface RoomData {
   locked: boolean;
   spotlight: string | null;
   ended: boolean;
+  breakout: BreakoutState;
   members: ReadonlyMap<string, MemberRecord>;
   waiting: ReadonlyMap<string, WaitingRecord>;
   banned: ReadonlyMap<string, BanRecord>;
+  files: ReadonlyMap<string, FileTransfer>;
 }
+
+export const NO_BREAKOUT: BreakoutState = { rooms: [], assignments: {}, open: false, allowChoose: false, closingAt: null };
 
 /** The sending connection: not yet known, waiting, or an admitted member. */
 export type Conn = { status: 'new'; ip: string } | { status: 'waiting'; ip: string; id: string } | { status: 'member'; ip: string; id: string };
 
 export type PasswordCheck = 'none' | 'ok' | 'wrong' | { retryAfter: number };
-export type Bucket = 'chat' | 'reaction' | 'annotate' | 'control';
+export type Bucket = 'chat' | 'reaction' | 'annotate' | 'control' | 'file' | 'file-chunk';
 
 /** Facts worked out before a decision (async, random or rate-limited), passed in so the decision stays pure. */
 export interface DecideContext {
@@ -70,9 +87,18 @@ export interface DecideContext {
   password: PasswordCheck;
   /** Takes a token from the member's bucket; false when they are over their rate. */
   allow: (id: string, bucket: Bucket) => boolean;
+  /** Most people in one meeting (the owner's subscription tier). */
+  maxParticipants: number;
+  /** The owner's organization lets people without an account join. */
+  allowAnonymous: boolean;
+  /** This connection carries a signed-in session. */
+  signedIn: boolean;
+  /** Largest file a member may send through the room. */
+  maxFileBytes: number;
 }
 
 export type Audience = 'members' | 'hosts';
+export type RoomPatch = Partial<Pick<RoomData, 'locked' | 'settings' | 'spotlight' | 'ended' | 'breakout'>>;
 
 export type Effect =
   // state changes (applied in order, before anything below reads the room again)
@@ -82,14 +108,21 @@ export type Effect =
   | { kind: 'del-waiting'; id: string }
   | { kind: 'ban'; ban: BanRecord }
   | { kind: 'unban'; id: string }
-  | { kind: 'room'; patch: Partial<Pick<RoomData, 'locked' | 'settings' | 'spotlight' | 'ended'>> }
+  | { kind: 'room'; patch: RoomPatch }
+  | { kind: 'put-file'; file: FileTransfer }
+  | { kind: 'del-file'; id: string }
   /** Binds the sending connection to a participant id. */
   | { kind: 'bind'; id: string; status: 'waiting' | 'member' }
   // messages and calls
   | { kind: 'welcome'; id: string }
   | { kind: 'reply'; msg: RoomToClient }
   | { kind: 'send'; to: string; msg: RoomToClient }
-  | { kind: 'broadcast'; to: Audience; except: string | null; msg: RoomToClient }
+  /** To every member (or host), optionally only those in one breakout room (null = the main room). */
+  | { kind: 'broadcast'; to: Audience; except: string | null; msg: RoomToClient; room?: string | null }
+  /** Tells a member it moved rooms; the adapter adds an origin grant for the new room. */
+  | { kind: 'moved'; id: string; room: string | null }
+  /** Wakes the room at `at` to finish a breakout recall. */
+  | { kind: 'schedule'; at: number }
   | { kind: 'waiting-list' }
   | { kind: 'grant-ticket' }
   | { kind: 'close'; id: string | null; code: number; reason: string }
@@ -97,7 +130,7 @@ export type Effect =
   | { kind: 'end-meeting' }
   | { kind: 'audit'; actor: string | null; role: Role | null; action: string; target: string | null; result: 'ok' | ErrorCode; detail?: string };
 
-const error = (code: ErrorCode, message: string, retryAfter?: number): Effect => ({
+export const error = (code: ErrorCode, message: string, retryAfter?: number): Effect => ({
   kind: 'reply',
   msg: retryAfter === undefined ? { type: 'error', code, message } : { type: 'error', code, message, retryAfter },
 });
@@ -117,6 +150,7 @@ export function participantOf(m: MemberRecord): Participant {
     sharing: m.sharing,
     handRaisedAt: m.handRaisedAt,
     permissions: m.permissions,
+    breakout: m.breakout,
   };
 }
 
@@ -126,6 +160,7 @@ export function roomState(room: RoomData): RoomState {
     settings: room.settings,
     spotlight: room.spotlight,
     hostPresent: [...room.members.values()].some((m) => m.role === 'host'),
+    breakout: room.breakout,
   };
 }
 
@@ -135,7 +170,7 @@ export const waitingEntries = (room: RoomData): WaitingEntry[] =>
 const permissionsFor = (role: Role, s: MeetingSettings): Permissions =>
   isHostish(role) ? { share: true, chat: true, unmute: true, rename: true } : { share: s.allowShare, chat: s.allowChat, unmute: s.allowUnmute, rename: s.allowRename };
 
-const updated = (m: MemberRecord): Effect[] => [
+export const updated = (m: MemberRecord): Effect[] => [
   { kind: 'put-member', member: m },
   { kind: 'broadcast', to: 'members', except: null, msg: { type: 'participant-updated', participant: participantOf(m) } },
 ];
@@ -154,7 +189,8 @@ export function decide(room: RoomData, conn: Conn, msg: ClientToRoom, ctx: Decid
       const effects: Effect[] = [];
       const missing: string[] = [];
       for (const { to, blob } of msg.blobs) {
-        if (to === self.id || !room.members.has(to)) missing.push(to);
+        // Each breakout room is its own key group: keys go only to members in the same room.
+        if (to === self.id || room.members.get(to)?.breakout !== self.breakout) missing.push(to);
         else effects.push({ kind: 'send', to, msg: { type: 'key-blob', from: self.id, epoch: msg.epoch, blob } });
       }
       if (missing.length > 0) effects.push(error('not_found', `not in this meeting: ${missing.slice(0, 5).join(', ')}`));
@@ -168,7 +204,7 @@ export function decide(room: RoomData, conn: Conn, msg: ClientToRoom, ctx: Decid
       return updated({ ...self, handRaisedAt: msg.raised ? (self.handRaisedAt ?? ctx.now) : null });
     case 'reaction':
       if (!ctx.allow(self.id, 'reaction')) return [error('rate_limited', 'too many reactions', 1)];
-      return [{ kind: 'broadcast', to: 'members', except: null, msg: { type: 'reaction', from: self.id, reaction: msg.reaction } }];
+      return [{ kind: 'broadcast', to: 'members', except: null, msg: { type: 'reaction', from: self.id, reaction: msg.reaction }, room: self.breakout }];
     case 'rename':
       if (!self.permissions.rename) return [error('forbidden', 'renaming is not allowed in this meeting')];
       return updated({ ...self, name: msg.name });
@@ -176,13 +212,22 @@ export function decide(room: RoomData, conn: Conn, msg: ClientToRoom, ctx: Decid
       return chat(room, self, msg.to, msg.envelope, ctx);
     case 'annotate':
       if (!ctx.allow(self.id, 'annotate')) return [error('rate_limited', 'too many annotation strokes', 1)];
-      return [{ kind: 'broadcast', to: 'members', except: self.id, msg: { type: 'annotate', from: self.id, envelope: msg.envelope } }];
+      return [{ kind: 'broadcast', to: 'members', except: self.id, msg: { type: 'annotate', from: self.id, envelope: msg.envelope }, room: self.breakout }];
     case 'host':
       return hostAction(room, self, msg.command, ctx);
     case 'ticket':
       return [{ kind: 'grant-ticket' }];
     case 'leave':
       return departure(room, self, 'left');
+    case 'breakout-choose':
+      return chooseBreakout(room, self, msg.room);
+    case 'breakout-help':
+      return [{ kind: 'broadcast', to: 'hosts', except: self.id, msg: { type: 'breakout-help', from: self.id, room: self.breakout } }];
+    case 'file-offer':
+    case 'file-answer':
+    case 'file-chunk':
+    case 'file-cancel':
+      return fileMessage(room, self, msg, ctx);
     default:
       return assertNever(msg);
   }
@@ -204,8 +249,11 @@ function join(room: RoomData, conn: Conn, msg: Extract<ClientToRoom, { type: 'jo
     if (typeof ctx.password === 'object') return refuse('rate_limited', 'too many wrong passwords; try again later', ctx.password.retryAfter);
     if (ctx.password === 'wrong') return refuse('wrong_password', msg.password ? 'wrong meeting password' : 'this meeting needs a password');
     if (room.locked) return refuse('meeting_locked', 'the host has locked this meeting');
+    if (!ctx.allowAnonymous && !ctx.signedIn) return refuse('forbidden', 'this organization asks everyone to sign in before joining');
   }
 
+  // The owner's tier caps the meeting; hosts count too, waiting people don't.
+  if (room.members.size >= ctx.maxParticipants) return refuse('meeting_full', `this meeting is full (${ctx.maxParticipants} people)`);
   const id = ctx.newParticipantId();
   const hostPresent = [...room.members.values()].some((m) => m.role === 'host');
   if (!asHost) {
@@ -249,6 +297,7 @@ function admit(room: RoomData, j: Joiner, role: Role, ctx: DecideContext, self: 
     sharing: false,
     handRaisedAt: null,
     permissions,
+    breakout: null,
     clientId: j.clientId,
     ip: j.ip,
     joinedAt: ctx.now,
@@ -320,11 +369,11 @@ function share(room: RoomData, self: MemberRecord, on: boolean): Effect[] {
 
 function chat(room: RoomData, self: MemberRecord, to: string | null, envelope: string, ctx: DecideContext): Effect[] {
   if (!self.permissions.chat) return [error('forbidden', 'the host has turned chat off for you')];
-  if (to !== null && (to === self.id || !room.members.has(to))) return [error('not_found', 'that participant is not in this meeting')];
+  if (to !== null && (to === self.id || room.members.get(to)?.breakout !== self.breakout)) return [error('not_found', 'that participant is not in this room')];
   if (!ctx.allow(self.id, 'chat')) return [error('rate_limited', 'you are sending messages too fast', 1)];
   // The room keeps no history: it relays sealed envelopes and forgets them.
   const msg: RoomToClient = { type: 'chat', id: ctx.now, from: self.id, to, at: ctx.now, envelope };
-  return to === null ? [{ kind: 'broadcast', to: 'members', except: self.id, msg }] : [{ kind: 'send', to, msg }];
+  return to === null ? [{ kind: 'broadcast', to: 'members', except: self.id, msg, room: self.breakout }] : [{ kind: 'send', to, msg }];
 }
 
 // ── host controls ───────────────────────────────────────────────────────────
@@ -401,12 +450,18 @@ function hostAction(room: RoomData, self: MemberRecord, cmd: HostAction, ctx: De
     case 'mute':
       return ok(...forceStop(room, t!, self.id, 'mute'));
     case 'mute-all': {
+      // Members learn it from one `muted-all` frame and apply it themselves; the muted are told
+      // individually, and the origin pauses each microphone.
       const effects = stateChange(room, { settings: { ...room.settings, allowUnmute: cmd.allowUnmute } });
       for (const m of others()) {
         if (isHostish(m.role)) continue;
-        const muted = { ...m, permissions: { ...m.permissions, unmute: cmd.allowUnmute } };
-        effects.push(...forceStop(room, muted, self.id, 'mute'));
+        effects.push(
+          { kind: 'put-member', member: { ...m, audio: false, permissions: { ...m.permissions, unmute: cmd.allowUnmute } } },
+          { kind: 'origin', control: { action: 'pauseSource', meetingId: room.meetingId, participantId: m.id, source: 'audio' } },
+          { kind: 'send', to: m.id, msg: { type: 'forced', what: 'mute', by: self.id } },
+        );
       }
+      effects.push({ kind: 'broadcast', to: 'members', except: null, msg: { type: 'muted-all', by: self.id, allowUnmute: cmd.allowUnmute } });
       return ok(...effects);
     }
     case 'ask-unmute':
@@ -458,12 +513,21 @@ function hostAction(room: RoomData, self: MemberRecord, cmd: HostAction, ctx: De
       return ok(...updated({ ...t!, handRaisedAt: null }));
     case 'lower-all-hands':
       return ok(...[...room.members.values()].filter((m) => m.handRaisedAt !== null).flatMap((m) => updated({ ...m, handRaisedAt: null })));
+    case 'breakout-create':
+    case 'breakout-assign':
+    case 'breakout-auto':
+    case 'breakout-open':
+    case 'breakout-broadcast':
+    case 'breakout-close': {
+      const r = breakoutAction(room, self, cmd, ctx);
+      return typeof r === 'string' ? refuse(r === 'not_found' ? 'not_found' : 'forbidden', BREAKOUT_REFUSALS[r]) : ok(...r);
+    }
     default:
       return assertNever(cmd);
   }
 }
 
-function stateChange(room: RoomData, patch: Partial<Pick<RoomData, 'locked' | 'settings' | 'spotlight'>>): Effect[] {
+export function stateChange(room: RoomData, patch: RoomPatch): Effect[] {
   const next = { ...room, ...patch };
   return [{ kind: 'room', patch }, { kind: 'broadcast', to: 'members', except: null, msg: { type: 'room-state', state: roomState(next) } }];
 }
@@ -511,6 +575,7 @@ export function departure(room: RoomData, m: MemberRecord, reason: 'left' | 'rem
     { kind: 'origin', control: { action: 'closeParticipant', meetingId: room.meetingId, participantId: m.id } },
   ];
   if (room.spotlight === m.id) effects.push(...stateChange(room, { spotlight: null }));
+  for (const f of room.files.values()) if (f.from === m.id) effects.push({ kind: 'del-file', id: f.id });
   // A meeting without its host carries on under the longest-serving co-host, if there is one.
   if (m.role === 'host') {
     const heir = [...room.members.values()].filter((x) => x.role === 'cohost').sort((a, b) => a.joinedAt - b.joinedAt)[0];

@@ -10,6 +10,9 @@ export const RATES: Record<Bucket, [number, number]> = {
   reaction: [3, 6],
   annotate: [60, 120],
   control: [20, 40],
+  file: [1, 3],
+  // A 100 MB file is ~1070 chunks of 96 KiB: a few seconds at this rate, and no faster.
+  'file-chunk': [400, 800],
 };
 
 export class RateLimiter {

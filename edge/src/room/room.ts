@@ -4,15 +4,18 @@
  * WebSocket to a participant through its attachment, runs every message through the pure
  * `decide`, and carries out the effects: state writes, sends, origin enforcement, audit.
  */
-import { ClientToRoom, MAX_ROOM_FRAME, MeetingId, type OriginGrant, type RoomToClient, parseJson } from '@sealroom/protocol';
+import { ClientToRoom, MAX_ROOM_FRAME, MeetingId, type OriginControl, type OriginGrant, type Participant, type RoomToClient, parseJson } from '@sealroom/protocol';
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env.ts';
+import { meetingAccess } from '../accounts/tiers.ts';
+import { recordJoin, recordLeave } from '../admin/usage.ts';
 import { audit } from '../audit.ts';
 import { verifyPassword } from '../meetings/password.ts';
 import { getMeeting, markEnded } from '../meetings/store.ts';
 import { sendControl } from '../origins/control.ts';
 import { type OriginRow, getOrigin, pickOrigin } from '../origins/registry.ts';
 import { randomToken, sameHex, sha256Hex } from '../random.ts';
+import { closeBreakouts } from './breakout.ts';
 import { type Conn, type DecideContext, type Effect, type PasswordCheck, type RoomData, decide, departure, isHostish, participantOf, roomState, waiterGone, waitingEntries } from './machine.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { RoomStore } from './store.ts';
@@ -23,15 +26,30 @@ interface Attachment {
   id: string | null;
   status: Conn['status'];
   ip: string;
+  /** The connection came with the owner's (or an alternative host's) session: it claims host like a host key. */
+  hostClaim?: boolean;
+  /** The connection came with a signed-in session. */
+  signedIn?: boolean;
 }
 
 export const MEETING_HEADER = 'x-sealroom-meeting';
 export const CLIENT_IP_HEADER = 'x-sealroom-client-ip';
+/** Set by the Worker (never by a client) when the signed-in caller owns the meeting or is an alternative host. */
+export const HOST_CLAIM_HEADER = 'x-sealroom-host-user';
+/** Set by the Worker (never by a client) when the caller is signed in. */
+export const USER_HEADER = 'x-sealroom-user';
 
 /** Wrong passwords allowed per client address per minute before joins are refused for a while. */
 export const PASSWORD_FAILURES_PER_MINUTE = 5;
 /** Dead connections are swept this often while anyone is connected. */
 const SWEEP_MS = 30_000;
+/** How long the Room trusts its copies of the meeting row and the origin row. */
+const MEETING_CACHE_MS = 3000;
+const ORIGIN_CACHE_MS = 5000;
+/** Files relayed through the room: larger ones belong in R2 (issue 8). */
+export const MAX_FILE_BYTES = 100 * 1024 * 1024;
+/** A meeting without an organization's tier (anonymous) may hold this many people. */
+export const DEFAULT_MAX_PARTICIPANTS = 1000;
 
 const log = (event: Record<string, unknown>) => console.log(JSON.stringify(event));
 
@@ -41,6 +59,9 @@ export class Room extends DurableObject<Env> {
   #limiter = new RateLimiter();
   #socketCache: Map<string, WebSocket> | null = null;
   #knownGoodPassword: string | null = null;
+  #meetingCache: { at: number; meeting: Awaited<ReturnType<typeof getMeeting>> } | null = null;
+  #originCache: { at: number; origin: OriginRow | null } | null = null;
+  #accessCache: { at: number; value: { maxParticipants: number; allowAnonymous: boolean } } | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -61,7 +82,7 @@ export class Room extends DurableObject<Env> {
     }
     const pair = new WebSocketPair();
     this.ctx.acceptWebSocket(pair[1]);
-    pair[1].serializeAttachment({ id: null, status: 'new', ip: request.headers.get(CLIENT_IP_HEADER) ?? '' } satisfies Attachment);
+    pair[1].serializeAttachment({ id: null, status: 'new', ip: request.headers.get(CLIENT_IP_HEADER) ?? '', hostClaim: request.headers.has(HOST_CLAIM_HEADER), signedIn: request.headers.has(USER_HEADER) } satisfies Attachment);
     await this.#armSweep();
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
@@ -78,9 +99,10 @@ export class Room extends DurableObject<Env> {
     let hostKeyValid = false;
     let password: PasswordCheck = 'none';
     if (msg.type === 'join' && conn.status === 'new') {
-      const meeting = await getMeeting(this.env.DB, room.meetingId);
+      const meeting = await this.#meeting(room.meetingId);
       if (!meeting || meeting.ended) return this.#apply(ws, [{ kind: 'reply', msg: { type: 'error', code: 'meeting_ended', message: 'this meeting has ended' } }]);
       if (msg.hostKey !== undefined) hostKeyValid = sameHex(await sha256Hex(msg.hostKey), meeting.hostKeyHash);
+      else if (a.hostClaim) hostKeyValid = true;
       if (!hostKeyValid && meeting.passwordHash) password = await this.#checkPassword(conn.ip, msg.password, meeting.passwordHash);
     }
     const ctx: DecideContext = {
@@ -90,6 +112,9 @@ export class Room extends DurableObject<Env> {
       hostKeyValid,
       password,
       allow: (id, bucket) => this.#limiter.take(id, bucket, Date.now()),
+      ...(await this.#access()),
+      signedIn: a.signedIn === true,
+      maxFileBytes: MAX_FILE_BYTES,
     };
     await this.#apply(ws, decide(room, conn, msg, ctx));
   }
@@ -102,10 +127,11 @@ export class Room extends DurableObject<Env> {
     await this.#dropped(ws);
   }
 
-  /** Sweeps connections that vanished without a close event (a restart drops sockets silently). */
+  /** Finishes a breakout recall when its countdown ends, and sweeps connections that vanished without a close event (a restart drops sockets silently). */
   override async alarm(): Promise<void> {
     const room = this.#room;
     if (!room) return;
+    if (room.breakout.closingAt !== null && room.breakout.closingAt <= Date.now()) await this.#apply(null, closeBreakouts(room));
     const live = new Set<string>();
     for (const ws of this.ctx.getWebSockets()) {
       const a = ws.deserializeAttachment() as Attachment | null;
@@ -146,6 +172,16 @@ export class Room extends DurableObject<Env> {
     if (w) return this.#apply(null, waiterGone(w));
   }
 
+  /**
+   * The meeting's D1 row, re-read at most every few seconds: a crowd joining at once would
+   * otherwise make one D1 round trip each, one after another, in this single-threaded object.
+   */
+  async #meeting(id: string) {
+    const now = Date.now();
+    if (!this.#meetingCache || now - this.#meetingCache.at > MEETING_CACHE_MS) this.#meetingCache = { at: now, meeting: await getMeeting(this.env.DB, id) };
+    return this.#meetingCache.meeting;
+  }
+
   async #checkPassword(ip: string, given: string | undefined, hash: string): Promise<PasswordCheck> {
     const now = Date.now();
     const recent = this.#store.passwordFailures(ip, now - 60_000);
@@ -173,10 +209,12 @@ export class Room extends DurableObject<Env> {
   // ── effects ────────────────────────────────────────────────────────────────
 
   /** Carries out effects in order. `ws` is the sending connection (null for room-initiated work). */
-  async #apply(ws: WebSocket | null, effects: Effect[]): Promise<void> {
+  async #apply(ws: WebSocket | null, input: Effect[]): Promise<void> {
     const room = this.#room;
     if (!room) return;
     const sockets = this.#socketsById();
+    const effects = coalesce(input);
+    const controls: OriginControl[] = [];
     for (const e of effects) {
       switch (e.kind) {
         case 'put-member':
@@ -184,6 +222,7 @@ export class Room extends DurableObject<Env> {
           break;
         case 'del-member':
           this.#store.deleteMember(e.id);
+          this.ctx.waitUntil(recordLeave(this.env.DB, room.meetingId, e.id).catch((err) => log({ event: 'usage_write_failed', error: String(err) })));
           break;
         case 'put-waiting':
           this.#store.putWaiting(e.entry);
@@ -221,9 +260,11 @@ export class Room extends DurableObject<Env> {
             participants: [...room.members.values()].filter((o) => o.id !== m.id).map(participantOf),
             state: roomState(room),
             waiting: isHostish(m.role) ? waitingEntries(room) : [],
-            origin: await this.#grant(m.id, m.role),
+            origin: await this.#grant(m.id, m.role, m.breakout),
           });
           log({ event: 'join', meetingId: room.meetingId, participantId: m.id, role: m.role });
+          // Usage reports (participant-minutes, peaks) for the owner's organization.
+          this.ctx.waitUntil(recordJoin(this.env.DB, room.meetingId, m.id).catch((err) => log({ event: 'usage_write_failed', error: String(err) })));
           break;
         }
         case 'reply':
@@ -238,6 +279,7 @@ export class Room extends DurableObject<Env> {
           const text = JSON.stringify(e.msg);
           for (const m of room.members.values()) {
             if (m.id === e.except || (e.to === 'hosts' && !isHostish(m.role))) continue;
+            if (e.room !== undefined && m.breakout !== e.room) continue;
             const s = sockets.get(m.id);
             if (s) this.#sendText(s, text);
           }
@@ -254,7 +296,7 @@ export class Room extends DurableObject<Env> {
         case 'grant-ticket': {
           const a = ws?.deserializeAttachment() as Attachment | undefined;
           const m = a?.id ? room.members.get(a.id) : undefined;
-          const grant = m ? await this.#grant(m.id, m.role) : null;
+          const grant = m ? await this.#grant(m.id, m.role, m.breakout) : null;
           if (ws) this.#send(ws, grant ? { type: 'ticket', origin: grant } : { type: 'error', code: 'no_origin', message: 'no media origin is available' });
           break;
         }
@@ -272,11 +314,24 @@ export class Room extends DurableObject<Env> {
           }
           break;
         }
-        case 'origin': {
-          const origin = await this.#origin(false);
-          if (origin) this.ctx.waitUntil(sendControl(this.env.SEALROOM_SHARED_SECRET, origin.control_url, e.control));
+        case 'origin':
+          controls.push(e.control);
+          break;
+        case 'put-file':
+          this.#store.putFile(e.file);
+          break;
+        case 'del-file':
+          this.#store.deleteFile(e.id);
+          break;
+        case 'moved': {
+          const m = room.members.get(e.id);
+          const target = sockets.get(e.id);
+          if (m && target) this.#send(target, { type: 'moved', room: e.room, origin: await this.#grant(m.id, m.role, e.room) });
           break;
         }
+        case 'schedule':
+          await this.#armSweep(e.at);
+          break;
         case 'end-meeting':
           await markEnded(this.env.DB, room.meetingId);
           break;
@@ -288,6 +343,11 @@ export class Room extends DurableObject<Env> {
         default:
           assertNever(e);
       }
+    }
+    // One request carries every enforcement call of this action, in order.
+    if (controls.length > 0) {
+      const origin = await this.#origin(false);
+      if (origin) this.ctx.waitUntil(sendControl(this.env.SEALROOM_SHARED_SECRET, origin.control_url, controls.length === 1 ? controls[0]! : controls));
     }
   }
 
@@ -306,25 +366,42 @@ export class Room extends DurableObject<Env> {
     return out;
   }
 
-  async #armSweep(): Promise<void> {
-    if (this.ctx.getWebSockets().length === 0) return;
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + SWEEP_MS);
+  /** One alarm serves both jobs: the next sweep, or a breakout recall if that comes sooner. */
+  async #armSweep(at?: number): Promise<void> {
+    const closing = this.#room?.breakout.closingAt ?? null;
+    const wanted = Math.min(at ?? Infinity, closing ?? Infinity, this.ctx.getWebSockets().length > 0 ? Date.now() + SWEEP_MS : Infinity);
+    if (wanted === Infinity) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > wanted) await this.ctx.storage.setAlarm(wanted);
+  }
+
+  /** The owner's tier and organization policy, re-read as often as the meeting row. */
+  async #access(): Promise<{ maxParticipants: number; allowAnonymous: boolean }> {
+    const room = this.#room;
+    const now = Date.now();
+    if (room && (!this.#accessCache || now - this.#accessCache.at > MEETING_CACHE_MS)) {
+      const configured = (this.env as unknown as Record<string, string | undefined>).DEFAULT_MAX_PARTICIPANTS;
+      const a = await meetingAccess(this.env.DB, room.meetingId, configured ?? DEFAULT_MAX_PARTICIPANTS);
+      this.#accessCache = { at: now, value: { maxParticipants: a.maxParticipants, allowAnonymous: a.allowAnonymousJoin } };
+    }
+    return this.#accessCache?.value ?? { maxParticipants: DEFAULT_MAX_PARTICIPANTS, allowAnonymous: true };
   }
 
   /** The origin serving this meeting: the one already assigned while it lives, else the least loaded. */
   async #origin(assign: boolean): Promise<OriginRow | null> {
+    const now = Date.now();
+    if (this.#originCache && now - this.#originCache.at < ORIGIN_CACHE_MS) return this.#originCache.origin;
     const assigned = this.#store.originId();
-    if (assigned) {
-      const row = await getOrigin(this.env.DB, assigned);
-      if (row) return row;
+    let row = assigned ? await getOrigin(this.env.DB, assigned) : null;
+    if (!row && assign) {
+      row = await pickOrigin(this.env.DB, null);
+      if (row) this.#store.setOriginId(row.id);
     }
-    if (!assign) return null;
-    const picked = await pickOrigin(this.env.DB, null);
-    if (picked) this.#store.setOriginId(picked.id);
-    return picked;
+    this.#originCache = { at: now, origin: row };
+    return row;
   }
 
-  async #grant(participantId: string, role: 'host' | 'cohost' | 'participant'): Promise<OriginGrant | null> {
+  async #grant(participantId: string, role: 'host' | 'cohost' | 'participant', breakout: string | null): Promise<OriginGrant | null> {
     const room = this.#room;
     const origin = await this.#origin(true);
     if (!origin || !room) return null;
@@ -333,6 +410,7 @@ export class Room extends DurableObject<Env> {
       participantId,
       role,
       sources: ['audio', 'video', 'screen'],
+      room: breakout,
     });
     return { url: origin.url, ticket, expiresAt };
   }
@@ -348,6 +426,28 @@ export class Room extends DurableObject<Env> {
       // The peer is gone; its close handler announces the departure.
     }
   }
+}
+
+/**
+ * Folds the per-participant `participant-updated` broadcasts of one action into a single
+ * `participants-updated` frame, sent where the first of them was (later updates of the same
+ * participant win). Everything else keeps its order.
+ */
+export function coalesce(effects: Effect[]): Effect[] {
+  const updates = effects.filter((e) => e.kind === 'broadcast' && e.msg.type === 'participant-updated' && e.room === undefined && e.except === null && e.to === 'members');
+  if (updates.length < 2) return effects;
+  const latest = new Map<string, Participant>();
+  for (const e of updates) if (e.kind === 'broadcast' && e.msg.type === 'participant-updated') latest.set(e.msg.participant.id, e.msg.participant);
+  const out: Effect[] = [];
+  let placed = false;
+  for (const e of effects) {
+    if (!updates.includes(e)) out.push(e);
+    else if (!placed) {
+      out.push({ kind: 'broadcast', to: 'members', except: null, msg: { type: 'participants-updated', participants: [...latest.values()] } });
+      placed = true;
+    }
+  }
+  return out;
 }
 
 function assertNever(x: never): never {

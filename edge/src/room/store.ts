@@ -3,16 +3,15 @@
  * Every change is written through at once, so an evicted or restarted object reloads the
  * meeting exactly as it was: roster, roles, settings, lock, waiting queue, removals.
  */
-import { type MeetingSettings, MeetingSettings as SettingsSchema } from '@sealroom/protocol';
-import type { BanRecord, MemberRecord, RoomData, WaitingRecord } from './machine.ts';
+import { BreakoutState, type MeetingSettings, MeetingSettings as SettingsSchema } from '@sealroom/protocol';
+import { type BanRecord, type FileTransfer, type MemberRecord, NO_BREAKOUT, type RoomData, type RoomPatch, type WaitingRecord } from './machine.ts';
 
 interface LiveRoom extends RoomData {
   members: Map<string, MemberRecord>;
   waiting: Map<string, WaitingRecord>;
   banned: Map<string, BanRecord>;
+  files: Map<string, FileTransfer>;
 }
-
-type Patch = Partial<Pick<RoomData, 'locked' | 'settings' | 'spotlight' | 'ended'>>;
 
 export class RoomStore {
   #sql: SqlStorage;
@@ -56,6 +55,9 @@ export class RoomStore {
       locked: this.#meta('locked') === 'true',
       spotlight: this.#meta('spotlight') || null,
       ended: this.#meta('ended') === 'true',
+      breakout: BreakoutState.parse(JSON.parse(this.#meta('breakout') ?? JSON.stringify(NO_BREAKOUT))),
+      // Files in transit are not worth surviving a restart: senders see the failure and resend.
+      files: new Map(),
       members: this.#rows<MemberRecord>('members'),
       waiting: this.#rows<WaitingRecord>('waiting'),
       banned: this.#rows<BanRecord>('banned'),
@@ -105,12 +107,21 @@ export class RoomStore {
     this.#sql.exec('DELETE FROM banned WHERE id = ?', id);
   }
 
-  patchRoom(patch: Patch): void {
+  putFile(f: FileTransfer): void {
+    this.#live().files.set(f.id, f);
+  }
+
+  deleteFile(id: string): void {
+    this.#live().files.delete(id);
+  }
+
+  patchRoom(patch: RoomPatch): void {
     const room = this.#live();
     if (patch.locked !== undefined) this.#setMeta('locked', String((room.locked = patch.locked)));
     if (patch.settings !== undefined) this.#setMeta('settings', JSON.stringify((room.settings = patch.settings)));
     if (patch.spotlight !== undefined) this.#setMeta('spotlight', (room.spotlight = patch.spotlight) ?? '');
     if (patch.ended !== undefined) this.#setMeta('ended', String((room.ended = patch.ended)));
+    if (patch.breakout !== undefined) this.#setMeta('breakout', JSON.stringify((room.breakout = patch.breakout)));
   }
 
   /** SFrame sender indexes are never reused in a meeting, so a KID always names one sender. */

@@ -11,6 +11,7 @@
 import { fromB64url, toB64url } from '@sealroom/crypto/bytes';
 import { KeyGroup, KeyGroupError, type KeyBlobsOut as GroupBlobs } from '@sealroom/crypto/key-group';
 import { generateKeyPair, type KeyPair } from '@sealroom/crypto/key-schedule';
+import { openChat, sealChat, sealedEpoch } from '@sealroom/crypto/seal';
 import { securityCode } from '@sealroom/crypto/security-code';
 import type { Codec } from '@sealroom/crypto/frame-transform';
 import type { FrameStats, WorkerIn, WorkerOut } from './frame-worker.ts';
@@ -54,6 +55,11 @@ export class E2ee {
   #statsId = 0;
   #statsWaiters = new Map<number, (s: E2eeStats) => void>();
   #closed = false;
+  #meetingId = '';
+  /** Participant id → sender index, for picking a sender's seal keys. */
+  #indexOf = new Map<string, number>();
+  /** Receive keys by sender index and epoch, for opening sealed envelopes (the frame worker has its own copy). */
+  #envelopeKeys = new Map<number, Map<number, Uint8Array>>();
 
   private constructor(keyPair: KeyPair, worker: Worker) {
     this.#keyPair = keyPair;
@@ -89,15 +95,38 @@ export class E2ee {
   start(opts: StartOptions): void {
     if (this.#group) throw new Error('E2ee.start: already started');
     this.#send = opts.send;
+    this.#meetingId = opts.meetingId;
+    for (const m of opts.members) this.#indexOf.set(m.id, m.index);
     this.#group = new KeyGroup({ meetingId: opts.meetingId, self: opts.self, keyPair: this.#keyPair });
     this.#post({ kind: 'init', senderIndex: opts.self.index });
     const members = opts.members.filter((m) => m.id !== opts.self.id).map(toMember);
     this.#flush(this.#group.welcome(members));
   }
 
+  /** Whether `start` has run (the room's welcome arrived). */
+  get started(): boolean {
+    return this.#group !== null;
+  }
+
+  /**
+   * Starts over in another key group (a breakout room, or back to the main room) with the same
+   * key pair, which the room announced with our join: the frame worker forgets every sender,
+   * we draw a fresh key and seal it to the new group's members only.
+   */
+  restart(members: E2eeMember[]): void {
+    const g = this.#requireGroup();
+    for (const index of this.#indexOf.values()) this.#post({ kind: 'removeSender', senderIndex: index });
+    this.#indexOf.clear();
+    this.#envelopeKeys.clear();
+    this.#postedSendEpoch = null;
+    this.#group = null;
+    this.start({ meetingId: this.#meetingId, self: g.self, members, send: this.#send ?? (() => {}) });
+  }
+
   /** A participant was admitted (Room DO `participant-joined`). */
   memberJoined(p: E2eeMember): void {
     const g = this.#requireGroup();
+    this.#indexOf.set(p.id, p.index);
     this.#flush(g.memberJoined(toMember(p), performance.now()));
   }
 
@@ -105,6 +134,7 @@ export class E2ee {
   memberLeft(id: string): void {
     const g = this.#requireGroup();
     this.#flush(g.memberLeft(id, performance.now()));
+    this.#indexOf.delete(id);
   }
 
   /** A sealed key from another participant (Room DO `key-blob`). Bad blobs are reported, not thrown. */
@@ -132,9 +162,15 @@ export class E2ee {
     const updates = g.drainKeyUpdates();
     if (!this.disableKeyExchange) {
       for (const m of outgoing) if (m.blobs.length > 0) this.#send?.({ type: 'key-blobs', epoch: m.epoch, blobs: m.blobs });
-      for (const u of updates) this.#post({ kind: 'setRecvKey', senderIndex: u.senderIndex, epoch: u.epoch, key: u.key });
+      for (const u of updates) {
+        this.#post({ kind: 'setRecvKey', senderIndex: u.senderIndex, epoch: u.epoch, key: u.key });
+        this.#keepEnvelopeKey(u.senderIndex, u.epoch, u.key);
+      }
     }
-    for (const senderIndex of g.drainRemovedSenders()) this.#post({ kind: 'removeSender', senderIndex });
+    for (const senderIndex of g.drainRemovedSenders()) {
+      this.#post({ kind: 'removeSender', senderIndex });
+      this.#envelopeKeys.delete(senderIndex);
+    }
     const sk = g.sendKey;
     if (sk && sk.epoch !== this.#postedSendEpoch) {
       this.#post({ kind: 'setSendKey', epoch: sk.epoch, key: sk.key });
@@ -178,6 +214,42 @@ export class E2ee {
     this.#transform(receiver, 'recv', codec);
   }
 
+  #keepEnvelopeKey(senderIndex: number, epoch: number, key: Uint8Array): void {
+    let keys = this.#envelopeKeys.get(senderIndex);
+    if (!keys) this.#envelopeKeys.set(senderIndex, (keys = new Map()));
+    keys.set(epoch, key);
+    // Lines sealed a few epochs ago may still be in flight; older keys go.
+    for (const e of keys.keys()) if (e + ENVELOPE_EPOCHS_KEPT <= epoch) keys.delete(e);
+  }
+
+  /**
+   * Seals a chat line or annotation payload (crypto/seal.ts `sealChat`: sender id bound in the
+   * key derivation and the AAD) under our newest key. The newest key, even while it is still
+   * pending for frames, is right here: every recipient got its blob (or ratcheted to it on the
+   * join) before this envelope, which the room relays after on the same ordered socket.
+   * @returns base64url envelope for the room
+   */
+  sealEnvelope(plaintext: string): string {
+    const g = this.#requireGroup();
+    const own = g.pendingSendKey ?? g.sendKey;
+    if (!own) throw new Error('E2ee: no send key yet');
+    return toB64url(sealChat({ meetingId: this.#meetingId, senderId: g.self.id, epoch: own.epoch, baseKey: own.key }, plaintext));
+  }
+
+  /**
+   * Opens an envelope from `fromId` with the key of the epoch it names.
+   * @throws when we hold no key for that sender and epoch, or it does not open
+   */
+  openEnvelope(fromId: string, envelope: string): string {
+    const index = this.#indexOf.get(fromId);
+    if (index === undefined) throw new Error('E2ee: unknown sender');
+    const sealed = fromB64url(envelope);
+    const epoch = sealedEpoch(sealed);
+    const baseKey = this.#envelopeKeys.get(index)?.get(epoch);
+    if (!baseKey) throw new Error('E2ee: no key for that epoch');
+    return openChat({ meetingId: this.#meetingId, senderId: fromId, epoch, baseKey }, sealed);
+  }
+
   /** The meeting's security code over everyone's public keys (ours included). */
   securityCode(): string {
     if (!this.#group) return securityCode([{ id: 'not-started', publicKey: this.#keyPair.publicKey }]);
@@ -208,6 +280,9 @@ export class E2ee {
     this.#worker.terminate();
   }
 }
+
+/** Epochs of each sender's keys kept for opening envelopes that were in flight during a rekey. */
+const ENVELOPE_EPOCHS_KEPT = 4;
 
 function toMember(p: E2eeMember): { id: string; index: number; publicKey: Uint8Array } {
   return { id: p.id, index: p.index, publicKey: fromB64url(p.publicKey) };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, createMeeting, getMeeting } from './api.ts';
+import { ApiError, createMeeting, deleteMeeting, getMeeting, getMeetingDetails, updateMeeting } from './api.ts';
 
 const reply = (status: number, body: unknown) => (async () => new Response(JSON.stringify(body), { status })) as typeof fetch;
 
@@ -28,5 +28,23 @@ describe('api', () => {
 
   it('reads meeting info', async () => {
     await expect(getMeeting('123456789', reply(200, { id: '123456789', topic: '', hasPassword: true, startAt: null, durationMinutes: 60, timeZone: 'UTC', recurrence: null, ended: false }))).resolves.toMatchObject({ hasPassword: true });
+  });
+
+  it('sends the host key on host-only calls', async () => {
+    const seen: [string, RequestInit | undefined][] = [];
+    const details = { id: '123456789', topic: 'T', hasPassword: false, startAt: null, durationMinutes: 60, timeZone: 'UTC', recurrence: null, ended: false, settings: { waitingRoom: true, joinBeforeHost: true, muteOnEntry: false, allowUnmute: true, allowShare: true, allowChat: true, allowRename: true, multiShare: false }, alternativeHosts: [] };
+    const fetcher = (async (url: string, init?: RequestInit) => {
+      seen.push([url, init]);
+      return init?.method === 'DELETE' ? new Response(null, { status: 204 }) : new Response(JSON.stringify(details), { status: 200 });
+    }) as typeof fetch;
+    await getMeetingDetails('123456789', 'hk', fetcher);
+    await updateMeeting('123456789', 'hk', { topic: 'T' }, fetcher);
+    await deleteMeeting('123456789', 'hk', fetcher);
+    expect(seen.map(([u, i]) => [u, i?.method, (i?.headers as Record<string, string>).authorization])).toEqual([
+      ['/api/meetings/123456789/details', 'GET', 'HostKey hk'],
+      ['/api/meetings/123456789', 'PATCH', 'HostKey hk'],
+      ['/api/meetings/123456789', 'DELETE', 'HostKey hk'],
+    ]);
+    await expect(deleteMeeting('123456789', 'bad', reply(403, {}))).rejects.toMatchObject({ code: 'forbidden' });
   });
 });

@@ -4,6 +4,7 @@
  * The sealing itself is injected, so this class is pure state and testable without keys.
  */
 import { MAX_ENVELOPE_CHARS } from '@sealroom/protocol';
+import { decodePayload, encodePayload, MAX_PAYLOAD_BYTES, payloadBytes, type ChatPayload, type ImageType } from './sealed-payload.ts';
 
 /** Longest line the UI accepts, in characters; the sealed form must stay under the room's envelope cap. */
 export const MAX_CHAT_CHARS = 2000;
@@ -11,13 +12,22 @@ export const MAX_CHAT_CHARS = 2000;
 /** Seals and opens chat lines; the E2EE manager provides it once keys are in place. */
 export interface ChatSealer {
   /** Returns the base64url envelope for the room. */
-  seal(text: string): Promise<string>;
-  /** Opens a line from `fromId`; throws when it cannot (no key yet, tampered). */
+  seal(plaintext: string): Promise<string>;
+  /** Opens an envelope from `fromId`; throws when it cannot (no key yet, tampered). */
   open(fromId: string, envelope: string): Promise<string>;
 }
 
+/** An image carried inside a sealed line. */
+export interface ChatImage {
+  mime: ImageType;
+  /** Standard base64 of the bytes. */
+  data: string;
+}
+
 export interface ChatLine {
-  /** The room's sequence number, or a local one (negative) for lines not yet echoed. */
+  /** Unique within this session (the room's ids are timestamps and may repeat). */
+  key: number;
+  /** The room's id, or a local one (negative) for our own lines. */
   id: number;
   from: string;
   /** null: to everyone. */
@@ -25,6 +35,7 @@ export interface ChatLine {
   at: number;
   /** null when the line could not be opened. */
   text: string | null;
+  image: ChatImage | null;
   mine: boolean;
 }
 
@@ -38,6 +49,7 @@ export class Chat {
   #selfId = '';
   #send: ChatSend | null = null;
   #localId = 0;
+  #key = 0;
 
   get lines(): readonly ChatLine[] {
     return this.#lines;
@@ -73,34 +85,53 @@ export class Chat {
   /** Seals and sends a line; returns false when there is nothing to send or no way to seal it. */
   async send(text: string, to: string | null = null): Promise<boolean> {
     const line = text.trim();
+    if (!line || line.length > MAX_CHAT_CHARS) return false;
+    return this.#sendPayload({ k: 'chat', text: line }, to);
+  }
+
+  /**
+   * Sends an image sealed like any line. It must fit in one envelope (see `fitImage`); returns
+   * false when it does not or there is no way to seal it.
+   */
+  async sendImage(image: ChatImage, to: string | null = null, caption = ''): Promise<boolean> {
+    return this.#sendPayload({ k: 'chat', text: caption.trim().slice(0, MAX_CHAT_CHARS), image }, to);
+  }
+
+  async #sendPayload(payload: ChatPayload, to: string | null): Promise<boolean> {
     const sealer = this.#sealer;
     const send = this.#send;
-    if (!line || line.length > MAX_CHAT_CHARS || !sealer || !send) return false;
-    const envelope = await sealer.seal(line);
+    if (!sealer || !send || payloadBytes(payload) > MAX_PAYLOAD_BYTES) return false;
+    let envelope: string;
+    try {
+      envelope = await sealer.seal(encodePayload(payload));
+    } catch {
+      return false;
+    }
     if (envelope.length > MAX_ENVELOPE_CHARS) return false;
     send({ type: 'chat', to, envelope });
-    this.#push({ id: --this.#localId, from: this.#selfId, to, at: Date.now(), text: line, mine: true });
+    this.#push({ id: --this.#localId, from: this.#selfId, to, at: Date.now(), text: payload.text, image: payload.image ?? null, mine: true });
     return true;
   }
 
   /** A line relayed by the room. Our own lines come back too: those are already shown. */
   async receive(msg: { id: number; from: string; to: string | null; at: number; envelope: string }): Promise<void> {
     if (msg.from === this.#selfId) return;
-    let text: string | null = null;
+    let payload: ChatPayload | null = null;
     if (this.#sealer) {
       try {
-        text = await this.#sealer.open(msg.from, msg.envelope);
+        payload = decodePayload(await this.#sealer.open(msg.from, msg.envelope), 'chat');
       } catch {
-        text = null;
+        payload = null;
       }
     }
-    this.#push({ id: msg.id, from: msg.from, to: msg.to, at: msg.at, text, mine: false });
+    this.#push({ id: msg.id, from: msg.from, to: msg.to, at: msg.at, text: payload?.text ?? null, image: payload?.image ?? null, mine: false });
     if (!this.#open) this.#unread++;
   }
 
   /** The log as plain text, one line per message, for "save chat". */
-  transcript(nameOf: (id: string) => string, when: (at: number) => string, sealedText: string): string {
-    return this.#lines.map((l) => `[${when(l.at)}] ${nameOf(l.from)}${l.to ? ` → ${nameOf(l.to)}` : ''}: ${l.text ?? sealedText}`).join('\n') + '\n';
+  transcript(nameOf: (id: string) => string, when: (at: number) => string, sealedText: string, imageText = '[image]'): string {
+    const body = (l: ChatLine) => (l.text === null ? sealedText : [l.image ? imageText : '', l.text].filter(Boolean).join(' '));
+    return this.#lines.map((l) => `[${when(l.at)}] ${nameOf(l.from)}${l.to ? ` → ${nameOf(l.to)}` : ''}: ${body(l)}`).join('\n') + '\n';
   }
 
   clear(): void {
@@ -108,7 +139,7 @@ export class Chat {
     this.#unread = 0;
   }
 
-  #push(line: ChatLine): void {
-    this.#lines = [...this.#lines, line];
+  #push(line: Omit<ChatLine, 'key'>): void {
+    this.#lines = [...this.#lines, { ...line, key: ++this.#key }];
   }
 }

@@ -92,10 +92,18 @@ export class LocalDevices {
     return this.#started;
   }
 
-  /** Opens camera and microphone; falls back to whichever one works. Never throws. */
-  async start(): Promise<void> {
-    if (this.#started) return;
+  #starting: Promise<void> | null = null;
+
+  /** Opens camera and microphone; falls back to whichever one works. Never throws. A second call waits for the first. */
+  start(): Promise<void> {
+    if (this.#started && this.#starting) return this.#starting;
+    if (this.#started) return Promise.resolve();
     this.#started = true;
+    this.#starting = this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
     const md = navigator.mediaDevices;
     if (!md?.getUserMedia) {
       this.#error = 'unavailable';
@@ -208,6 +216,7 @@ export class LocalDevices {
     this.#audio = null;
     this.#video = null;
     this.#started = false;
+    this.#starting = null;
     navigator.mediaDevices?.removeEventListener?.('devicechange', this.#onDeviceChange);
   }
 

@@ -14,7 +14,7 @@ import type { MediaSource, OriginGrant, OriginNotification } from '@sealroom/pro
 import { OriginClient, OriginError, type OriginRequestData } from './origin-client.ts';
 
 export type Codec = 'vp8' | 'opus';
-export type SendSource = 'audio' | 'video';
+export type SendSource = 'audio' | 'video' | 'screen';
 
 /** What the session needs from the E2EE manager. */
 export interface FrameSealer {
@@ -25,6 +25,9 @@ export interface FrameSealer {
 /** Camera capture for now: one 640×480 VP8 encoding (simulcast comes with issue 5). */
 export const CAMERA_CONSTRAINTS: MediaTrackConstraints = { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 30 } };
 export const VIDEO_ENCODINGS: RTCRtpEncodingParameters[] = [{ maxBitrate: 900_000 }];
+/** Screen share: one high-resolution layer (text must stay sharp), at a modest frame rate. */
+export const SCREEN_ENCODINGS: RTCRtpEncodingParameters[] = [{ maxBitrate: 2_500_000, maxFramerate: 15 }];
+export const SCREEN_CONSTRAINTS: DisplayMediaStreamOptions = { video: { width: { max: 1920 }, height: { max: 1080 }, frameRate: { max: 15 } }, audio: false };
 
 /** One remote participant's decrypted tracks, as the tiles render them. */
 /** The E2EE transform could not be attached: nothing may be sent or received on that path. */
@@ -38,12 +41,27 @@ export interface RemoteMedia {
   screen: MediaStreamTrack | null;
 }
 
+/** How well a participant's media reaches us, from the receive side's loss and jitter. */
+export type Quality = 'good' | 'fair' | 'poor';
+
+/** Loss (0…1) and jitter (s) over the last window, as a three-step rating. */
+export function rateQuality(loss: number, jitter: number): Quality {
+  if (loss < 0.02 && jitter < 0.03) return 'good';
+  if (loss < 0.08 && jitter < 0.1) return 'fair';
+  return 'poor';
+}
+
+/** How often receive quality is measured. */
+export const QUALITY_INTERVAL_MS = 2000;
+
 export interface InboundStat {
   kind: 'audio' | 'video';
+  source: MediaSource;
   participantId: string;
   framesDecoded: number;
   frameWidth: number;
   totalSamplesReceived: number;
+  packetsReceived: number;
 }
 
 export interface MediaSessionHandlers {
@@ -96,6 +114,11 @@ export class MediaSession {
 
   #remote = $state.raw<Readonly<Record<string, RemoteMedia>>>({});
   #activeSpeaker = $state<string | null>(null);
+  #quality = $state.raw<Readonly<Record<string, Quality>>>({});
+  #counts = new Map<string, { received: number; lost: number }>();
+  #qualityTimer: ReturnType<typeof setInterval> | undefined;
+  /** Participants whose camera is not on screen: their video consumers stay paused at the origin. */
+  #hidden = new Set<string>();
 
   private constructor(client: OriginClient, device: Device, sealer: FrameSealer, handlers: MediaSessionHandlers, selfId: string) {
     this.#client = client;
@@ -134,6 +157,74 @@ export class MediaSession {
   get activeSpeaker(): string | null {
     return this.#activeSpeaker;
   }
+  /** Receive quality by participant id (absent until measured). */
+  get quality(): Readonly<Record<string, Quality>> {
+    return this.#quality;
+  }
+
+  /**
+   * Which participants' cameras are on screen. The others' camera consumers are paused at the
+   * origin (no bandwidth spent on tiles nobody sees) and resumed when they come back; audio
+   * and screens always flow.
+   */
+  async setHidden(ids: Iterable<string>): Promise<void> {
+    const next = new Set(ids);
+    const changed: Promise<unknown>[] = [];
+    for (const { consumer, participantId, source } of this.#consumers.values()) {
+      if (source !== 'video' || consumer.closed) continue;
+      const hide = next.has(participantId);
+      if (hide === this.#hidden.has(participantId)) continue;
+      if (hide) {
+        consumer.pause();
+        changed.push(this.#client.request('pauseConsumer', { consumerId: consumer.id }));
+      } else {
+        consumer.resume();
+        changed.push(this.#client.request('resumeConsumer', { consumerId: consumer.id }));
+      }
+    }
+    this.#hidden = next;
+    await Promise.allSettled(changed);
+  }
+
+  /** Whether our consumer of this participant's camera is paused (test hook and indicators). */
+  cameraPaused(participantId: string): boolean | null {
+    for (const { consumer, participantId: id, source } of this.#consumers.values()) if (id === participantId && source === 'video') return consumer.paused;
+    return null;
+  }
+
+  async #measureQuality(): Promise<void> {
+    const next: Record<string, Quality> = {};
+    const seen = new Set<string>();
+    // One stream per participant: the camera when we receive it, else the microphone.
+    const pick = new Map<string, types.Consumer>();
+    for (const { consumer, participantId, source } of this.#consumers.values()) {
+      if (consumer.closed || consumer.paused || source === 'screen') continue;
+      if (source === 'video' || !pick.has(participantId)) pick.set(participantId, consumer);
+    }
+    for (const [participantId, consumer] of pick) {
+      try {
+        const report = await consumer.getStats();
+        for (const s of report.values()) {
+          if (s.type !== 'inbound-rtp') continue;
+          const key = `${participantId}:${consumer.id}`;
+          seen.add(key);
+          const received = s.packetsReceived ?? 0;
+          const lost = Math.max(0, s.packetsLost ?? 0);
+          const prev = this.#counts.get(key);
+          this.#counts.set(key, { received, lost });
+          if (prev && received > prev.received) {
+            const dl = lost - prev.lost;
+            next[participantId] = rateQuality(Math.max(0, dl) / (received - prev.received + Math.max(0, dl)), s.jitter ?? 0);
+          } else if (this.#quality[participantId]) next[participantId] = this.#quality[participantId];
+          break;
+        }
+      } catch {
+        // A consumer closing under us: measured next time, if it is still there.
+      }
+    }
+    for (const k of this.#counts.keys()) if (!seen.has(k)) this.#counts.delete(k);
+    if (!this.#closed) this.#quality = next;
+  }
 
   async #setup(ticket: string): Promise<void> {
     const auth = await this.#client.request('auth', { ticket });
@@ -143,6 +234,7 @@ export class MediaSession {
     this.#send = await this.#makeTransport('send');
     this.#recv = await this.#makeTransport('recv');
     this.#ready = true;
+    this.#qualityTimer = setInterval(() => void this.#measureQuality(), QUALITY_INTERVAL_MS);
     const queued = this.#queued;
     this.#queued = [];
     for (const p of queued) void this.#consume(p);
@@ -190,7 +282,9 @@ export class MediaSession {
       await existing.replaceTrack({ track });
       return;
     }
-    const codec: Codec = source === 'video' ? 'vp8' : 'opus';
+    const isVideo = source !== 'audio';
+    const codec: Codec = isVideo ? 'vp8' : 'opus';
+    if (source === 'screen' && 'contentHint' in track) track.contentHint = 'detail';
     let sealed = false;
     let attachFailed = false;
     let producer: types.Producer;
@@ -198,8 +292,8 @@ export class MediaSession {
       producer = await send.produce({
         track,
         stopTracks: false,
-        codec: source === 'video' ? this.#vp8() : undefined,
-        encodings: source === 'video' ? VIDEO_ENCODINGS : undefined,
+        codec: isVideo ? this.#vp8() : undefined,
+        encodings: source === 'video' ? VIDEO_ENCODINGS : source === 'screen' ? SCREEN_ENCODINGS : undefined,
         codecOptions: source === 'audio' ? { opusFec: true, opusDtx: false } : undefined,
         appData: { source },
         onRtpSender: (sender) => {
@@ -243,6 +337,16 @@ export class MediaSession {
     }
   }
 
+  /** Stops sending a source for good (the screen share ends); the origin closes its consumers. */
+  async closeProducer(source: SendSource): Promise<void> {
+    const producer = this.#producers.get(source);
+    if (!producer) return;
+    this.#producers.delete(source);
+    if (producer.closed) return;
+    producer.close();
+    await this.#client.request('closeProducer', { producerId: producer.id });
+  }
+
   isProducing(source: SendSource): boolean {
     const p = this.#producers.get(source);
     return !!p && !p.closed;
@@ -251,17 +355,19 @@ export class MediaSession {
   /** Inbound RTP figures of every consumer, as the end-to-end test reads them. */
   async inboundStats(): Promise<InboundStat[]> {
     const out: InboundStat[] = [];
-    for (const { consumer, participantId } of this.#consumers.values()) {
+    for (const { consumer, participantId, source } of this.#consumers.values()) {
       if (consumer.closed) continue;
       const report = await consumer.getStats();
       for (const s of report.values()) {
         if (s.type !== 'inbound-rtp') continue;
         out.push({
           kind: consumer.kind,
+          source,
           participantId,
           framesDecoded: s.framesDecoded ?? 0,
           frameWidth: s.frameWidth ?? 0,
           totalSamplesReceived: s.totalSamplesReceived ?? 0,
+          packetsReceived: s.packetsReceived ?? 0,
         });
         break;
       }
@@ -273,6 +379,7 @@ export class MediaSession {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#qualityTimer);
     this.#send?.close();
     this.#recv?.close();
     this.#producers.clear();
@@ -374,7 +481,9 @@ export class MediaSession {
       this.#consumers.set(consumer.id, { consumer, participantId: res.participantId, source: res.source });
       consumer.on('transportclose', () => this.#consumers.delete(consumer.id));
       this.#setRemoteTrack(res.participantId, res.source, consumer.track);
-      await this.#client.request('resumeConsumer', { consumerId: consumer.id });
+      // Consumers start paused at the origin; an off-screen camera stays so.
+      if (res.source === 'video' && this.#hidden.has(res.participantId)) consumer.pause();
+      else await this.#client.request('resumeConsumer', { consumerId: consumer.id });
     } catch (err) {
       if (this.#closed) return;
       if (err instanceof E2eeAttachError) {

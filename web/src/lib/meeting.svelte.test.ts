@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_SETTINGS, type Participant } from '@sealroom/protocol';
 import { FakeSocket } from './testing/fake-socket.ts';
 
+const NO_BREAKOUT = { rooms: [], assignments: {}, open: false, allowChoose: false, closingAt: null };
 /** Records what the meeting asks of the E2EE manager; the code depends on the roster size. */
 const e2ee = vi.hoisted(() => {
   const calls: [string, ...unknown[]][] = [];
@@ -9,7 +10,9 @@ const e2ee = vi.hoisted(() => {
   const fake = {
     publicKey: 'P'.repeat(43),
     disableKeyExchange: false,
+    started: false,
     start: (o: { members: unknown[] }) => {
+      fake.started = true;
       members = o.members.length + 1;
       calls.push(['start', o]);
     },
@@ -25,7 +28,7 @@ const e2ee = vi.hoisted(() => {
     securityCode: () => `code-${members}`,
     close: () => calls.push(['close']),
   };
-  return { fake, calls, reset: () => ((calls.length = 0), (members = 0), (fake.disableKeyExchange = false)) };
+  return { fake, calls, reset: () => ((calls.length = 0), (members = 0), (fake.disableKeyExchange = false), (fake.started = false)) };
 });
 vi.mock('./e2ee.ts', () => ({ E2ee: { create: () => e2ee.fake } }));
 
@@ -42,6 +45,7 @@ const person = (id: string, index: number, over: Partial<Participant> = {}): Par
   sharing: false,
   handRaisedAt: null,
   permissions: { share: true, chat: true, unmute: true, rename: true },
+  breakout: null,
   ...over,
 });
 const ME = person('self-0001', 0, { role: 'host' });
@@ -53,7 +57,7 @@ const welcome = JSON.stringify({
   topic: '',
   self: ME,
   participants: [ANN],
-  state: { locked: false, settings: DEFAULT_SETTINGS, spotlight: null, hostPresent: true },
+  state: { locked: false, settings: DEFAULT_SETTINGS, spotlight: null, hostPresent: true, breakout: NO_BREAKOUT },
   waiting: [],
   origin: null,
 });

@@ -5,13 +5,15 @@
  * and call its methods; nothing else talks to the room or the origin.
  */
 import type { HostAction, OriginGrant, Participant, Permission, Reaction as ReactionSchema, RoomState, WaitingEntry } from '@sealroom/protocol';
-import { Chat } from './chat.svelte.ts';
+import { Annotations } from './annotations.svelte.ts';
+import { Chat, type ChatSealer } from './chat.svelte.ts';
 import { E2ee } from './e2ee.ts';
 import { LocalDevices } from './devices.svelte.ts';
-import { E2eeAttachError, MediaSession, type SendSource } from './media.svelte.ts';
+import { E2eeAttachError, MediaSession, SCREEN_CONSTRAINTS, type Quality, type SendSource } from './media.svelte.ts';
 import type { MessageKey, UiErrorCode } from './messages.ts';
 import { OriginError } from './origin-client.ts';
 import { RoomConnection, roomSocketUrl, type ClosedReason, type LeaveReason, type RoomEvent, type WaitingReason } from './room.svelte.ts';
+import { decodePayload, encodePayload } from './sealed-payload.ts';
 import { exposeTestApi, keyExchangeDisabledByTest } from './test-hooks.ts';
 
 export type Phase = 'prejoin' | 'joining' | 'waiting' | 'in-call' | 'ended';
@@ -26,6 +28,8 @@ export const ROOM_RETRIES = 5;
 export function backoffMs(attempt: number): number {
   return Math.min(15_000, 1000 * 2 ** attempt);
 }
+/** How long to wait for the room to accept a screen share. */
+export const SHARE_ANSWER_MS = 5000;
 /** How long a reaction stays on screen. */
 export const REACTION_MS = 4000;
 
@@ -72,6 +76,7 @@ export class Meeting {
   readonly hostKey: string | undefined;
   readonly devices = new LocalDevices();
   readonly chat = new Chat();
+  readonly annotations = new Annotations();
 
   #phase = $state<Phase>('prejoin');
   #endReason = $state<EndReason | null>(null);
@@ -88,6 +93,14 @@ export class Meeting {
   #waitingReason = $state<WaitingReason | null>(null);
   #room = $state.raw<RoomConnection | null>(null);
   #media = $state.raw<MediaSession | null>(null);
+  #screenTrack = $state.raw<MediaStreamTrack | null>(null);
+  #shareBusy = $state(false);
+  /** Resolves when the room accepts (true) or refuses (false) our `share {on}`. */
+  #shareAnswer: ((ok: boolean) => void) | null = null;
+  /** The breakout room our key group and media are in (null: the main room). */
+  #keyRoom = $state<string | null>(null);
+  #helpRequests = $state.raw<readonly { from: string; room: string | null; at: number }[]>([]);
+  #broadcast = $state.raw<{ from: string; text: string | null; seq: number } | null>(null);
 
   #e2ee: E2ee | null = null;
   #credentials: JoinCredentials | null = null;
@@ -136,6 +149,26 @@ export class Meeting {
   get others(): readonly Participant[] {
     return this.#room?.roster.others ?? [];
   }
+  /** Others in the same room as us (the main room, or our breakout room): tiles, chat, keys. */
+  get roomOthers(): readonly Participant[] {
+    return this.others.filter((p) => p.breakout === this.#keyRoom);
+  }
+  /** The breakout room we are in, null in the main room. */
+  get breakoutRoom(): string | null {
+    return this.#keyRoom;
+  }
+  /** Hosts: help requests from breakout rooms, oldest first. */
+  get helpRequests(): readonly { from: string; room: string | null; at: number }[] {
+    return this.#helpRequests;
+  }
+  /** The host's last message to every room. */
+  get broadcast(): { from: string; text: string | null; seq: number } | null {
+    return this.#broadcast;
+  }
+  breakoutName(id: string | null): string {
+    return this.roomState?.breakout.rooms.find((r) => r.id === id)?.name ?? id ?? '';
+  }
+
   get topic(): string {
     return this.#room?.roster.topic ?? '';
   }
@@ -154,6 +187,15 @@ export class Meeting {
   }
   get activeSpeaker(): string | null {
     return this.#media?.activeSpeaker ?? null;
+  }
+  /** Receive quality of each participant's media, as measured here. */
+  get quality(): Readonly<Record<string, Quality>> {
+    return this.#media?.quality ?? {};
+  }
+
+  /** Cameras of these participants are off screen: pause them at the origin. */
+  setHidden(ids: readonly string[]): void {
+    void this.#media?.setHidden(ids).catch((err: unknown) => console.warn('sealroom: could not pause off-screen video', String(err)));
   }
   get securityCode(): string {
     return this.#securityCode;
@@ -176,6 +218,22 @@ export class Meeting {
   get reactions(): readonly ShownReaction[] {
     return this.#reactions;
   }
+  /** Our own screen while we share it. */
+  get screenTrack(): MediaStreamTrack | null {
+    return this.#screenTrack;
+  }
+  get sharing(): boolean {
+    return this.#screenTrack !== null;
+  }
+  /** Asking the room, or waiting for the browser's window picker. */
+  get shareBusy(): boolean {
+    return this.#shareBusy;
+  }
+  /** Everyone sharing now (ourselves included), in roster order. */
+  get sharers(): readonly Participant[] {
+    return (this.#room?.roster.all ?? []).filter((p) => p.sharing);
+  }
+
   /** Host or co-host: may use host controls (the Room checks every one again). */
   get isHost(): boolean {
     const role = this.self?.role;
@@ -211,6 +269,11 @@ export class Meeting {
     this.#openRoom();
   }
 
+  /** Dismisses a refused join's reason (back to the pre-join form). */
+  clearError(): void {
+    if (this.#phase === 'prejoin') this.#error = null;
+  }
+
   /** Back to the pre-join check after the call ended (rejoin). */
   reset(): void {
     if (this.#phase !== 'ended') return;
@@ -240,6 +303,71 @@ export class Meeting {
   async answerUnmute(unmute: boolean): Promise<void> {
     this.#unmuteRequest = null;
     if (unmute && !this.#micOn) await this.#setSending('audio', true);
+  }
+
+  /**
+   * Shares the screen: asks the room first (`share {on}`; it may refuse, or stop another
+   * sharer when only one may share), then the browser's picker, then sends the screen sealed
+   * as its own single high-resolution layer.
+   */
+  async startShare(): Promise<void> {
+    const room = this.#room;
+    if (this.#screenTrack || this.#shareBusy || !room || room.status !== 'joined') return;
+    if (!this.can('share')) {
+      this.#say('share.notAllowed');
+      return;
+    }
+    this.#shareBusy = true;
+    try {
+      const accepted = new Promise<boolean>((resolve) => {
+        this.#shareAnswer = resolve;
+        setTimeout(() => resolve(false), SHARE_ANSWER_MS);
+      });
+      room.send({ type: 'share', on: true });
+      const ok = await accepted;
+      this.#shareAnswer = null;
+      if (!ok) {
+        this.#say('share.refused');
+        return;
+      }
+      let track: MediaStreamTrack | undefined;
+      try {
+        const stream = await navigator.mediaDevices.getDisplayMedia(SCREEN_CONSTRAINTS);
+        track = stream.getVideoTracks()[0];
+      } catch {
+        track = undefined;
+      }
+      if (!track || this.#room !== room) {
+        track?.stop();
+        room.send({ type: 'share', on: false });
+        return;
+      }
+      track.addEventListener('ended', () => void this.stopShare());
+      this.#screenTrack = track;
+      await this.#media?.produce('screen', track);
+      this.#say('share.started');
+    } catch (err) {
+      console.warn('sealroom: could not share the screen', String(err));
+      await this.stopShare();
+    } finally {
+      this.#shareBusy = false;
+    }
+  }
+
+  /** Stops sharing (our button, the browser's own "stop sharing", or a host). */
+  async stopShare(tellRoom = true): Promise<void> {
+    const track = this.#screenTrack;
+    if (!track) return;
+    this.#screenTrack = null;
+    track.stop();
+    if (this.self) this.annotations.dropScreen(this.self.id);
+    if (tellRoom) this.#room?.send({ type: 'share', on: false });
+    try {
+      await this.#media?.closeProducer('screen');
+    } catch (err) {
+      console.warn('sealroom: could not close the screen producer', String(err));
+    }
+    this.#say('share.stopped');
   }
 
   raiseHand(raised: boolean): void {
@@ -276,17 +404,23 @@ export class Meeting {
     this.#e2ee = e2ee;
     const room: RoomConnection = new RoomConnection({
       welcome: (msg) => {
+        this.#keyRoom = msg.self.breakout;
         this.#roomAttempt = 0;
         this.#roomReconnecting = false;
         this.#phase = 'in-call';
         e2ee.start({
           meetingId: msg.meetingId,
           self: { id: msg.self.id, index: msg.self.index },
-          members: room.roster.others.map(({ id, index, publicKey }) => ({ id, index, publicKey })),
+          members: room.roster.others.filter((p) => p.breakout === msg.self.breakout).map(({ id, index, publicKey }) => ({ id, index, publicKey })),
           send: (keyBlobs) => room.send(keyBlobs),
         });
         this.#updateSecurityCode(false);
-        this.chat.attach(msg.self.id, (m) => room.send(m), null);
+        const sealer: ChatSealer = {
+          seal: async (plaintext) => e2ee.sealEnvelope(plaintext),
+          open: async (from, envelope) => e2ee.openEnvelope(from, envelope),
+        };
+        this.chat.attach(msg.self.id, (m) => room.send(m), sealer);
+        this.annotations.attach(msg.self.id, (m) => room.send(m), sealer);
         // Whoever is muted on entry by the room starts muted here too.
         if (!msg.self.permissions.unmute && msg.self.role === 'participant') this.#micOn = false;
         exposeTestApi({
@@ -294,17 +428,21 @@ export class Meeting {
           participants: () => room.roster.others.map((p) => p.id),
           e2ee,
           inboundStats: async () => (await this.#media?.inboundStats()) ?? [],
+          cameraPaused: (id) => this.#media?.cameraPaused(id) ?? null,
         });
         this.#connectMedia(msg.origin);
       },
       participantJoined: (p) => {
+        if (!e2ee.started || p.breakout !== this.#keyRoom) return;
         e2ee.memberJoined({ id: p.id, index: p.index, publicKey: p.publicKey });
         this.#updateSecurityCode(true);
         this.#say('call.joined', { name: p.name });
       },
       participantUpdated: (p, prev) => this.#onUpdated(p, prev),
       participantLeft: (p, id, reason) => this.#onLeft(p, id, reason),
-      keyBlob: (from, epoch, blob) => e2ee.onKeyBlob(from, epoch, blob),
+      keyBlob: (from, epoch, blob) => {
+        if (e2ee.started) e2ee.onKeyBlob(from, epoch, blob);
+      },
       ticket: (grant) => {
         if (!this.#awaitingTicket) return;
         this.#awaitingTicket = false;
@@ -318,7 +456,10 @@ export class Meeting {
       event: (msg) => this.#onEvent(msg),
       error: (code, message, fatal) => {
         if (fatal) this.#fail(code);
-        else console.warn('sealroom: room refused a request', { code, message });
+        else {
+          console.warn('sealroom: room refused a request', { code, message });
+          if (code === 'forbidden') this.#shareAnswer?.(false);
+        }
       },
       closed: (code, wasJoined) => this.#onRoomClosed(code, wasJoined),
     });
@@ -333,7 +474,26 @@ export class Meeting {
     });
   }
 
+  #memberLeft(id: string): void {
+    try {
+      this.#e2ee?.memberLeft(id);
+    } catch (err) {
+      console.warn('sealroom: key group had no such member', String(err));
+    }
+  }
+
   #onUpdated(p: Participant, prev: Participant | undefined): void {
+    if (prev?.sharing && !p.sharing) this.annotations.dropScreen(p.id);
+    // Someone moved between rooms: our key group follows who is in our room.
+    const e2ee = this.#e2ee;
+    if (prev && p.id !== this.self?.id && prev.breakout !== p.breakout && e2ee?.started) {
+      if (prev.breakout === this.#keyRoom) {
+        this.#memberLeft(p.id);
+        this.annotations.dropScreen(p.id);
+      } else if (p.breakout === this.#keyRoom) e2ee.memberJoined({ id: p.id, index: p.index, publicKey: p.publicKey });
+      this.#updateSecurityCode(true);
+    }
+    if (p.id === this.self?.id && p.sharing) this.#shareAnswer?.(true);
     if (p.id !== this.self?.id || !prev) return;
     if (prev.role !== p.role) this.#say(p.role === 'host' ? 'call.nowHost' : p.role === 'cohost' ? 'call.nowCohost' : 'call.nowParticipant');
     if (prev.name !== p.name) this.#say('call.renamed', { name: p.name });
@@ -344,7 +504,8 @@ export class Meeting {
       this.#end(reason === 'removed' ? 'removed' : reason === 'ended' ? 'ended' : 'disconnected');
       return;
     }
-    this.#e2ee?.memberLeft(id);
+    if (this.#e2ee?.started && (!p || p.breakout === this.#keyRoom)) this.#memberLeft(id);
+    this.annotations.dropScreen(id);
     this.#updateSecurityCode(true);
     if (p) this.#say('call.left', { name: p.name });
   }
@@ -358,6 +519,7 @@ export class Meeting {
       case 'forced':
         if (msg.what === 'mute') void this.#applyForced('audio', 'call.mutedByHost');
         else if (msg.what === 'stop-video') void this.#applyForced('video', 'call.cameraStoppedByHost');
+        else if (msg.what === 'stop-share') void this.stopShare(false).then(() => this.#say('share.stoppedByHost'));
         return;
       case 'ask-unmute':
         this.#unmuteRequest = { from: msg.from };
@@ -375,9 +537,80 @@ export class Meeting {
         return;
       }
       case 'annotate':
-      case 'annotations-cleared':
-        // Screen share and annotation come later (issue 6 §5).
+        void this.annotations.receive(msg.from, msg.envelope);
         return;
+      case 'annotations-cleared':
+        this.annotations.clear();
+        this.#say('annotate.cleared', { name: this.nameOf(msg.by) });
+        return;
+      case 'moved':
+        this.#onMoved(msg.room, msg.origin);
+        return;
+      case 'breakout-help':
+        this.#helpRequests = [...this.#helpRequests.filter((h) => h.from !== msg.from), { from: msg.from, room: msg.room, at: Date.now() }];
+        this.#say('breakout.helpAsked', { name: this.nameOf(msg.from), room: this.breakoutName(msg.room) });
+        return;
+      case 'breakout-broadcast': {
+        const seq = ++this.#seq;
+        let text: string | null = null;
+        try {
+          text = this.#e2ee ? decodePayload(this.#e2ee.openEnvelope(msg.from, msg.envelope), 'chat').text : null;
+        } catch {
+          text = null;
+        }
+        this.#broadcast = { from: msg.from, text, seq };
+        this.#say('breakout.broadcastFrom', { name: this.nameOf(msg.from) });
+        return;
+      }
+      default:
+        // File transfer: not handled by this client yet.
+        return;
+    }
+  }
+
+  /** We moved into a breakout room or back: new key group, new router, same identity. */
+  #onMoved(room: string | null, origin: OriginGrant | null): void {
+    const e2ee = this.#e2ee;
+    if (!e2ee?.started) return;
+    this.#keyRoom = room;
+    void this.stopShare(false);
+    this.annotations.clear();
+    e2ee.restart(this.roomOthers.map(({ id, index, publicKey }) => ({ id, index, publicKey })));
+    this.#updateSecurityCode(false);
+    this.#mediaAttempt = 0;
+    this.#connectMedia(origin);
+    this.#say(room ? 'breakout.movedTo' : 'breakout.movedBack', { room: this.breakoutName(room) });
+  }
+
+  /** Asks the hosts for help from a breakout room. */
+  askForHelp(): void {
+    this.#room?.send({ type: 'breakout-help' });
+    this.#say('breakout.helpSent');
+  }
+
+  /** Picks a breakout room when the host lets participants choose. */
+  chooseBreakout(room: string): void {
+    this.#room?.send({ type: 'breakout-choose', room });
+  }
+
+  dismissHelp(from: string): void {
+    this.#helpRequests = this.#helpRequests.filter((h) => h.from !== from);
+  }
+
+  dismissBroadcast(): void {
+    this.#broadcast = null;
+  }
+
+  /** Hosts: a message to every breakout room, sealed like a chat line. */
+  broadcastToRooms(text: string): boolean {
+    const e2ee = this.#e2ee;
+    const line = text.trim();
+    if (!e2ee?.started || !line) return false;
+    try {
+      this.host({ action: 'breakout-broadcast', envelope: e2ee.sealEnvelope(encodePayload({ k: 'chat', text: line.slice(0, 2000) })) });
+      return true;
+    } catch {
+      return false;
     }
   }
 
@@ -388,6 +621,8 @@ export class Meeting {
     this.#e2ee?.close();
     this.#e2ee = null;
     this.chat.detach();
+    this.annotations.detach();
+    void this.stopShare(false);
     exposeTestApi(undefined);
     if (!wasJoined && this.#phase === 'joining' && this.#roomAttempt === 0) {
       this.#fail('closed');
@@ -429,6 +664,7 @@ export class Meeting {
       pausedByServer: (source) => {
         if (source === 'audio') this.#micOn = false;
         else if (source === 'video') this.#camOn = false;
+        else if (source === 'screen') void this.stopShare();
         this.#announceMediaState();
       },
       e2eeFailed: () => this.#fail('e2ee-unsupported'),
@@ -452,6 +688,8 @@ export class Meeting {
   }
 
   async #startSending(session: MediaSession): Promise<void> {
+    // Joined before the camera and microphone were open (a quick click on "join"): wait for them.
+    if (this.devices.started) await this.devices.start();
     const { audioTrack, videoTrack } = this.devices;
     if (audioTrack) {
       await session.produce('audio', audioTrack);
@@ -461,6 +699,7 @@ export class Meeting {
       await session.produce('video', videoTrack);
       if (!this.#camOn) await session.setPaused('video', true);
     }
+    if (this.#screenTrack) await session.produce('screen', this.#screenTrack);
     this.#micOn &&= !!audioTrack;
     this.#camOn &&= !!videoTrack;
     this.#announceMediaState();
@@ -556,6 +795,10 @@ export class Meeting {
     this.#e2ee?.close();
     this.#e2ee = null;
     this.chat.detach();
+    this.annotations.detach();
+    this.#screenTrack?.stop();
+    this.#screenTrack = null;
+    this.#shareAnswer?.(false);
     this.#roomReconnecting = false;
     this.#mediaStatus = 'none';
     this.#unmuteRequest = null;

@@ -3,6 +3,7 @@ import { DEFAULT_SETTINGS, type Participant } from '@sealroom/protocol';
 import { KEEPALIVE_MS, RoomConnection, Roster, roomSocketUrl, ticketRefreshDelay, type RoomHandlers, type Welcome } from './room.svelte.ts';
 import { FakeSocket } from './testing/fake-socket.ts';
 
+const NO_BREAKOUT = { rooms: [], assignments: {}, open: false, allowChoose: false, closingAt: null };
 const key = (c: string) => c.repeat(43);
 const person = (id: string, index: number, over: Partial<Participant> = {}): Participant => ({
   id,
@@ -15,9 +16,10 @@ const person = (id: string, index: number, over: Partial<Participant> = {}): Par
   sharing: false,
   handRaisedAt: null,
   permissions: { share: true, chat: true, unmute: true, rename: true },
+  breakout: null,
   ...over,
 });
-const ROOM_STATE = { locked: false, settings: DEFAULT_SETTINGS, spotlight: null, hostPresent: true };
+const ROOM_STATE = { locked: false, settings: DEFAULT_SETTINGS, spotlight: null, hostPresent: true, breakout: NO_BREAKOUT };
 const welcomeMsg = (participants: Participant[]): Welcome => ({
   type: 'welcome',
   meetingId: '123456789',

@@ -28,7 +28,21 @@ export type LeaveReason = Msg<'participant-left'>['reason'];
 export type ClosedReason = Msg<'closed'>['reason'];
 export type WaitingReason = Msg<'waiting'>['reason'];
 /** Messages the connection does not keep state for; it hands them on as they are. */
-export type RoomEvent = Msg<'ask-unmute' | 'forced' | 'chat' | 'reaction' | 'annotate' | 'annotations-cleared'>;
+export type RoomEvent = Msg<
+  | 'ask-unmute'
+  | 'forced'
+  | 'chat'
+  | 'reaction'
+  | 'annotate'
+  | 'annotations-cleared'
+  | 'breakout-broadcast'
+  | 'breakout-help'
+  | 'moved'
+  | 'file-offer'
+  | 'file-answer'
+  | 'file-chunk'
+  | 'file-cancel'
+>;
 
 /** The room WebSocket URL for a meeting, on the same host that served the page. */
 export function roomSocketUrl(loc: { protocol: string; host: string }, meetingId: string): string {
@@ -258,6 +272,17 @@ export class RoomConnection {
       case 'participant-updated':
         h.participantUpdated(msg.participant, this.roster.updated(msg.participant));
         return;
+      case 'participants-updated':
+        for (const p of msg.participants) h.participantUpdated(p, this.roster.updated(p));
+        return;
+      case 'muted-all':
+        // Applied here exactly as the Room applied it: everyone but hosts and co-hosts.
+        for (const p of [...this.roster.all]) {
+          if (p.role !== 'participant') continue;
+          const next = { ...p, audio: false, permissions: { ...p.permissions, unmute: msg.allowUnmute } };
+          h.participantUpdated(next, this.roster.updated(next));
+        }
+        return;
       case 'participant-left':
         h.participantLeft(this.roster.left(msg.id), msg.id, msg.reason);
         return;
@@ -303,6 +328,13 @@ export class RoomConnection {
       case 'reaction':
       case 'annotate':
       case 'annotations-cleared':
+      case 'breakout-broadcast':
+      case 'breakout-help':
+      case 'moved':
+      case 'file-offer':
+      case 'file-answer':
+      case 'file-chunk':
+      case 'file-cancel':
         h.event(msg);
         return;
       default:

@@ -9,6 +9,15 @@ describe('parseRoute', () => {
     ['/m/12345', { page: 'not-found' }],
     ['/m/123456789/extra', { page: 'not-found' }],
     ['/elsewhere', { page: 'not-found' }],
+    ['/schedule', { page: 'schedule' }],
+    ['/m/123456789/edit', { page: 'edit', id: '123456789' }],
+    ['/m/123/edit', { page: 'not-found' }],
+    ['/recordings', { page: 'recordings' }],
+    ['/signin', { page: 'account', section: 'admin' }],
+    ['/admin', { page: 'account', section: 'admin' }],
+    ['/account/mfa', { page: 'account', section: 'mfa' }],
+    ['/r/abcDEF12_-xyz', { page: 'shared-recording', shareId: 'abcDEF12_-xyz' }],
+    ['/r/short', { page: 'not-found' }],
   ])('%s', (path, want) => expect(parseRoute(path)).toEqual(want));
 });
 

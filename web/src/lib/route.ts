@@ -4,10 +4,28 @@
  */
 import { MeetingId } from '@sealroom/protocol';
 
-export type Route = { page: 'home' } | { page: 'meeting'; id: string } | { page: 'not-found' };
+export type Route =
+  | { page: 'home' }
+  | { page: 'meeting'; id: string }
+  | { page: 'schedule' }
+  | { page: 'edit'; id: string }
+  | { page: 'recordings' }
+  /** Sign-in and the admin console; `mfa` is the enrolment page. */
+  | { page: 'account'; section: 'admin' | 'mfa' }
+  /** A shared recording: the key is in the fragment, which never reaches the server. */
+  | { page: 'shared-recording'; shareId: string }
+  | { page: 'not-found' };
 
 export function parseRoute(pathname: string): Route {
   if (pathname === '/' || pathname === '') return { page: 'home' };
+  if (pathname === '/schedule' || pathname === '/schedule/') return { page: 'schedule' };
+  if (pathname === '/recordings' || pathname === '/recordings/') return { page: 'recordings' };
+  if (pathname === '/signin' || pathname === '/admin' || pathname === '/admin/') return { page: 'account', section: 'admin' };
+  if (pathname === '/account/mfa') return { page: 'account', section: 'mfa' };
+  const shared = /^\/r\/([A-Za-z0-9_-]{8,64})\/?$/.exec(pathname);
+  if (shared?.[1]) return { page: 'shared-recording', shareId: shared[1] };
+  const edit = /^\/m\/([0-9]{9,11})\/edit\/?$/.exec(pathname);
+  if (edit?.[1]) return { page: 'edit', id: edit[1] };
   const m = /^\/m\/([0-9]{9,11})\/?$/.exec(pathname);
   return m?.[1] ? { page: 'meeting', id: m[1] } : { page: 'not-found' };
 }

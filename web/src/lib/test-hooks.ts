@@ -11,6 +11,8 @@ export interface SealroomTestApi {
   participants(): string[];
   e2ee: E2ee;
   inboundStats(): Promise<InboundStat[]>;
+  /** Whether our consumer of that participant's camera is paused (null: none). */
+  cameraPaused(participantId: string): boolean | null;
 }
 
 declare global {

@@ -1,0 +1,97 @@
+/** Sign-up, sign-in (password, then MFA when enrolled), sign-out, and the current session. */
+import { DEFAULT_SECURITY_POLICY, MfaVerifyInput, SignInInput, SignUpInput } from '@sealroom/protocol';
+import { Hono } from 'hono';
+import { readBody } from '../http/body.ts';
+import { type AppEnv, auditRequest, clientIp, kmsOf } from './context.ts';
+import { fail } from './errors.ts';
+import { afterFailure, isLocked } from './lockout.ts';
+import { checkSecondFactor } from './mfa.ts';
+import { hashAccountPassword, scryptLogN } from './password-hash.ts';
+import { checkPasswordShape } from './password-policy.ts';
+import { rotateSession, sessionInfo } from './session-info.ts';
+import { checkPassword } from './signin.ts';
+import { clearSessionCookie, deleteSession } from './sessions.ts';
+import { createOrg, createUser, getOrg, getUser, setLockState } from './store.ts';
+
+export const authRoutes = new Hono<AppEnv>()
+  .post('/signup', async (c) => {
+    const input = await readBody(c.req.raw, SignUpInput);
+    // A new organization starts from the default policy, so that is what the owner's password must meet.
+    const problems = checkPasswordShape(input.password, DEFAULT_SECURITY_POLICY.password, input.email);
+    if (problems.length) fail(400, 'password_policy', `password: ${problems.join(', ')}`);
+    const org = await createOrg(c.env.DB, input.orgName, 100);
+    const hash = await hashAccountPassword(input.password, scryptLogN(c.env.SCRYPT_LOG_N));
+    const user = await createUser(c.env.DB, { orgId: org.id, email: input.email, name: input.name, role: 'owner', passwordHash: hash });
+    if (!user) {
+      await c.env.DB.prepare('DELETE FROM orgs WHERE id = ?').bind(org.id).run();
+      fail(409, 'conflict', 'an account with this email exists');
+    }
+    const session = await rotateSession(c, user, org, { mfa: false, pendingMfa: false });
+    await auditRequest(c, { action: 'org.create', result: 'ok', actor: user.id, orgId: org.id, role: 'owner', target: org.id });
+    return c.json(sessionInfo(user, org, session), 201);
+  })
+  .post('/signin', async (c) => {
+    const input = await readBody(c.req.raw, SignInInput);
+    const outcome = await checkPassword(c.env.DB, input.email, input.password, clientIp(c), scryptLogN(c.env.SCRYPT_LOG_N));
+    if (!outcome.ok) {
+      await auditRequest(c, {
+        action: 'auth.signin',
+        result: outcome.reason,
+        actor: outcome.user?.id ?? null,
+        orgId: outcome.user?.orgId ?? null,
+        role: outcome.user?.role ?? null,
+        detail: outcome.user ? 'password' : 'unknown email',
+      });
+      if (outcome.reason === 'account_locked') {
+        c.header('retry-after', String(Math.ceil((outcome.retryAfterMs ?? 60_000) / 1000)));
+        fail(429, 'account_locked', 'too many failed attempts; try again later');
+      }
+      if (outcome.reason === 'account_disabled') fail(403, 'account_disabled', 'this account is disabled');
+      fail(401, 'bad_credentials', 'wrong email or password');
+    }
+    const user = outcome.user;
+    const org = await getOrg(c.env.DB, user.orgId);
+    if (!org) fail(401, 'bad_credentials', 'wrong email or password');
+    const pending = user.mfaEnabled;
+    const session = await rotateSession(c, user, org, { mfa: false, pendingMfa: pending });
+    await auditRequest(c, { action: 'auth.signin', result: pending ? 'mfa_pending' : 'ok', actor: user.id, orgId: org.id, role: user.role, detail: 'password' });
+    // The pending session still needs its CSRF token: the code is sent with a POST.
+    if (pending) return c.json({ mfaRequired: true as const, csrfToken: session.csrf });
+    return c.json(sessionInfo(user, org, session));
+  })
+  .post('/mfa/verify', async (c) => {
+    const p = c.get('principal');
+    if (p.kind !== 'session') fail(401, 'unauthenticated', 'sign in first');
+    const { code } = await readBody(c.req.raw, MfaVerifyInput);
+    const user = (await getUser(c.env.DB, p.user.id))!;
+    if (!user.mfaEnabled) fail(400, 'mfa_not_enrolled', 'no authenticator is enrolled');
+    const now = Date.now();
+    if (isLocked(user, now)) fail(429, 'account_locked', 'too many failed attempts; try again later');
+    const kind = await checkSecondFactor(c.env.DB, await kmsOf(c.env), user, code, now);
+    if (!kind) {
+      // Six digits are guessable; wrong codes count toward the same lockout as wrong passwords.
+      const next = afterFailure(user, now);
+      await setLockState(c.env.DB, user.id, next.failedCount, next.lockedUntil);
+      await auditRequest(c, { action: 'auth.mfa', result: 'mfa_invalid' });
+      fail(401, 'mfa_invalid', 'wrong or already used code');
+    }
+    if (user.failedCount > 0) await setLockState(c.env.DB, user.id, 0, 0);
+    const session = await rotateSession(c, user, p.org, { mfa: true, pendingMfa: false });
+    await auditRequest(c, { action: 'auth.mfa', result: 'ok', detail: kind });
+    return c.json(sessionInfo(user, p.org, session));
+  })
+  .post('/signout', async (c) => {
+    const p = c.get('principal');
+    if (p.kind === 'session') {
+      await deleteSession(c.env.DB, p.session.idHash);
+      await auditRequest(c, { action: 'auth.signout', result: 'ok' });
+    }
+    clearSessionCookie(c);
+    return c.body(null, 204);
+  })
+  .get('/session', (c) => {
+    const p = c.get('principal');
+    if (p.kind !== 'session') fail(401, 'unauthenticated', 'sign in first');
+    if (p.session.pendingMfa) return c.json({ mfaRequired: true as const, csrfToken: p.session.csrf });
+    return c.json(sessionInfo(p.user, p.org, p.session));
+  });

@@ -1,0 +1,127 @@
+/**
+ * Envelope encryption of single fields: each sealed value has its own random 256-bit data key,
+ * stored wrapped by the KMS in `data_keys`; the value is AES-256-GCM under that data key.
+ *
+ *   sealed = "ev1." ‖ dataKeyId ‖ "." ‖ base64url(nonce ‖ ciphertext ‖ tag)
+ *   AAD    = "sealroom/field\n" ‖ purpose ‖ "\n" ‖ dataKeyId
+ *
+ * Why per record: erasing a user deletes their data-key rows, after which no copy of the
+ * ciphertext (backups, replicas, exports) can be opened: crypto-shredding. Master-key rotation
+ * rewraps the small data keys and never touches the sealed fields.
+ */
+import { randomToken } from '../random.ts';
+import { b64urlDecode, b64urlEncode } from './bytes.ts';
+import { type Kms, KmsError } from './kms.ts';
+
+export type Purpose = 'totp' | 'apikey' | 'phone' | 'saml-cert';
+
+export interface Owner {
+  orgId: string | null;
+  userId: string | null;
+}
+
+/** The data key is gone (erased) or the sealed text is malformed. */
+export class SealedUnavailable extends Error {}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const fieldAad = (purpose: Purpose, id: string) => enc.encode(`sealroom/field\n${purpose}\n${id}`);
+const wrapAad = (purpose: Purpose, id: string) => `sealroom/data-key\n${purpose}\n${id}`;
+
+export async function sealField(db: D1Database, kms: Kms, owner: Owner, purpose: Purpose, plaintext: string, now = Date.now()): Promise<string> {
+  const id = randomToken(22);
+  const dataKey = crypto.getRandomValues(new Uint8Array(32));
+  const { kekId, wrapped } = await kms.wrap(dataKey, wrapAad(purpose, id));
+  const key = await crypto.subtle.importKey('raw', dataKey, 'AES-GCM', false, ['encrypt']);
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const ct = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: fieldAad(purpose, id) }, key, enc.encode(plaintext)));
+  dataKey.fill(0);
+  await db
+    .prepare('INSERT INTO data_keys (id, org_id, user_id, purpose, kek_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    .bind(id, owner.orgId, owner.userId, purpose, kekId, wrapped, now)
+    .run();
+  const body = new Uint8Array(12 + ct.length);
+  body.set(iv);
+  body.set(ct, 12);
+  return `ev1.${id}.${b64urlEncode(body)}`;
+}
+
+function parseSealed(sealed: string): { id: string; body: Uint8Array<ArrayBuffer> } {
+  const [v, id, body] = sealed.split('.');
+  if (v !== 'ev1' || !id || !body) throw new SealedUnavailable('not a sealed value');
+  return { id, body: b64urlDecode(body) };
+}
+
+/** @throws SealedUnavailable when the data key was erased; KmsError when the master key is missing. */
+export async function openField(db: D1Database, kms: Kms, purpose: Purpose, sealed: string): Promise<string> {
+  const { id, body } = parseSealed(sealed);
+  const row = await db.prepare('SELECT kek_id, wrapped, purpose FROM data_keys WHERE id = ?').bind(id).first<{ kek_id: string; wrapped: string; purpose: string }>();
+  if (!row || row.purpose !== purpose) throw new SealedUnavailable('data key erased');
+  const dataKey = await kms.unwrap(row.kek_id, row.wrapped, wrapAad(purpose, id));
+  const key = await crypto.subtle.importKey('raw', dataKey as Uint8Array<ArrayBuffer>, 'AES-GCM', false, ['decrypt']);
+  dataKey.fill(0);
+  try {
+    const pt = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: body.subarray(0, 12), additionalData: fieldAad(purpose, id) }, key, body.subarray(12));
+    return dec.decode(pt);
+  } catch {
+    throw new SealedUnavailable('sealed value failed authentication');
+  }
+}
+
+/** Deletes the data key behind one sealed value (used when a field is replaced). */
+export async function shredField(db: D1Database, sealed: string | null): Promise<void> {
+  if (!sealed) return;
+  const [, id] = sealed.split('.');
+  if (id) await db.prepare('DELETE FROM data_keys WHERE id = ?').bind(id).run();
+}
+
+/** Crypto-shreds everything sealed for a user; returns how many data keys were destroyed. */
+export async function shredUser(db: D1Database, userId: string): Promise<number> {
+  const r = await db.prepare('DELETE FROM data_keys WHERE user_id = ?').bind(userId).run();
+  return r.meta.changes;
+}
+
+export async function shredOrg(db: D1Database, orgId: string): Promise<number> {
+  const r = await db.prepare('DELETE FROM data_keys WHERE org_id = ?').bind(orgId).run();
+  return r.meta.changes;
+}
+
+/**
+ * Rewraps every data key not under the current master key. Pages through by id so a large table
+ * does not need one huge read; each row is updated only if it still holds what was read.
+ */
+export async function rewrapAll(db: D1Database, kms: Kms, now = Date.now(), pageSize = 200): Promise<{ rewrapped: number; failed: number }> {
+  let rewrapped = 0;
+  let failed = 0;
+  let after = '';
+  for (;;) {
+    const { results } = await db
+      .prepare('SELECT id, purpose, kek_id, wrapped FROM data_keys WHERE kek_id != ? AND id > ? ORDER BY id LIMIT ?')
+      .bind(kms.currentKeyId, after, pageSize)
+      .all<{ id: string; purpose: Purpose; kek_id: string; wrapped: string }>();
+    if (results.length === 0) break;
+    const updates: D1PreparedStatement[] = [];
+    for (const row of results) {
+      after = row.id;
+      try {
+        const dk = await kms.unwrap(row.kek_id, row.wrapped, wrapAad(row.purpose, row.id));
+        const next = await kms.wrap(dk, wrapAad(row.purpose, row.id));
+        dk.fill(0);
+        updates.push(
+          db
+            .prepare('UPDATE data_keys SET kek_id = ?, wrapped = ?, rewrapped_at = ? WHERE id = ? AND wrapped = ?')
+            .bind(next.kekId, next.wrapped, now, row.id, row.wrapped),
+        );
+      } catch (err) {
+        if (!(err instanceof KmsError)) throw err;
+        // A key wrapped under a master key no longer configured cannot be moved; it is reported, not lost silently.
+        failed++;
+      }
+    }
+    if (updates.length) {
+      const res = await db.batch(updates);
+      rewrapped += res.reduce((n, r) => n + r.meta.changes, 0);
+    }
+  }
+  return { rewrapped, failed };
+}

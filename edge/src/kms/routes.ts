@@ -1,0 +1,22 @@
+/**
+ * POST /internal/kms/rotate: rewrap every data key under the current master key. An operator
+ * action, not an organization's: signed with the edge's internal secret (protocol
+ * internal-auth), like the origin routes. Run it after moving the old key to
+ * SEALROOM_MASTER_KEY_PREVIOUS; once it reports `failed: 0` the old key can be retired.
+ */
+import { verifyRequest } from '@sealroom/protocol';
+import { Hono } from 'hono';
+import type { AppEnv } from '../accounts/context.ts';
+import { kmsOf } from '../accounts/context.ts';
+import { fail } from '../accounts/errors.ts';
+import { appendAudit } from '../audit.ts';
+import { rewrapAll } from './envelope.ts';
+
+export const kmsRoutes = new Hono<AppEnv>().post('/rotate', async (c) => {
+  const body = await c.req.text();
+  if (!(await verifyRequest(c.env.SEALROOM_SHARED_SECRET, 'POST', new URL(c.req.url).pathname, body, c.req.raw.headers))) fail(401, 'bad_signature', 'internal signature required');
+  const kms = await kmsOf(c.env);
+  const result = await rewrapAll(c.env.DB, kms);
+  await appendAudit(c.env.DB, { meetingId: null, orgId: null, actor: 'operator', role: null, action: 'kms.rotate', target: kms.currentKeyId, result: result.failed ? 'partial' : 'ok', ip: null, detail: JSON.stringify(result) });
+  return c.json({ currentKeyId: kms.currentKeyId, ...result });
+});

@@ -1,0 +1,94 @@
+/**
+ * Every /api route and what it requires, in one table the policy middleware reads.
+ *
+ *   { action }                     — a signed-in caller the policy allows to do `action`
+ *   { action, anonymous: true }    — as above when credentials are presented; callers without any
+ *                                    pass through (meeting routes: the host key is checked downstream)
+ *   'public'                       — anyone (sign-in, SAML metadata …)
+ *   'session'                      — any session, even one still waiting for its MFA code
+ *
+ * `crossSite: true` marks the one route a foreign origin legitimately POSTs to (the SAML ACS,
+ * authenticated by the signed assertion, not by a cookie).
+ */
+import type { Action } from '@sealroom/protocol';
+
+export type Rule = { action: Action; anonymous?: boolean } | 'public' | 'session';
+
+export interface RouteEntry {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  rule: Rule;
+  crossSite?: boolean;
+}
+
+export const ROUTES: readonly RouteEntry[] = [
+  // sign-in (edge/src/accounts/auth-routes.ts)
+  { method: 'POST', path: '/api/auth/signup', rule: 'public' },
+  { method: 'POST', path: '/api/auth/signin', rule: 'public' },
+  { method: 'POST', path: '/api/auth/mfa/verify', rule: 'session' },
+  { method: 'POST', path: '/api/auth/signout', rule: 'session' },
+  { method: 'GET', path: '/api/auth/session', rule: 'session' },
+  // SAML (edge/src/accounts/saml-routes.ts)
+  { method: 'GET', path: '/api/saml/:org/metadata', rule: 'public' },
+  { method: 'GET', path: '/api/saml/login', rule: 'public' },
+  { method: 'POST', path: '/api/saml/:org/acs', rule: 'public', crossSite: true },
+  // the caller's own account (edge/src/accounts/self-routes.ts)
+  { method: 'GET', path: '/api/account', rule: { action: 'self:read' } },
+  { method: 'POST', path: '/api/account/password', rule: { action: 'self:manage' } },
+  { method: 'POST', path: '/api/account/mfa/enroll', rule: { action: 'self:manage' } },
+  { method: 'POST', path: '/api/account/mfa/confirm', rule: { action: 'self:manage' } },
+  { method: 'POST', path: '/api/account/mfa/recovery-codes', rule: { action: 'self:manage' } },
+  { method: 'DELETE', path: '/api/account/mfa', rule: { action: 'self:manage' } },
+  { method: 'GET', path: '/api/account/export', rule: { action: 'data:export' } },
+  { method: 'DELETE', path: '/api/account', rule: { action: 'self:manage' } },
+  { method: 'GET', path: '/api/account/keys', rule: { action: 'apikey:manage' } },
+  { method: 'POST', path: '/api/account/keys', rule: { action: 'apikey:manage' } },
+  { method: 'PATCH', path: '/api/account/keys/:id', rule: { action: 'apikey:manage' } },
+  { method: 'DELETE', path: '/api/account/keys/:id', rule: { action: 'apikey:manage' } },
+  { method: 'POST', path: '/api/account/keys/:id/rotate', rule: { action: 'apikey:manage' } },
+  { method: 'POST', path: '/api/account/tokens', rule: { action: 'token:create' } },
+  // administration (edge/src/admin/routes.ts)
+  { method: 'GET', path: '/api/admin/org', rule: { action: 'org:read' } },
+  { method: 'PATCH', path: '/api/admin/org', rule: { action: 'org:manage' } },
+  { method: 'DELETE', path: '/api/admin/org', rule: { action: 'org:manage' } },
+  { method: 'GET', path: '/api/admin/policy', rule: { action: 'org:read' } },
+  { method: 'PATCH', path: '/api/admin/policy', rule: { action: 'policy:manage' } },
+  { method: 'GET', path: '/api/admin/users', rule: { action: 'user:read' } },
+  { method: 'POST', path: '/api/admin/users', rule: { action: 'user:manage' } },
+  { method: 'PATCH', path: '/api/admin/users/:id', rule: { action: 'user:manage' } },
+  { method: 'DELETE', path: '/api/admin/users/:id', rule: { action: 'data:erase' } },
+  { method: 'GET', path: '/api/admin/users/:id/export', rule: { action: 'data:erase' } },
+  { method: 'GET', path: '/api/admin/audit', rule: { action: 'audit:read' } },
+  { method: 'GET', path: '/api/admin/audit/verify', rule: { action: 'audit:verify' } },
+  { method: 'GET', path: '/api/admin/usage', rule: { action: 'usage:read' } },
+  { method: 'GET', path: '/api/admin/saml', rule: { action: 'org:manage' } },
+  { method: 'PUT', path: '/api/admin/saml', rule: { action: 'org:manage' } },
+  // meetings (edge/src/http/meetings.ts, not ours): anonymous use stays possible
+  { method: 'POST', path: '/api/meetings', rule: { action: 'meeting:create', anonymous: true } },
+  // Listing one's own upcoming meetings needs no more than the right to create them.
+  { method: 'GET', path: '/api/meetings', rule: { action: 'meeting:create' } },
+  { method: 'PATCH', path: '/api/meetings/:id', rule: { action: 'meeting:update', anonymous: true } },
+  { method: 'DELETE', path: '/api/meetings/:id', rule: { action: 'meeting:delete', anonymous: true } },
+  { method: 'GET', path: '/api/meetings/:id', rule: 'public' },
+  { method: 'GET', path: '/api/meetings/:id/details', rule: 'public' },
+  { method: 'GET', path: '/api/meetings/:id/invitation', rule: 'public' },
+  { method: 'GET', path: '/api/meetings/:id/invitation.ics', rule: 'public' },
+  { method: 'GET', path: '/api/meetings/:id/ws', rule: 'public' },
+];
+
+/** Path prefixes this table owns completely: a route under them that the table lacks is refused. */
+export const OWNED_PREFIXES = ['/api/auth/', '/api/saml/', '/api/account', '/api/admin/'];
+
+function matches(pattern: string, path: string): boolean {
+  const p = pattern.split('/');
+  const s = path.split('/');
+  return p.length === s.length && p.every((seg, i) => (seg.startsWith(':') ? s[i]!.length > 0 : seg === s[i]));
+}
+
+export function findRoute(method: string, path: string): RouteEntry | null {
+  // HEAD is answered by GET handlers, so it carries GET's rule.
+  const m = method === 'HEAD' ? 'GET' : method;
+  return ROUTES.find((r) => r.method === m && matches(r.path, path)) ?? null;
+}
+
+export const ownsPath = (path: string): boolean => OWNED_PREFIXES.some((p) => path === p.replace(/\/$/, '') || path.startsWith(p));

@@ -1,0 +1,186 @@
+/**
+ * The at-rest layer of a recording: each uploaded part is sealed again, as a stream, under the
+ * recording's data key (ARCHITECTURE.md, "Data at rest"). What it seals is already sealed by
+ * the browser; this layer is what makes deleting the wrapped data key erase every copy.
+ *
+ *   stored part = salt(16) ‖ record_0 ‖ … ‖ record_{k-1}
+ *   partKey     = HKDF-SHA-256(ikm = dataKey, salt, info = "sealroom/recording-part\n" ‖ id ‖ "\n" ‖ partNumber)
+ *   record_i    = AES-256-GCM(partKey, nonce = u64(i) ‖ u32(last), aad = "sealroom/recording-at-rest\n" ‖ id ‖ "\n" ‖ partNumber)
+ *
+ * The STREAM construction again (as crypto/src/seal.ts): the index and the last flag in the
+ * nonce detect reordered, dropped or cut records. The random salt gives every upload of a part
+ * its own key, so a client that sends part n twice never makes the edge reuse a GCM nonce.
+ *
+ * Both directions stream: one record (64 KiB) in memory at a time, never a part or an object.
+ */
+
+/** Plaintext bytes per at-rest record. Small enough to keep memory flat, large enough that the 16-byte tag is 0.02 %. */
+export const RECORD_SIZE = 64 * 1024;
+const SALT = 16;
+const TAG = 16;
+
+/** Bytes R2 stores for a part of `n` client bytes. */
+export function storedLength(n: number): number {
+  return SALT + n + TAG * Math.ceil(n / RECORD_SIZE);
+}
+
+/** A stored record failed authentication or the stored object has the wrong shape. */
+export class AtRestError extends Error {}
+
+const enc = new TextEncoder();
+
+async function partKey(dataKey: CryptoKey, salt: Uint8Array, recordingId: string, partNumber: number): Promise<CryptoKey> {
+  return crypto.subtle.deriveKey(
+    { name: 'HKDF', hash: 'SHA-256', salt: salt as Uint8Array<ArrayBuffer>, info: enc.encode(`sealroom/recording-part\n${recordingId}\n${partNumber}`) },
+    dataKey,
+    { name: 'AES-GCM', length: 256 },
+    false,
+    ['encrypt', 'decrypt'],
+  );
+}
+
+function nonce(index: number, last: boolean): Uint8Array<ArrayBuffer> {
+  const n = new Uint8Array(12);
+  const v = new DataView(n.buffer);
+  v.setBigUint64(0, BigInt(index));
+  v.setUint32(8, last ? 1 : 0);
+  return n;
+}
+
+const aad = (recordingId: string, partNumber: number) => enc.encode(`sealroom/recording-at-rest\n${recordingId}\n${partNumber}`);
+
+/** Imports a raw 32-byte data key for HKDF; the raw bytes can be wiped right after. */
+export function importDataKey(raw: Uint8Array): Promise<CryptoKey> {
+  return crypto.subtle.importKey('raw', raw as Uint8Array<ArrayBuffer>, 'HKDF', false, ['deriveKey']);
+}
+
+/** Reads exactly n bytes at a time from a byte stream, holding at most one read's worth beyond n. */
+class ExactReader {
+  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #held: Uint8Array = new Uint8Array(0);
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.#reader = stream.getReader();
+  }
+
+  /** @returns exactly n bytes, or fewer only when the stream ended first. */
+  async read(n: number): Promise<Uint8Array> {
+    const out = new Uint8Array(n);
+    let have = 0;
+    while (have < n) {
+      if (this.#held.length === 0) {
+        const { done, value } = await this.#reader.read();
+        if (done) return out.subarray(0, have);
+        this.#held = value;
+        continue;
+      }
+      const take = Math.min(n - have, this.#held.length);
+      out.set(this.#held.subarray(0, take), have);
+      this.#held = this.#held.subarray(take);
+      have += take;
+    }
+    return out;
+  }
+
+  /** True when nothing is left. */
+  async atEnd(): Promise<boolean> {
+    while (this.#held.length === 0) {
+      const { done, value } = await this.#reader.read();
+      if (done) return true;
+      this.#held = value;
+    }
+    return false;
+  }
+
+  cancel(reason?: unknown): Promise<void> {
+    return this.#reader.cancel(reason);
+  }
+}
+
+/**
+ * Seals one part as it arrives.
+ * @param body - the client's bytes; must be exactly `length` long (else the stream errors)
+ * @returns a stream of exactly `storedLength(length)` bytes
+ */
+export function sealPart(body: ReadableStream<Uint8Array>, length: number, dataKey: CryptoKey, recordingId: string, partNumber: number): ReadableStream<Uint8Array> {
+  const src = new ExactReader(body);
+  const records = Math.ceil(length / RECORD_SIZE);
+  const ad = aad(recordingId, partNumber);
+  let key: CryptoKey | null = null;
+  let index = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(ctl) {
+      if (!key) {
+        const salt = crypto.getRandomValues(new Uint8Array(SALT));
+        key = await partKey(dataKey, salt, recordingId, partNumber);
+        ctl.enqueue(salt);
+        return;
+      }
+      if (index === records) {
+        if (!(await src.atEnd())) throw new AtRestError('part longer than its content-length');
+        ctl.close();
+        return;
+      }
+      const want = Math.min(RECORD_SIZE, length - index * RECORD_SIZE);
+      const chunk = await src.read(want);
+      if (chunk.length < want) throw new AtRestError('part shorter than its content-length');
+      const last = index === records - 1;
+      ctl.enqueue(new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce(index, last), additionalData: ad }, key, chunk as Uint8Array<ArrayBuffer>)));
+      index++;
+    },
+    cancel(reason) {
+      return src.cancel(reason);
+    },
+  });
+}
+
+/**
+ * Opens a whole stored object (its parts back to back) as it is read.
+ * @param partSizes - client bytes of each part, in order (from the parts table)
+ * @returns the client-sealed bytes; the stream errors with AtRestError on the first record that does not open
+ */
+export function openObject(stored: ReadableStream<Uint8Array>, partSizes: number[], dataKey: CryptoKey, recordingId: string): ReadableStream<Uint8Array> {
+  const src = new ExactReader(stored);
+  let part = 0;
+  let key: CryptoKey | null = null;
+  let index = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(ctl) {
+      for (;;) {
+        if (part === partSizes.length) {
+          if (!(await src.atEnd())) throw new AtRestError('stored object is longer than its parts');
+          ctl.close();
+          return;
+        }
+        const size = partSizes[part]!;
+        const records = Math.ceil(size / RECORD_SIZE);
+        if (!key) {
+          const salt = await src.read(SALT);
+          if (salt.length < SALT) throw new AtRestError('stored object is cut short');
+          key = await partKey(dataKey, salt, recordingId, part + 1);
+          index = 0;
+        }
+        if (index === records) {
+          part++;
+          key = null;
+          continue;
+        }
+        const plain = Math.min(RECORD_SIZE, size - index * RECORD_SIZE);
+        const rec = await src.read(plain + TAG);
+        if (rec.length < plain + TAG) throw new AtRestError('stored object is cut short');
+        const last = index === records - 1;
+        let pt: ArrayBuffer;
+        try {
+          pt = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: nonce(index, last), additionalData: aad(recordingId, part + 1) }, key, rec as Uint8Array<ArrayBuffer>);
+        } catch {
+          throw new AtRestError(`stored record ${index} of part ${part + 1} failed authentication`);
+        }
+        index++;
+        ctl.enqueue(new Uint8Array(pt));
+        return;
+      }
+    },
+    cancel(reason) {
+      return src.cancel(reason);
+    },
+  });
+}

@@ -1,0 +1,202 @@
+/**
+ * /api/recordings: cloud recordings of the signed-in user (issue 8), and the public side of
+ * share links. See docs/recordings.md for the flow and protocol/src/recordings.ts for bodies.
+ *
+ *   POST   /                       create (starts the R2 multipart upload)          → 201 RecordingView
+ *   GET    /                       list + storage used                              → RecordingList
+ *   GET    /usage                  storage used by the caller and their org          → StorageUsage
+ *   GET    /retention              the org's retention                              → RetentionSetting
+ *   PUT    /retention              set it (org owner/admin)                          → RetentionSetting
+ *   GET    /:id                    one recording                                     → RecordingView
+ *   GET    /:id/parts              which parts arrived (resume)                      → PartList
+ *   PUT    /:id/parts/:n           one part, raw bytes, sealed at rest as it streams → PartReceipt
+ *   POST   /:id/complete           complete the upload                               → RecordingView
+ *   GET    /:id/content            the client-sealed bytes, at-rest layer removed
+ *   DELETE /:id                    erase object and wrapped key                      → 204
+ *   POST   /:id/shares             new share link id                                 → 201 ShareView
+ *   GET    /:id/shares             the recording's share links                       → { shares }
+ *   DELETE /:id/shares/:shareId    revoke                                            → 204
+ *   GET    /shared/:shareId        (anyone holding the link) metadata                → SharedRecording
+ *   GET    /shared/:shareId/content                     the client-sealed bytes
+ */
+import {
+  CompleteRecording,
+  CreateRecording,
+  CreateShare,
+  type PartList,
+  type RecordingList,
+  RetentionSetting,
+  type SharedRecording,
+} from '@sealroom/protocol';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { type AppEnv, type Ctx, auditRequest, kmsOf } from '../accounts/context.ts';
+import { readBody } from '../http/body.ts';
+import { randomToken } from '../random.ts';
+import { requireUser, userOf } from './auth.ts';
+import { fail } from './errors.ts';
+import { type Deps, completeRecording, createRecording, erase, openContent, uploadPart } from './objects.ts';
+import {
+  type RecordingRow,
+  getRecording,
+  getRetention,
+  getShare,
+  insertShare,
+  listOwned,
+  listParts,
+  listShares,
+  revokeShare,
+  setRetention,
+  shareView,
+  usage,
+  view,
+} from './store.ts';
+
+const IdParam = z.string().regex(/^[A-Za-z0-9_-]{16,40}$/);
+const PartNumberParam = z.coerce.number().int().min(1);
+const ContentLength = z.coerce.number().int().min(0);
+
+async function deps(c: Ctx): Promise<Deps> {
+  return { db: c.env.DB, bucket: c.env.RECORDINGS, kms: await kmsOf(c.env) };
+}
+
+function param<S extends z.ZodType>(schema: S, value: string | undefined, name: string): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (!r.success) fail(400, 'bad_message', `${name}: invalid`);
+  return r.data;
+}
+
+/** The caller's own recording; someone else's is "not found", not "forbidden", so ids do not probe. */
+async function owned(c: Ctx): Promise<RecordingRow> {
+  const id = param(IdParam, c.req.param('id'), 'id');
+  const rec = await getRecording(c.env.DB, id);
+  if (!rec || rec.owner_id !== userOf(c).user.id) fail(404, 'not_found', 'no such recording');
+  return rec;
+}
+
+function sealedResponse(body: ReadableStream<Uint8Array>, rec: RecordingRow): Response {
+  return new Response(body, {
+    headers: {
+      'content-type': 'application/octet-stream',
+      'content-length': String(rec.size_bytes),
+      'cache-control': 'no-store',
+      // The container type the sealed chunks hold, for the player; the bytes themselves are opaque.
+      'x-sealroom-mime': rec.mime_type,
+    },
+  });
+}
+
+/** A live share link and its complete recording, or 404 / 410. */
+async function sharedRecording(c: Ctx): Promise<{ rec: RecordingRow; expiresAt: number }> {
+  const id = param(IdParam, c.req.param('shareId'), 'shareId');
+  const share = await getShare(c.env.DB, id);
+  if (!share) fail(404, 'not_found', 'no such share link');
+  if (share.revoked_at !== null || share.expires_at <= Date.now()) fail(410, 'share_gone', 'this share link was revoked or has expired');
+  const rec = await getRecording(c.env.DB, share.recording_id);
+  if (!rec || rec.status !== 'complete') fail(410, 'share_gone', 'the shared recording was deleted');
+  return { rec, expiresAt: share.expires_at };
+}
+
+const shared = new Hono<AppEnv>()
+  .get('/:shareId', async (c) => {
+    const { rec, expiresAt } = await sharedRecording(c);
+    return c.json({
+      title: rec.title,
+      mimeType: rec.mime_type,
+      size: rec.size_bytes,
+      durationMs: rec.duration_ms,
+      createdAt: rec.created_at,
+      expiresAt,
+      recordingId: rec.id,
+    } satisfies SharedRecording);
+  })
+  .get('/:shareId/content', async (c) => {
+    const { rec } = await sharedRecording(c);
+    return sealedResponse(await openContent(await deps(c), rec), rec);
+  });
+
+const own = new Hono<AppEnv>()
+  .use(requireUser())
+  .post('/', async (c) => {
+    const body = await readBody(c.req.raw, CreateRecording);
+    const { user, org } = userOf(c);
+    const rec = await createRecording(await deps(c), { ownerId: user.id, orgId: org.id, ...body });
+    await auditRequest(c, { action: 'recording.create', result: 'ok', target: rec.id, detail: rec.meeting_id ? `meeting ${rec.meeting_id}` : null });
+    return c.json(view(rec), 201);
+  })
+  .get('/', async (c) => {
+    const { user, org } = userOf(c);
+    const [rows, use] = await Promise.all([listOwned(c.env.DB, user.id), usage(c.env.DB, user.id, org.id)]);
+    return c.json({ recordings: rows.map(view), usage: use } satisfies RecordingList);
+  })
+  .get('/usage', async (c) => {
+    const { user, org } = userOf(c);
+    return c.json(await usage(c.env.DB, user.id, org.id));
+  })
+  .get('/retention', async (c) => c.json({ days: await getRetention(c.env.DB, userOf(c).org.id) } satisfies RetentionSetting))
+  .put('/retention', async (c) => {
+    const { user, org } = userOf(c);
+    if (user.role !== 'owner' && user.role !== 'admin') fail(403, 'forbidden', 'only an organization owner or admin sets retention');
+    const { days } = await readBody(c.req.raw, RetentionSetting);
+    await setRetention(c.env.DB, org.id, days, user.id);
+    await auditRequest(c, { action: 'recording.retention', result: 'ok', target: org.id, detail: days === null ? 'keep until deleted' : `${days} days` });
+    return c.json({ days } satisfies RetentionSetting);
+  })
+  .get('/:id', async (c) => c.json(view(await owned(c))))
+  .get('/:id/parts', async (c) => {
+    const rec = await owned(c);
+    const parts = await listParts(c.env.DB, rec.id);
+    return c.json({ status: rec.status, partSize: rec.part_size, parts: parts.map((p) => ({ partNumber: p.part_number, size: p.size })) } satisfies PartList);
+  })
+  .put('/:id/parts/:n', async (c) => {
+    const rec = await owned(c);
+    const n = param(PartNumberParam, c.req.param('n'), 'part number');
+    const lengthHeader = c.req.header('content-length');
+    if (lengthHeader === undefined) fail(411, 'length_required', 'a part needs a content-length');
+    const length = param(ContentLength, lengthHeader, 'content-length');
+    if (!c.req.raw.body) fail(400, 'bad_part', 'a part needs a body');
+    const part = await uploadPart(await deps(c), rec, n, length, c.req.raw.body);
+    return c.json({ partNumber: part.part_number, size: part.size });
+  })
+  .post('/:id/complete', async (c) => {
+    const rec = await owned(c);
+    const body = await readBody(c.req.raw, CompleteRecording);
+    await completeRecording(await deps(c), rec, body.parts, body.durationMs);
+    await auditRequest(c, { action: 'recording.complete', result: 'ok', target: rec.id, detail: `${body.parts} parts` });
+    return c.json(view((await getRecording(c.env.DB, rec.id))!));
+  })
+  .get('/:id/content', async (c) => {
+    const rec = await owned(c);
+    return sealedResponse(await openContent(await deps(c), rec), rec);
+  })
+  .delete('/:id', async (c) => {
+    const rec = await owned(c);
+    await erase(await deps(c), rec);
+    await auditRequest(c, { action: 'recording.delete', result: 'ok', target: rec.id, detail: 'by owner' });
+    return c.body(null, 204);
+  })
+  .post('/:id/shares', async (c) => {
+    const rec = await owned(c);
+    if (rec.status !== 'complete') fail(409, 'wrong_state', 'share a recording once it is complete');
+    const { expiresInSeconds } = await readBody(c.req.raw, CreateShare);
+    const now = Date.now();
+    // 32 base64url characters = 192 bits: the id alone grants the sealed bytes, never the key.
+    const share = { id: randomToken(32), recording_id: rec.id, created_by: userOf(c).user.id, created_at: now, expires_at: now + expiresInSeconds * 1000, revoked_at: null };
+    await insertShare(c.env.DB, share);
+    await auditRequest(c, { action: 'recording.share', result: 'ok', target: rec.id, detail: `expires ${new Date(share.expires_at).toISOString()}` });
+    return c.json(shareView(share), 201);
+  })
+  .get('/:id/shares', async (c) => {
+    const rec = await owned(c);
+    return c.json({ shares: (await listShares(c.env.DB, rec.id)).map(shareView) });
+  })
+  .delete('/:id/shares/:shareId', async (c) => {
+    const rec = await owned(c);
+    const shareId = param(IdParam, c.req.param('shareId'), 'shareId');
+    if (!(await revokeShare(c.env.DB, rec.id, shareId))) fail(404, 'not_found', 'no such live share link');
+    await auditRequest(c, { action: 'recording.share_revoke', result: 'ok', target: rec.id });
+    return c.body(null, 204);
+  });
+
+// `shared` first: its routes answer anonymous callers and must not reach requireUser.
+export const recordingsRoutes = new Hono<AppEnv>().route('/shared', shared).route('/', own);

@@ -1,0 +1,129 @@
+import { ACTIONS, type Action, DEFAULT_SECURITY_POLICY, type OrgRole, type SecurityPolicy } from '@sealroom/protocol';
+import { describe, expect, it, vi } from 'vitest';
+import { evaluate, inWindow } from '../../src/policy/evaluate.ts';
+import { ipAllowed, parseCidr } from '../../src/policy/ip.ts';
+import { ROUTES } from '../../src/policy/routes.ts';
+import { ADMIN_ACTIONS, ENROLMENT_ACTIONS, MEMBER_ACTIONS, OWNER_ACTIONS } from '../../src/policy/statements.ts';
+import { app } from '../../src/index.ts';
+import { addUser, newOrg } from './helpers.ts';
+
+// Every sign-in runs scrypt and several D1 round trips; under a full parallel run that needs more than 5 s.
+vi.setConfig({ testTimeout: 30_000 });
+
+const ROLES: OrgRole[] = ['owner', 'admin', 'member'];
+/** Monday 2026-11-30 10:00 UTC and 22:00 UTC. */
+const MON_10 = Date.UTC(2026, 10, 30, 10, 0);
+const MON_22 = Date.UTC(2026, 10, 30, 22, 0);
+
+interface Cond {
+  name: string;
+  policy: Partial<SecurityPolicy>;
+  ip: string;
+  mfa: boolean;
+  now: number;
+}
+
+const CONDITIONS: Cond[] = [
+  { name: 'no conditions', policy: {}, ip: '198.51.100.7', mfa: false, now: MON_10 },
+  { name: 'ip inside range', policy: { allowedIpRanges: ['198.51.100.0/24'] }, ip: '198.51.100.7', mfa: false, now: MON_10 },
+  { name: 'ip outside range', policy: { allowedIpRanges: ['10.0.0.0/8', '2001:db8::/32'] }, ip: '198.51.100.7', mfa: false, now: MON_10 },
+  { name: 'ipv6 inside range', policy: { allowedIpRanges: ['2001:db8::/32'] }, ip: '2001:db8:1::5', mfa: false, now: MON_10 },
+  { name: 'mfa required, present', policy: { mfaRequired: true }, ip: '198.51.100.7', mfa: true, now: MON_10 },
+  { name: 'mfa required, absent', policy: { mfaRequired: true }, ip: '198.51.100.7', mfa: false, now: MON_10 },
+  { name: 'inside admin window', policy: { adminWindow: { days: [1, 2, 3, 4, 5], startMinute: 8 * 60, endMinute: 18 * 60 } }, ip: '198.51.100.7', mfa: false, now: MON_10 },
+  { name: 'outside admin window', policy: { adminWindow: { days: [1, 2, 3, 4, 5], startMinute: 8 * 60, endMinute: 18 * 60 } }, ip: '198.51.100.7', mfa: false, now: MON_22 },
+];
+
+/** The expected decision, written independently of statements.ts's data layout. */
+function expected(role: OrgRole, action: Action, c: Cond): string {
+  const granted =
+    ENROLMENT_ACTIONS.includes(action) ||
+    MEMBER_ACTIONS.includes(action) ||
+    (role !== 'member' && ADMIN_ACTIONS.includes(action)) ||
+    (role === 'owner' && OWNER_ACTIONS.includes(action));
+  if (!granted) return 'forbidden';
+  if (c.name === 'ip outside range') return 'policy_denied';
+  if (c.name === 'mfa required, absent' && !ENROLMENT_ACTIONS.includes(action)) return 'mfa_required';
+  const adminLevel = ADMIN_ACTIONS.includes(action) || OWNER_ACTIONS.includes(action);
+  if (c.name === 'outside admin window' && adminLevel) return 'policy_denied';
+  return 'allow';
+}
+
+describe('policy: roles × actions × conditions', () => {
+  const table = ROLES.flatMap((role) => ACTIONS.flatMap((action) => CONDITIONS.map((c) => [role, action, c.name, c] as const)));
+  it.each(table)('%s / %s / %s', (role, action, _n, c) => {
+    const d = evaluate({ role, action, mfa: c.mfa, ip: c.ip, now: c.now, policy: { ...DEFAULT_SECURITY_POLICY, ...c.policy } });
+    expect(d.allow ? 'allow' : d.code).toBe(expected(role, action, c));
+  });
+
+  it('a token cannot exceed its scopes even where the role could', () => {
+    const d = evaluate({ role: 'owner', action: 'user:manage', mfa: true, ip: null, now: MON_10, scopes: ['meeting:create'], policy: DEFAULT_SECURITY_POLICY });
+    expect(d).toMatchObject({ allow: false, code: 'scope_exceeded' });
+  });
+
+  it('an expired password leaves only enrolment-level actions', () => {
+    const base = { role: 'owner' as const, mfa: true, ip: null, now: MON_10, policy: DEFAULT_SECURITY_POLICY, passwordExpired: true };
+    expect(evaluate({ ...base, action: 'self:manage' }).allow).toBe(true);
+    expect(evaluate({ ...base, action: 'meeting:create' })).toMatchObject({ allow: false, code: 'password_expired' });
+  });
+});
+
+describe('conditions in detail', () => {
+  it.each([
+    ['10.1.2.3', ['10.0.0.0/8'], true],
+    ['11.1.2.3', ['10.0.0.0/8'], false],
+    ['::ffff:10.1.2.3', ['10.0.0.0/8'], true],
+    ['2001:db8::1', ['2001:db8::/32'], true],
+    ['2001:db9::1', ['2001:db8::/32'], false],
+    ['not-an-ip', ['0.0.0.0/0'], false],
+    [null, ['0.0.0.0/0'], false],
+    [null, [], true],
+  ] as const)('%s in %j → %s', (ip, ranges, ok) => {
+    expect(ipAllowed(ip, ranges)).toBe(ok);
+  });
+
+  it('rejects malformed CIDR', () => {
+    for (const bad of ['10.0.0.0/33', '300.0.0.0/8', '1::2::3/64', '10.0.0.0', 'a/8']) expect(parseCidr(bad)).toBeNull();
+  });
+
+  it('handles overnight windows on the day they start', () => {
+    const w = { days: [1], startMinute: 22 * 60, endMinute: 6 * 60 };
+    expect(inWindow(w, Date.UTC(2026, 10, 30, 23, 0))).toBe(true); // Monday 23:00
+    expect(inWindow(w, Date.UTC(2026, 11, 1, 5, 0))).toBe(true); // Tuesday 05:00, from Monday's window
+    expect(inWindow(w, Date.UTC(2026, 11, 1, 23, 0))).toBe(false); // Tuesday 23:00
+  });
+});
+
+describe('the middleware covers every route', () => {
+  it('every route registered under an owned prefix has a rule in the table', () => {
+    const mine = app.routes.filter((r) => /^\/api\/(auth|account|admin|saml)/.test(r.path) && r.method !== 'ALL');
+    expect(mine.length).toBeGreaterThan(20);
+    for (const r of mine) {
+      const path = r.path.replace(/\/$/, '');
+      expect(ROUTES.some((e) => e.method === r.method && e.path === path), `${r.method} ${r.path}`).toBe(true);
+    }
+  });
+
+  it('enforces role, IP range and time window on real routes', async () => {
+    const { owner } = await newOrg();
+    const m = await addUser(owner, 'member');
+    expect(await m.agent.fails('GET', '/api/admin/users', undefined, 403)).toBe('forbidden');
+    expect(await m.agent.fails('PATCH', '/api/admin/org', { tier: 1000 }, 403)).toBe('forbidden');
+    const admin = await addUser(owner, 'admin');
+    expect(await admin.agent.fails('PATCH', '/api/admin/org', { tier: 1000 }, 403)).toBe('forbidden');
+    await admin.agent.ok('GET', '/api/admin/users');
+    // Lock the org to the owner's address; the member's other address is refused.
+    owner.ip = '192.0.2.10';
+    m.agent.ip = '203.0.113.9';
+    await owner.ok('PATCH', '/api/admin/policy', { allowedIpRanges: ['192.0.2.0/24'] });
+    expect(await m.agent.fails('POST', '/api/account/tokens', { scopes: ['meeting:create'] }, 403)).toBe('policy_denied');
+    // A range that would exclude the admin setting it is refused.
+    expect(await owner.fails('PATCH', '/api/admin/policy', { allowedIpRanges: ['10.0.0.0/8'] }, 409)).toBe('conflict');
+    // An admin window that is closed right now blocks admin actions but not member actions.
+    const now = new Date();
+    const closedDay = (now.getUTCDay() + 3) % 7;
+    await owner.ok('PATCH', '/api/admin/policy', { allowedIpRanges: [], adminWindow: { days: [closedDay], startMinute: 0, endMinute: 1440 } });
+    expect(await owner.fails('GET', '/api/admin/users', undefined, 403)).toBe('policy_denied');
+    await owner.ok('GET', '/api/admin/org');
+  });
+});

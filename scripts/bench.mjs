@@ -1,0 +1,14 @@
+// `npm run bench:<name>`: runs bench/<name>/run.ts on Node 22 and prints its table.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { root } from './env.mjs';
+
+const name = process.argv[2];
+const script = path.join(root, 'bench', name ?? '', 'run.ts');
+if (!name || !existsSync(script)) {
+  console.error('usage: npm run bench:crypto | bench:signalling | bench:sfu');
+  process.exit(2);
+}
+const r = spawnSync(path.join(root, 'node_modules', '.bin', 'tsx'), [script, ...process.argv.slice(3)], { cwd: root, stdio: 'inherit' });
+process.exit(r.status ?? 1);

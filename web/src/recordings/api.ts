@@ -1,0 +1,99 @@
+/**
+ * The recordings API from the browser. Every answer is parsed with its protocol schema; an error
+ * answer becomes a RecordingsApiError carrying the server's code.
+ */
+import {
+  CSRF_HEADER,
+  type CompleteRecording,
+  type CreateRecording,
+  PartList,
+  PartReceipt,
+  RecordingList,
+  RecordingView,
+  RetentionSetting,
+  SessionInfo,
+  SharedRecording,
+  ShareView,
+} from '@sealroom/protocol';
+import { z } from 'zod';
+
+export class RecordingsApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+async function check(res: Response): Promise<Response> {
+  if (res.ok) return res;
+  const parsed = ErrorBody.safeParse(await res.json().catch(() => null));
+  if (parsed.success) throw new RecordingsApiError(res.status, parsed.data.error.code, parsed.data.error.message);
+  throw new RecordingsApiError(res.status, 'internal', `HTTP ${res.status}`);
+}
+
+async function json<S extends z.ZodType>(res: Promise<Response>, schema: S): Promise<z.infer<S>> {
+  return schema.parse(await (await check(await res)).json());
+}
+
+export class RecordingsApi {
+  readonly base: string;
+  #csrf: string | null;
+  #fetch: typeof fetch;
+
+  /** @param csrf - the session's CSRF token; fetched from /api/auth/session when not given */
+  constructor(opts: { base?: string; csrf?: string; fetch?: typeof fetch } = {}) {
+    this.base = opts.base ?? '';
+    this.#csrf = opts.csrf ?? null;
+    this.#fetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  async #headers(extra: Record<string, string> = {}): Promise<Record<string, string>> {
+    if (this.#csrf === null) this.#csrf = (await json(this.#fetch(`${this.base}/api/auth/session`), SessionInfo)).csrfToken;
+    return { [CSRF_HEADER]: this.#csrf, ...extra };
+  }
+
+  #url(path: string): string {
+    return `${this.base}/api/recordings${path}`;
+  }
+
+  async #send(method: string, path: string, body?: unknown): Promise<Response> {
+    return this.#fetch(this.#url(path), {
+      method,
+      headers: await this.#headers(body === undefined ? {} : { 'content-type': 'application/json' }),
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  }
+
+  list = () => json(this.#fetch(this.#url('')), RecordingList);
+  get = (id: string) => json(this.#fetch(this.#url(`/${id}`)), RecordingView);
+  create = (input: Partial<CreateRecording> & Pick<CreateRecording, 'title' | 'mimeType' | 'keyWrap'>) => json(this.#send('POST', '', input), RecordingView);
+  parts = (id: string) => json(this.#fetch(this.#url(`/${id}/parts`)), PartList);
+  complete = (id: string, body: CompleteRecording) => json(this.#send('POST', `/${id}/complete`, body), RecordingView);
+  remove = async (id: string) => void (await check(await this.#send('DELETE', `/${id}`)));
+  share = (id: string, expiresInSeconds: number) => json(this.#send('POST', `/${id}/shares`, { expiresInSeconds }), ShareView);
+  shares = async (id: string) => (await json(this.#fetch(this.#url(`/${id}/shares`)), z.object({ shares: z.array(ShareView) }))).shares;
+  revoke = async (id: string, shareId: string) => void (await check(await this.#send('DELETE', `/${id}/shares/${shareId}`)));
+  retention = () => json(this.#fetch(this.#url('/retention')), RetentionSetting);
+  setRetention = (days: number | null) => json(this.#send('PUT', '/retention', { days }), RetentionSetting);
+  shared = (shareId: string) => json(this.#fetch(this.#url(`/shared/${shareId}`)), SharedRecording);
+
+  /** Sends one part; the browser sets content-length from the bytes. */
+  async putPart(id: string, partNumber: number, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
+    const res = await this.#fetch(this.#url(`/${id}/parts/${partNumber}`), { method: 'PUT', headers: await this.#headers(), body: bytes as Uint8Array<ArrayBuffer>, signal });
+    PartReceipt.parse(await (await check(res)).json());
+  }
+
+  /** The sealed bytes, as a stream. */
+  async content(id: string): Promise<Response> {
+    return check(await this.#fetch(this.#url(`/${id}/content`)));
+  }
+
+  async sharedContent(shareId: string): Promise<Response> {
+    return check(await this.#fetch(this.#url(`/shared/${shareId}/content`)));
+  }
+}

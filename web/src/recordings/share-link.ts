@@ -1,0 +1,20 @@
+/**
+ * Share links: `<origin>/r/<shareId>#k=<recording key, base64url>`. The fragment is never sent
+ * in a request, so the server sees the share id (which grants sealed bytes) and never the key
+ * (which opens them). The router maps /r/:shareId to SharedRecording.svelte.
+ */
+import { b64url, fromB64url } from './bytes.ts';
+
+export const SHARE_PATH = '/r/';
+
+export function shareLink(origin: string, shareId: string, key: Uint8Array): string {
+  return `${origin}${SHARE_PATH}${shareId}#k=${b64url(key)}`;
+}
+
+/** The key from a link's fragment (`#k=…`), or null when it is missing or malformed. */
+export function keyFromFragment(hash: string): Uint8Array | null {
+  const m = /^#?k=([A-Za-z0-9_-]{43})$/.exec(hash);
+  if (!m) return null;
+  const key = fromB64url(m[1]!);
+  return key.length === 32 ? key : null;
+}
