@@ -7,10 +7,10 @@
 import { FrameOpener, clearPrefixLength, kidFor } from '@sealroom/crypto/frame-transform';
 import { decodeHeader } from '@sealroom/crypto/sframe';
 import { fromB64url } from '@sealroom/crypto/bytes';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { reassembleVp8 } from '../media-origin/src/test-tap.ts';
-import { openBrowser } from './lib/browser.ts';
+import { pagePool } from './lib/browser.ts';
 import { createFromHome, decodesVideoFrom, hearsAudioFrom, inboundStats, join, sendKey, transformStats, waitForStats } from './lib/meeting.ts';
 import { tap } from './lib/tap.ts';
 
@@ -18,24 +18,9 @@ const stackUrl = inject('stackUrl');
 const originUrl = inject('originUrl');
 const secret = inject('secret');
 
-const contexts: BrowserContext[] = [];
-afterAll(async () => {
-  await Promise.all(contexts.map((c) => c.close()));
-});
-
-async function newPage(init?: () => void): Promise<Page> {
-  const ctx = await openBrowser();
-  contexts.push(ctx);
-  const page = await ctx.newPage();
-  const n = contexts.length;
-  // The browser's own complaints go to the test output: they are the first thing to read when a join fails.
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') console.log(`[page ${n} ${m.type()}] ${m.text()}`);
-  });
-  page.on('pageerror', (e) => console.log(`[page ${n} error] ${e.message}`));
-  if (init) await page.addInitScript(init);
-  return page;
-}
+const pages = pagePool();
+const newPage = pages.newPage;
+afterAll(pages.closeAll);
 
 describe('a sealed call through edge, origin and mediasoup', () => {
   let meetingId = '';

@@ -3,9 +3,8 @@
  * muted (the test drops the room's `forced` messages before his page sees them), so his client
  * keeps its microphone producer running; the origin, told by the Room, forwards none of it.
  */
-import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { openBrowser } from './lib/browser.ts';
+import { pagePool } from './lib/browser.ts';
 import { createFromHome, decodesVideoFrom, hearsAudioFrom, join, transformStats, waitForStats } from './lib/meeting.ts';
 import { tap } from './lib/tap.ts';
 
@@ -13,16 +12,9 @@ const stackUrl = inject('stackUrl');
 const originUrl = inject('originUrl');
 const secret = inject('secret');
 
-const contexts: BrowserContext[] = [];
-afterAll(async () => {
-  await Promise.all(contexts.map((c) => c.close()));
-});
-
-async function newPage(): Promise<Page> {
-  const ctx = await openBrowser();
-  contexts.push(ctx);
-  return ctx.newPage();
-}
+const pages = pagePool();
+const newPage = () => pages.newPage();
+afterAll(pages.closeAll);
 
 const audioFrom = (packets: Awaited<ReturnType<typeof tap>>, who: string) => packets.filter((p) => p.kind === 'audio' && p.participantId === who).length;
 

@@ -39,6 +39,17 @@ describe('meetings of signed-in users', () => {
     expect((await forged.next('welcome')).self.role).toBe('participant');
   }, SCRYPT_MS);
 
+  it('a personal meeting keeps one id, and its owner is host in it by session', async () => {
+    const { owner } = await newOrg('Solo Co');
+    const first = await owner.ok<{ id: string; url: string }>('POST', '/api/meetings/personal');
+    const again = await owner.ok<{ id: string }>('POST', '/api/meetings/personal');
+    expect(again.id).toBe(first.id);
+    expect(first.url).toBe(`/m/${first.id}`);
+    const o = await joinAs(first.id, owner.cookie, 'Olive', 7);
+    expect((await o.next('welcome')).self.role).toBe('host');
+    expect((await call('/api/meetings/personal', { method: 'POST' })).status).toBe(401);
+  }, SCRYPT_MS);
+
   it('listing meetings needs a session', async () => {
     const res = await call('/api/meetings');
     expect(res.status).toBe(401);

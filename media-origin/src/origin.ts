@@ -10,7 +10,7 @@ import {
   ClientToOrigin,
   type MediaSource,
   OriginControl,
-  OriginControlBody,
+  OriginControlBatch,
   type OriginHeartbeat,
   type OriginLoad,
   TICKET_TTL_SECONDS,
@@ -510,13 +510,17 @@ export class Origin {
           return fail(new OriginError('forbidden', 'bad or missing signature'));
         }
         if (path === '/control') {
-          const parsed = parseJson(OriginControlBody, body, MAX_HTTP_BODY);
+          // A batch (one host action such as mute all) is an array: applied in order, answered together.
+          if (body.trimStart().startsWith('[')) {
+            const batch = parseJson(OriginControlBatch, body, MAX_HTTP_BODY);
+            if (!batch.ok) return fail(new OriginError(batch.code, batch.message));
+            const results = [];
+            for (const c of batch.value) results.push(await this.control(c));
+            return json(200, { ok: true, results });
+          }
+          const parsed = parseJson(OriginControl, body, MAX_HTTP_BODY);
           if (!parsed.ok) return fail(new OriginError(parsed.code, parsed.message));
-          if (!Array.isArray(parsed.value)) return json(200, { ok: true, ...(await this.control(parsed.value)) });
-          // A batch from one host action (mute all): applied in order, answered together.
-          const results = [];
-          for (const c of parsed.value) results.push(await this.control(c));
-          return json(200, { ok: true, results });
+          return json(200, { ok: true, ...(await this.control(parsed.value)) });
         }
         const parsed = parseJson(TapRequest, body, MAX_HTTP_BODY);
         if (!parsed.ok) return fail(new OriginError(parsed.code, parsed.message));

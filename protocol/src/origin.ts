@@ -179,5 +179,5 @@ export const OriginControl = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('closeMeeting'), meetingId: MeetingId }),
 ]);
 export type OriginControl = z.infer<typeof OriginControl>;
-/** The body of POST /control: one action, or several from one host action (mute all) in order. */
-export const OriginControlBody = z.union([OriginControl, z.array(OriginControl).min(1).max(10_000)]);
+/** POST /control also takes several actions from one host action (mute all), applied in order. */
+export const OriginControlBatch = z.array(OriginControl).min(1).max(10_000);

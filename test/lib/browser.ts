@@ -2,7 +2,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { type BrowserContext, type Page, chromium } from 'playwright-core';
 
 const FLAGS = [
   '--no-sandbox',
@@ -27,4 +27,27 @@ export async function openBrowser(): Promise<BrowserContext> {
     args: FLAGS,
     permissions: ['camera', 'microphone'],
   });
+}
+
+/**
+ * Pages for one test file, each in its own browser profile, with the browser's own complaints
+ * printed (the first thing to read when a join fails); `closeAll` ends them all.
+ */
+export function pagePool() {
+  const contexts: BrowserContext[] = [];
+  return {
+    async newPage(init?: () => void): Promise<Page> {
+      const ctx = await openBrowser();
+      contexts.push(ctx);
+      const page = await ctx.newPage();
+      const n = contexts.length;
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') console.log(`[page ${n} ${m.type()}] ${m.text()}`);
+      });
+      page.on('pageerror', (e) => console.log(`[page ${n} error] ${e.message}`));
+      if (init) await page.addInitScript(init);
+      return page;
+    },
+    closeAll: () => Promise.all(contexts.map((c) => c.close())),
+  };
 }

@@ -3,7 +3,7 @@ import { HOST_KEY_SCHEME, MeetingId, MeetingInput } from '@sealroom/protocol';
 import { Hono } from 'hono';
 import type { AppEnv } from '../accounts/context.ts';
 import { invitationIcs, invitationText } from '../meetings/invitation.ts';
-import { type Meeting, createMeeting, deleteMeeting, detailsView, getMeeting, publicView, upcomingMeetings, updateMeeting } from '../meetings/store.ts';
+import { type Meeting, createMeeting, deleteMeeting, detailsView, getMeeting, personalMeeting, publicView, upcomingMeetings, updateMeeting } from '../meetings/store.ts';
 import { sameHex, sha256Hex } from '../random.ts';
 import { CLIENT_IP_HEADER, HOST_CLAIM_HEADER, MEETING_HEADER, USER_HEADER } from '../room/room.ts';
 import { readBody } from './body.ts';
@@ -56,6 +56,12 @@ export const meetings = new Hono<AppEnv>()
     // Signed in: the meeting is the caller's (listed as upcoming, host by session). Anonymous: host key only.
     const { id, hostKey } = await createMeeting(c.env.DB, input, userOf(c)?.id ?? null);
     return c.json({ id, hostKey, url: `/m/${id}` }, 201);
+  })
+  .post('/personal', async (c) => {
+    const user = userOf(c);
+    if (!user) throw new HttpError(401, 'forbidden', 'sign in to use your personal meeting');
+    const m = await personalMeeting(c.env.DB, user.id, user.name);
+    return c.json({ ...detailsView(m), url: `/m/${m.id}` });
   })
   .get('/', async (c) => {
     const user = userOf(c);

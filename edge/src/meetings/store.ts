@@ -139,6 +139,22 @@ export async function updateMeeting(db: D1Database, m: Meeting, input: MeetingIn
 }
 
 /**
+ * A user's personal meeting: one fixed id for good, made on first use. Its host is its owner
+ * by session; the host key it is created with is never shown.
+ */
+export async function personalMeeting(db: D1Database, userId: string, name: string): Promise<Meeting> {
+  const find = () => db.prepare('SELECT * FROM meetings WHERE owner_id = ? AND personal = 1').bind(userId).first<MeetingRow>();
+  const existing = await find();
+  if (existing) return fromRow(existing);
+  const { id } = await createMeeting(db, { topic: `${name}'s meeting room`.slice(0, 200) }, userId);
+  await db.prepare('UPDATE meetings SET personal = 1 WHERE id = ?').bind(id).run();
+  // Two first uses at once: the older one stays the personal meeting, the other is dropped.
+  const rows = await db.prepare('SELECT id FROM meetings WHERE owner_id = ? AND personal = 1 ORDER BY created_at, id').bind(userId).all<{ id: string }>();
+  for (const extra of rows.results.slice(1)) await db.prepare('DELETE FROM meetings WHERE id = ?').bind(extra.id).run();
+  return fromRow((await find())!);
+}
+
+/**
  * A user's meetings still to come: theirs or ones naming them an alternative host; scheduled
  * ones not yet over, recurring ones, and unscheduled ones not ended.
  */

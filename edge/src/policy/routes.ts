@@ -67,6 +67,7 @@ export const ROUTES: readonly RouteEntry[] = [
   { method: 'POST', path: '/api/meetings', rule: { action: 'meeting:create', anonymous: true } },
   // Listing one's own upcoming meetings needs no more than the right to create them.
   { method: 'GET', path: '/api/meetings', rule: { action: 'meeting:create' } },
+  { method: 'POST', path: '/api/meetings/personal', rule: { action: 'meeting:create' } },
   { method: 'PATCH', path: '/api/meetings/:id', rule: { action: 'meeting:update', anonymous: true } },
   { method: 'DELETE', path: '/api/meetings/:id', rule: { action: 'meeting:delete', anonymous: true } },
   { method: 'GET', path: '/api/meetings/:id', rule: 'public' },
