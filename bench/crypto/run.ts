@@ -17,6 +17,8 @@ import { derivePairwiseKeys, generateKeyPair, randomBaseKey, sealBaseKey } from 
 import { deriveSFrameKey, sealWithKey, sealWithKeyAsync } from '../../crypto/src/sframe.ts';
 
 const CELL_MS = Number(process.env.BENCH_CELL_MS ?? 1500);
+/** Calls per timed sample: 1 in Node; the browser run sets more (see frames()). */
+const BATCH = Number(process.env.BENCH_BATCH ?? 1);
 const SIZES = [
   { label: '100 B (audio)', n: 100 },
   { label: '1.2 KB', n: 1200 },
@@ -83,13 +85,16 @@ async function frames(): Promise<void> {
     // The four variants take turns call by call (in a fresh random order each turn), each call is timed,
     // and the median is reported: the machine is shared (2 cores), and the median of
     // interleaved calls is what survives other processes' bursts and GC pauses.
+    // Browsers coarsen performance.now() (to 100 µs in a page without cross-origin isolation), so
+    // there each sample is a batch of calls divided by its size; Node times single calls.
+    const batch = BATCH;
     const times: number[][] = ops.map(() => []);
     const t0 = performance.now();
     for (let it = 0; performance.now() - t0 < CELL_MS * ops.length || it < 20; it++)
       for (const i of shuffled(ops.length)) {
         const s0 = performance.now();
-        await ops[i]!();
-        times[i]!.push(performance.now() - s0);
+        for (let b = 0; b < batch; b++) await ops[i]!();
+        times[i]!.push((performance.now() - s0) / batch);
       }
     const [noble, wc, bare, media] = times.map(median) as [number, number, number, number];
     const cell = (ms: number) => `${fmt(1000 / ms)} f/s · ${fmt(n / 1e3 / ms, 1)} MB/s · ${fmt(ms * 1000, 1)} µs`;
