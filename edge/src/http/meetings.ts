@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../accounts/context.ts';
 import { invitationIcs, invitationText } from '../meetings/invitation.ts';
 import { type Meeting, createMeeting, deleteMeeting, detailsView, getMeeting, personalMeeting, publicView, upcomingMeetings, updateMeeting } from '../meetings/store.ts';
-import { sameHex, sha256Hex } from '../random.ts';
+import { sha256HexOf, timingSafeEqual } from '../kms/bytes.ts';
 import { CLIENT_IP_HEADER, HOST_CLAIM_HEADER, MEETING_HEADER, USER_HEADER } from '../room/room.ts';
 import { readBody } from './body.ts';
 import { HttpError } from './errors.ts';
@@ -20,7 +20,7 @@ async function findMeeting(db: D1Database, rawId: string): Promise<Meeting> {
 async function requireHost(req: Request, m: Meeting, user: { id: string; email: string } | null = null): Promise<void> {
   if (claimsHost(m, user)) return;
   const [scheme, key] = (req.headers.get('authorization') ?? '').split(' ');
-  if (scheme !== HOST_KEY_SCHEME || !key || !sameHex(await sha256Hex(key), m.hostKeyHash)) {
+  if (scheme !== HOST_KEY_SCHEME || !key || !timingSafeEqual(await sha256HexOf(key), m.hostKeyHash)) {
     throw new HttpError(403, 'forbidden', 'host key required');
   }
 }

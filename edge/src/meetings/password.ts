@@ -7,11 +7,10 @@
  * the Room's rate limit (5 failures a minute per address).
  */
 import { scryptAsync } from '@noble/hashes/scrypt.js';
+import { b64urlDecode as unb64, b64urlEncode as b64 } from '../kms/bytes.ts';
 
 const PARAMS = { N: 2 ** 14, r: 8, p: 1, dkLen: 32 } as const;
 
-const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-const unb64 = (s: string) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
 
 export async function hashPassword(password: string): Promise<string> {
   const salt = crypto.getRandomValues(new Uint8Array(16));

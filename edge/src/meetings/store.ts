@@ -1,6 +1,7 @@
 /** Meetings in D1: the schedule and the defaults a Room starts from. */
 import { DEFAULT_SETTINGS, type MeetingDetails, type MeetingInput, MeetingSettings, Recurrence } from '@sealroom/protocol';
-import { randomMeetingId, randomToken, sha256Hex } from '../random.ts';
+import { sha256HexOf } from '../kms/bytes.ts';
+import { randomMeetingId, randomToken } from '../random.ts';
 import { hashPassword } from './password.ts';
 
 export interface MeetingRow {
@@ -64,7 +65,7 @@ export const detailsView = (m: Meeting): MeetingDetails => ({ ...publicView(m), 
 /** Creates a meeting and returns its id and the host key (shown once, stored only as a hash). */
 export async function createMeeting(db: D1Database, input: MeetingInput, ownerId: string | null = null, now = Date.now()): Promise<{ id: string; hostKey: string }> {
   const hostKey = randomToken(43);
-  const hash = await sha256Hex(hostKey);
+  const hash = await sha256HexOf(hostKey);
   const password = input.password ? await hashPassword(input.password) : null;
   const settings = { ...DEFAULT_SETTINGS, ...input.settings };
   // Ids are random; on the rare collision, draw again.

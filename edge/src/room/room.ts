@@ -14,7 +14,8 @@ import { verifyPassword } from '../meetings/password.ts';
 import { getMeeting, markEnded } from '../meetings/store.ts';
 import { sendControl } from '../origins/control.ts';
 import { type OriginRow, getOrigin, pickOrigin } from '../origins/registry.ts';
-import { randomToken, sameHex, sha256Hex } from '../random.ts';
+import { sha256HexOf, timingSafeEqual } from '../kms/bytes.ts';
+import { randomToken } from '../random.ts';
 import { closeBreakouts } from './breakout.ts';
 import { type Conn, type DecideContext, type Effect, type PasswordCheck, type RoomData, decide, departure, isHostish, participantOf, roomState, waiterGone, waitingEntries } from './machine.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -98,10 +99,13 @@ export class Room extends DurableObject<Env> {
 
     let hostKeyValid = false;
     let password: PasswordCheck = 'none';
+    // Only a join consults the meeting row, the tier and the org policy; other messages skip the lookups.
+    let access = { maxParticipants: DEFAULT_MAX_PARTICIPANTS, allowAnonymous: true };
     if (msg.type === 'join' && conn.status === 'new') {
+      access = await this.#access();
       const meeting = await this.#meeting(room.meetingId);
       if (!meeting || meeting.ended) return this.#apply(ws, [{ kind: 'reply', msg: { type: 'error', code: 'meeting_ended', message: 'this meeting has ended' } }]);
-      if (msg.hostKey !== undefined) hostKeyValid = sameHex(await sha256Hex(msg.hostKey), meeting.hostKeyHash);
+      if (msg.hostKey !== undefined) hostKeyValid = timingSafeEqual(await sha256HexOf(msg.hostKey), meeting.hostKeyHash);
       else if (a.hostClaim) hostKeyValid = true;
       if (!hostKeyValid && meeting.passwordHash) password = await this.#checkPassword(conn.ip, msg.password, meeting.passwordHash);
     }
@@ -112,7 +116,7 @@ export class Room extends DurableObject<Env> {
       hostKeyValid,
       password,
       allow: (id, bucket) => this.#limiter.take(id, bucket, Date.now()),
-      ...(await this.#access()),
+      ...access,
       signedIn: a.signedIn === true,
       maxFileBytes: MAX_FILE_BYTES,
     };
@@ -196,8 +200,8 @@ export class Room extends DurableObject<Env> {
     // scrypt costs ~0.2 s of CPU and a Room runs one thing at a time, so a thousand people
     // entering one password would queue for minutes. Once the password is known to be right,
     // its SHA-256 (kept in memory only, bound to the stored hash) lets the next ones in at once.
-    const digest = await sha256Hex(`${hash}\n${given}`);
-    if (this.#knownGoodPassword !== null && sameHex(digest, this.#knownGoodPassword)) return 'ok';
+    const digest = await sha256HexOf(`${hash}\n${given}`);
+    if (this.#knownGoodPassword !== null && timingSafeEqual(digest, this.#knownGoodPassword)) return 'ok';
     if (await verifyPassword(given, hash)) {
       this.#knownGoodPassword = digest;
       return 'ok';
@@ -434,14 +438,14 @@ export class Room extends DurableObject<Env> {
  * participant win). Everything else keeps its order.
  */
 export function coalesce(effects: Effect[]): Effect[] {
-  const updates = effects.filter((e) => e.kind === 'broadcast' && e.msg.type === 'participant-updated' && e.room === undefined && e.except === null && e.to === 'members');
-  if (updates.length < 2) return effects;
+  const updates = new Set(effects.filter((e) => e.kind === 'broadcast' && e.msg.type === 'participant-updated' && e.room === undefined && e.except === null && e.to === 'members'));
+  if (updates.size < 2) return effects;
   const latest = new Map<string, Participant>();
   for (const e of updates) if (e.kind === 'broadcast' && e.msg.type === 'participant-updated') latest.set(e.msg.participant.id, e.msg.participant);
   const out: Effect[] = [];
   let placed = false;
   for (const e of effects) {
-    if (!updates.includes(e)) out.push(e);
+    if (!updates.has(e)) out.push(e);
     else if (!placed) {
       out.push({ kind: 'broadcast', to: 'members', except: null, msg: { type: 'participants-updated', participants: [...latest.values()] } });
       placed = true;
