@@ -25,13 +25,14 @@ describe('enforcement down to the media', () => {
     const aliceId = await join(alice, 'Alice');
 
     const bob = await newPage();
-    // Bob's "client" ignores host controls: the room's forced-mute never reaches his page.
+    // Bob's "client" ignores host controls: the room's mute notices (a `forced` to one, the
+    // `muted-all` everyone gets from a mute all) never reach his page.
     const ignored: string[] = [];
     await bob.routeWebSocket(/\/api\/meetings\/[0-9]+\/ws$/, (ws) => {
       const server = ws.connectToServer();
       ws.onMessage((m) => server.send(m));
       server.onMessage((m) => {
-        if (typeof m === 'string' && m.includes('"type":"forced"')) ignored.push(m);
+        if (typeof m === 'string' && (m.includes('"type":"forced"') || m.includes('"type":"muted-all"'))) ignored.push(m);
         else ws.send(m);
       });
     });
@@ -48,7 +49,7 @@ describe('enforcement down to the media', () => {
     await alice.getByTestId('mute-all').click();
     const deadline = Date.now() + 10_000;
     while (ignored.length === 0 && Date.now() < deadline) await bob.waitForTimeout(100);
-    expect(ignored.map((m) => JSON.parse(m) as { what: string })).toContainEqual(expect.objectContaining({ what: 'mute' }));
+    expect(ignored.map((m) => JSON.parse(m) as { type: string })).toContainEqual(expect.objectContaining({ type: 'muted-all', by: aliceId }));
 
     // Bob keeps sealing and sending frames: his client did not stop.
     const sealedBefore = (await transformStats(bob)).sealed;

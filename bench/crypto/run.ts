@@ -1,7 +1,8 @@
 /**
  * Crypto benchmark: SFrame over noble vs SFrame over WebCrypto vs bare WebCrypto AES-256-GCM
  * (the ceiling), at frame sizes from an audio frame to a 1080p key frame; then the media path
- * as the worker runs it, and key-schedule costs. Prints Markdown tables.
+ * as the worker runs it, file/recording chunk sealing (noble vs WebCrypto), and key-schedule
+ * costs. Prints Markdown tables.
  *
  *   PATH=$PWD/node_modules/.bin:$PATH tsx bench/crypto/run.ts
  *
@@ -13,6 +14,7 @@
  */
 import { FrameSealer, WEBCRYPTO_MIN_BYTES } from '../../crypto/src/frame-transform.ts';
 import { KeyGroup } from '../../crypto/src/key-group.ts';
+import { ChunkOpener, ChunkSealer, type SealKey } from '../../crypto/src/seal.ts';
 import { derivePairwiseKeys, generateKeyPair, randomBaseKey, sealBaseKey } from '../../crypto/src/key-schedule.ts';
 import { deriveSFrameKey, sealWithKey, sealWithKeyAsync } from '../../crypto/src/sframe.ts';
 
@@ -54,6 +56,25 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
+/**
+ * The variants take turns call by call (in a fresh random order each turn), each call is timed,
+ * and the median per variant is returned (ms per call): the machine is shared (2 cores), and
+ * the median of interleaved calls is what survives other processes' bursts and GC pauses.
+ * Browsers coarsen performance.now() (to 100 µs in a page without cross-origin isolation), so
+ * there each sample is a batch of calls divided by its size; Node times single calls.
+ */
+async function interleavedMedians(ops: (() => unknown)[], minTurns = 20): Promise<number[]> {
+  const times: number[][] = ops.map(() => []);
+  const t0 = performance.now();
+  for (let it = 0; performance.now() - t0 < CELL_MS * ops.length || it < minTurns; it++)
+    for (const i of shuffled(ops.length)) {
+      const s0 = performance.now();
+      for (let b = 0; b < BATCH; b++) await ops[i]!();
+      times[i]!.push((performance.now() - s0) / BATCH);
+    }
+  return times.map(median);
+}
+
 function row(cells: (string | number)[]): string {
   return `| ${cells.join(' | ')} |`;
 }
@@ -82,25 +103,50 @@ async function frames(): Promise<void> {
       () => crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: aad }, raw, frame),
       () => sealer.sealAsync('vp8', frame),
     ];
-    // The four variants take turns call by call (in a fresh random order each turn), each call is timed,
-    // and the median is reported: the machine is shared (2 cores), and the median of
-    // interleaved calls is what survives other processes' bursts and GC pauses.
-    // Browsers coarsen performance.now() (to 100 µs in a page without cross-origin isolation), so
-    // there each sample is a batch of calls divided by its size; Node times single calls.
-    const batch = BATCH;
-    const times: number[][] = ops.map(() => []);
-    const t0 = performance.now();
-    for (let it = 0; performance.now() - t0 < CELL_MS * ops.length || it < 20; it++)
-      for (const i of shuffled(ops.length)) {
-        const s0 = performance.now();
-        for (let b = 0; b < batch; b++) await ops[i]!();
-        times[i]!.push((performance.now() - s0) / batch);
-      }
-    const [noble, wc, bare, media] = times.map(median) as [number, number, number, number];
+    const [noble, wc, bare, media] = (await interleavedMedians(ops)) as [number, number, number, number];
     const cell = (ms: number) => `${fmt(1000 / ms)} f/s · ${fmt(n / 1e3 / ms, 1)} MB/s · ${fmt(ms * 1000, 1)} µs`;
     console.log(row([label, cell(noble), cell(wc), cell(bare), cell(media), `${fmt(bare / media, 2)}×`]));
   }
-  console.log(`\nmedia path = FrameSealer.sealAsync: noble below ${WEBCRYPTO_MIN_BYTES} B of payload, WebCrypto from there on.`);
+  console.log(`\nmedia path = FrameSealer.sealAsync: ${WEBCRYPTO_MIN_BYTES ? `noble below ${WEBCRYPTO_MIN_BYTES} B of payload, WebCrypto from there on` : 'WebCrypto at every size (the choice in browsers)'}.`);
+}
+
+/**
+ * File and recording chunks (crypto/seal.ts): `seal`/`open` (noble) against `sealAsync`/
+ * `openAsync` (WebCrypto, same bytes), one chunk at a time as files.svelte.ts sends and receives.
+ * Opening cycles through a few pre-sealed chunks with a fresh opener per round (one HKDF each).
+ */
+async function chunks(): Promise<void> {
+  const key: SealKey = { meetingId: '123456789', senderId: 'alice-0001', epoch: 0, baseKey: randomBaseKey() };
+  console.log('\n### File and recording chunks, AES-256-GCM (one chunk at a time)\n');
+  console.log(row(['chunk', 'seal (noble)', 'sealAsync (WebCrypto)', 'open (noble)', 'openAsync (WebCrypto)', 'WebCrypto / noble, seal · open']));
+  console.log(row(['---', '---:', '---:', '---:', '---:', '---:']));
+  for (const { label, n, stream } of [
+    { label: '64 KiB', n: 64 * 1024, stream: 8 },
+    { label: '1 MiB', n: 1024 * 1024, stream: 4 },
+  ]) {
+    const chunk = new Uint8Array(n).map((_, i) => i & 0xff);
+    const noble = new ChunkSealer('file', key);
+    const webcrypto = new ChunkSealer('file', key);
+    const source = new ChunkSealer('file', key);
+    const sealed = Array.from({ length: stream }, (_, i) => source.seal(chunk, i === stream - 1));
+    const reader = (open: (o: ChunkOpener, c: Uint8Array) => unknown) => {
+      let o = new ChunkOpener('file', key, source.header);
+      let i = 0;
+      return () => {
+        if (i === stream) [o, i] = [new ChunkOpener('file', key, source.header), 0];
+        return open(o, sealed[i++]!);
+      };
+    };
+    const ops = [
+      () => noble.seal(chunk, false),
+      () => webcrypto.sealAsync(chunk, false),
+      reader((o, c) => o.open(c)),
+      reader((o, c) => o.openAsync(c)),
+    ];
+    const [ns, ws, no, wo] = (await interleavedMedians(ops, 8)) as [number, number, number, number];
+    const cell = (ms: number) => `${fmt(n / 1e3 / ms, 1)} MB/s · ${fmt(ms, 2)} ms`;
+    console.log(row([label, cell(ns), cell(ws), cell(no), cell(wo), `${fmt(ns / ws, 1)}× · ${fmt(no / wo, 1)}×`]));
+  }
 }
 
 async function keySchedule(): Promise<void> {
@@ -134,4 +180,5 @@ async function timeOnce(fn: () => unknown): Promise<number> {
 
 console.log(`# Sealroom crypto benchmark\n\nNode ${process.version}, ${process.platform}/${process.arch}, cell time ${CELL_MS} ms, ${new Date().toISOString()}`);
 await frames();
+await chunks();
 await keySchedule();

@@ -30,16 +30,19 @@ class Client {
   #waiters: Array<{ type: string; resolve: (m: RoomToClient) => void }> = [];
 
   constructor(url: string) {
-    this.ws = new WebSocket(url);
+    // The deployed Worker never negotiates permessage-deflate (wrangler.jsonc:
+    // no_web_socket_compression), but locally the socket ends at wrangler dev's proxy, which
+    // would; so these clients don't offer it, as the production edge wouldn't accept it.
+    this.ws = new WebSocket(url, { perMessageDeflate: false });
     this.ws.on('message', (raw) => {
       const text = raw.toString();
       // This one process plays a thousand clients: parse only the frames being timed or awaited,
       // so the harness doesn't become the bottleneck it is measuring.
       const type = /^\{"type":"([a-z-]+)"/.exec(text)?.[1];
-      if (type === undefined || (type !== 'forced' && type !== 'chat' && !this.#waiters.some((w) => w.type === type))) return;
+      if (type === undefined || (type !== 'muted-all' && type !== 'chat' && !this.#waiters.some((w) => w.type === type))) return;
       const msg = JSON.parse(text) as RoomToClient;
       // Arrival times of the two messages being timed; recorded before any other work.
-      if (msg.type === 'forced' || msg.type === 'chat') this.arrivals.set(msg.type, performance.now());
+      if (msg.type === 'muted-all' || msg.type === 'chat') this.arrivals.set(msg.type, performance.now());
       for (const w of this.#waiters) if (w.type === msg.type) w.resolve(msg);
       this.#waiters = this.#waiters.filter((w) => w.type !== msg.type);
     });
@@ -122,11 +125,11 @@ async function round(base: string, n: number) {
   await new Promise((r) => setTimeout(r, 1000));
   const rssAfter = workerdRssMb();
 
-  // Host action: mute all → every participant gets `forced`.
+  // Host action: mute all → every participant gets `muted-all` (its forced-mute notice).
   const muteSent = performance.now();
   host.send({ type: 'host', command: { action: 'mute-all', allowUnmute: true } });
-  await withDeadline(Promise.all(clients.map((c) => (c.arrivals.has('forced') ? undefined : c.next('forced')))), 'mute-all');
-  const muteLat = clients.map((c) => c.arrivals.get('forced')! - muteSent);
+  await withDeadline(Promise.all(clients.map((c) => (c.arrivals.has('muted-all') ? undefined : c.next('muted-all')))), 'mute-all');
+  const muteLat = clients.map((c) => c.arrivals.get('muted-all')! - muteSent);
 
   // A chat line from one participant to all: everyone else gets it.
   const [speaker, ...listeners] = clients;

@@ -45,11 +45,19 @@ export const UNENCRYPTED_BYTES = { vp8Key: 10, vp8Delta: 3, opus: 1, vp9: 0 } as
 export const MEDIA_SUITE = AES_256_GCM_SHA512_128;
 
 /**
- * Frames at least this large go through WebCrypto in the async paths; smaller ones (audio)
- * through noble, which avoids a promise round trip that costs more than the AES itself.
- * Chosen from docs/bench/crypto.md; both paths produce identical bytes.
+ * Frames at least this large go through WebCrypto in the async paths; smaller ones through
+ * noble. Chosen per runtime from docs/bench/crypto.md (both paths produce identical bytes):
+ * - browsers (where the media path runs): WebCrypto wins at every size, 100 B audio included
+ *   (Chromium 156: 25 µs vs noble's 56 µs), so everything takes it;
+ * - Node: its WebCrypto hops to the libuv thread pool, a round trip that costs more than
+ *   noble's AES below about 512 B.
  */
-export const WEBCRYPTO_MIN_BYTES = 512;
+export const WEBCRYPTO_MIN_BYTES = isNode() ? 512 : 0;
+
+function isNode(): boolean {
+  const p = (globalThis as { process?: { versions?: { node?: unknown } } }).process;
+  return typeof p?.versions?.node === 'string';
+}
 
 /**
  * How long a sender's previous epoch keeps opening frames after its first frame under a newer

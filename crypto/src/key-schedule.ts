@@ -139,14 +139,16 @@ export function derivePairwiseKeys(args: {
 export type BlobContext = { meetingId: string; from: string; to: string; epoch: number };
 
 const BLOB_LABEL = utf8('Sealroom 1.0 key blob');
+/** Message keys get their own label: a wrapped message key never opens as a media key blob, nor the reverse. */
+const MESSAGE_KEY_LABEL = utf8('Sealroom 1.0 message key');
 
-function blobAad(ctx: BlobContext): Uint8Array {
+function blobAad(ctx: BlobContext, label: Uint8Array = BLOB_LABEL): Uint8Array {
   aobject(ctx, 'ctx');
   astring(ctx.meetingId, 'ctx.meetingId', MEETING_ID);
   astring(ctx.from, 'ctx.from', PARTICIPANT_ID);
   astring(ctx.to, 'ctx.to', PARTICIPANT_ID);
   aint(ctx.epoch, 'ctx.epoch', 0, 0xffff_ffff);
-  return concatBytes(BLOB_LABEL, lp(ctx.meetingId, ctx.from, ctx.to), u32be(ctx.epoch));
+  return concatBytes(label, lp(ctx.meetingId, ctx.from, ctx.to), u32be(ctx.epoch));
 }
 
 /**
@@ -158,9 +160,35 @@ function blobAad(ctx: BlobContext): Uint8Array {
  * @throws TypeError / RangeError naming the bad argument
  */
 export function sealBaseKey(sendKey: Uint8Array, ctx: BlobContext, baseKey: Uint8Array): Uint8Array {
+  return sealUnder(BLOB_LABEL, sendKey, ctx, baseKey, 'baseKey');
+}
+
+/**
+ * Wraps a one-time message key for one recipient, for a message sealed once and read by people
+ * who share no group key with the sender (a host's broadcast into breakout rooms, each its own
+ * key group). Same construction as `sealBaseKey`, under its own label.
+ * @param sendKey - `derivePairwiseKeys(...).send` toward `ctx.to`
+ * @param ctx - meeting, sender, recipient, and a message number (all bound as AAD)
+ * @param messageKey - 32 bytes
+ * @returns a 61-byte blob
+ * @throws TypeError / RangeError naming the bad argument
+ */
+export function sealMessageKey(sendKey: Uint8Array, ctx: BlobContext, messageKey: Uint8Array): Uint8Array {
+  return sealUnder(MESSAGE_KEY_LABEL, sendKey, ctx, messageKey, 'messageKey');
+}
+
+/**
+ * Opens a blob sealed by `sealMessageKey`.
+ * @throws TypeError / RangeError on bad arguments; KeyBlobError if the blob does not open
+ */
+export function openMessageKey(recvKey: Uint8Array, ctx: BlobContext, blob: Uint8Array): Uint8Array {
+  return openUnder(MESSAGE_KEY_LABEL, recvKey, ctx, blob);
+}
+
+function sealUnder(label: Uint8Array, sendKey: Uint8Array, ctx: BlobContext, baseKey: Uint8Array, title: string): Uint8Array {
   abytes(sendKey, 'sendKey', 32);
-  const aad = blobAad(ctx);
-  abytes(baseKey, 'baseKey', BASE_KEY_LEN);
+  const aad = blobAad(ctx, label);
+  abytes(baseKey, title, BASE_KEY_LEN);
   // Random nonces: a pairwise key seals one blob per rekey, a few hundred per meeting at most,
   // far below the 2^32 bound for random 96-bit nonces (NIST SP 800-38D §8.3).
   const nonce = randomBytes(12);
@@ -176,8 +204,12 @@ export function sealBaseKey(sendKey: Uint8Array, ctx: BlobContext, baseKey: Uint
  * @throws TypeError / RangeError on bad arguments; KeyBlobError if the blob does not open
  */
 export function openBaseKey(recvKey: Uint8Array, ctx: BlobContext, blob: Uint8Array): Uint8Array {
+  return openUnder(BLOB_LABEL, recvKey, ctx, blob);
+}
+
+function openUnder(label: Uint8Array, recvKey: Uint8Array, ctx: BlobContext, blob: Uint8Array): Uint8Array {
   abytes(recvKey, 'recvKey', 32);
-  const aad = blobAad(ctx);
+  const aad = blobAad(ctx, label);
   abytes(blob, 'blob');
   if (blob.length !== BLOB_LEN || blob[0] !== BLOB_VERSION) throw new KeyBlobError('malformed', `blob: expected ${BLOB_LEN} bytes, version ${BLOB_VERSION}`);
   try {

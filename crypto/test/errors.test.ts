@@ -137,6 +137,11 @@ add('sealBaseKey ctx.to', () => ks.sealBaseKey(key32, { ...ctx, to: 'bad id!' },
 add('sealBaseKey baseKey', () => ks.sealBaseKey(key32, ctx, B(33)), RangeError, /baseKey/);
 add('openBaseKey recvKey', () => ks.openBaseKey('k' as never, ctx, B(61)), TypeError, /recvKey/);
 add('openBaseKey blob', () => ks.openBaseKey(key32, ctx, 'b' as never), TypeError, /blob/);
+add('sealMessageKey sendKey', () => ks.sealMessageKey(B(16), ctx, key32), RangeError, /sendKey/);
+add('sealMessageKey ctx.from', () => ks.sealMessageKey(key32, { ...ctx, from: '' }, key32), RangeError, /ctx\.from/);
+add('sealMessageKey messageKey', () => ks.sealMessageKey(key32, ctx, B(31)), RangeError, /messageKey/);
+add('openMessageKey recvKey', () => ks.openMessageKey('k' as never, ctx, B(61)), TypeError, /recvKey/);
+add('openMessageKey blob', () => ks.openMessageKey(key32, ctx, 'b' as never), TypeError, /blob/);
 
 // key-group.ts
 const g = () => new kg.KeyGroup({ meetingId: '123456789', self: { id: 'alice-0001', index: 1 }, keyPair: kp });
@@ -206,5 +211,14 @@ describe('errors: every export refuses bad arguments, naming them', () => {
     await expect(sf.openWithKeyAsync(sk, { kid: 1n, ctr: 0n, length: 1 }, null as never, B(20))).rejects.toThrow(/metadata/);
     await expect(new ft.FrameSealer(1).sealAsync('vp8', B(20))).rejects.toThrow(ft.FrameSealError);
     await expect(new ft.FrameOpener().openAsync('vp8', 3 as never)).rejects.toThrow(/data/);
+    const chunks = new seal.ChunkSealer('file', sealKey);
+    await expect(chunks.sealAsync(B(seal.MAX_CHUNK_SIZE + 1), true)).rejects.toThrow(/chunk/);
+    await expect(chunks.sealAsync(B(1), 1 as never)).rejects.toThrow(TypeError);
+    await expect(new seal.ChunkOpener('file', sealKey, chunks.header).openAsync('x' as never)).rejects.toThrow(/sealed/);
+    await expect(new seal.ChunkOpener('file', sealKey, chunks.header).openAsync(B(seal.MAX_CHUNK_SIZE + 18))).rejects.toThrow(RangeError);
+    await expect(seal.sealFileAsync(sealKey, [1] as never)).rejects.toThrow(/data/);
+    await expect(seal.sealFileAsync(sealKey, B(1), 0)).rejects.toThrow(/chunkSize/);
+    await expect(seal.sealFileAsync({ ...sealKey, baseKey: B(16) }, B(1))).rejects.toThrow(/key\.baseKey/);
+    await expect(seal.openFileAsync(sealKey, 'p' as never)).rejects.toThrow(/parts/);
   });
 });

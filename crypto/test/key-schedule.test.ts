@@ -8,9 +8,11 @@ import {
   generateKeyPair,
   KeyBlobError,
   openBaseKey,
+  openMessageKey,
   randomBaseKey,
   ratchetBaseKey,
   sealBaseKey,
+  sealMessageKey,
 } from '../src/key-schedule.ts';
 import { atOffset, flip } from './_helpers.ts';
 
@@ -79,5 +81,25 @@ describe('key blobs', () => {
 
   it('use a fresh nonce each time', () => {
     expect(hex(sealBaseKey(ab.send, ctx, base))).not.toBe(hex(sealBaseKey(ab.send, ctx, base)));
+  });
+});
+
+describe('message keys (one message, many key groups)', () => {
+  const key = randomBaseKey();
+  const wrapped = sealMessageKey(ab.send, ctx, key);
+
+  it('open for the recipient only, with the exact context', () => {
+    expect(hex(openMessageKey(ba.recv, ctx, wrapped))).toBe(hex(key));
+    expect(hex(openMessageKey(atOffset(ba.recv), ctx, atOffset(wrapped)))).toBe(hex(key));
+    for (const bad of [{ ...ctx, epoch: 4 }, { ...ctx, to: carol.id }, { ...ctx, from: bob.id, to: alice.id }])
+      expect(() => openMessageKey(ba.recv, bad, wrapped)).toThrow(KeyBlobError);
+    for (let i = 0; i < wrapped.length; i++) expect(() => openMessageKey(ba.recv, ctx, flip(wrapped, i))).toThrow(KeyBlobError);
+    const cb = derivePairwiseKeys({ meetingId, self: carol, peer: { id: alice.id, publicKey: alice.keyPair.publicKey } });
+    expect(() => openMessageKey(cb.recv, ctx, wrapped)).toThrow(KeyBlobError);
+  });
+
+  it('never pass for a media key blob, nor the reverse (own label)', () => {
+    expect(() => openBaseKey(ba.recv, ctx, wrapped)).toThrow(KeyBlobError);
+    expect(() => openMessageKey(ba.recv, ctx, sealBaseKey(ab.send, ctx, key))).toThrow(KeyBlobError);
   });
 });

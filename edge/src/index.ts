@@ -6,6 +6,7 @@ import { origins } from './http/origins.ts';
 import type { Env } from './env.ts';
 // ── accounts (issue 7): routers and the one policy middleware ──
 import { authRoutes } from './accounts/auth-routes.ts';
+import { accountsScheduled } from './accounts/cleanup.ts';
 import type { AppEnv } from './accounts/context.ts';
 import { selfRoutes } from './accounts/self-routes.ts';
 import { adminRoutes } from './admin/routes.ts';
@@ -35,5 +36,11 @@ export const app = new Hono<AppEnv>()
   })
   .onError(errorResponse);
 
-// recordings (issue 8): the cron trigger's sweep (retention, abandoned uploads) beside the HTTP app.
-export default { fetch: app.fetch, scheduled: recordingsScheduled } satisfies ExportedHandler<Env>;
+// The cron trigger's sweeps beside the HTTP app: recordings (issue 8: retention, abandoned uploads)
+// and accounts (issue 7: expired sessions, tokens, nonces, SAML ids).
+export default {
+  fetch: app.fetch,
+  scheduled: async (controller, env, ctx) => {
+    await Promise.all([recordingsScheduled(controller, env, ctx), accountsScheduled(controller, env, ctx)]);
+  },
+} satisfies ExportedHandler<Env>;

@@ -82,8 +82,15 @@ describe('breakout rooms', () => {
     h.c.send({ type: 'host', command: { action: 'breakout-assign', target: a.id, room: 'b1' } });
     h.c.send({ type: 'host', command: { action: 'breakout-open', allowChoose: false } });
     await a.c.next('moved');
-    h.c.send({ type: 'host', command: { action: 'breakout-broadcast', envelope: 'sealed-two-minutes-left' } });
-    expect((await a.c.next('breakout-broadcast')).envelope).toBe('sealed-two-minutes-left');
+    const wrap = (c: string) => c.repeat(82);
+    h.c.send({
+      type: 'host',
+      command: { action: 'breakout-broadcast', n: 1, envelope: 'sealed-two-minutes-left', keys: [{ to: a.id, key: wrap('A') }, { to: b.id, key: wrap('B') }, { to: 'gone-000000', key: wrap('G') }] },
+    });
+    // Each recipient gets the text and its own key wrap only, in the room it is in.
+    expect(await a.c.next('breakout-broadcast')).toEqual({ type: 'breakout-broadcast', from: h.id, n: 1, envelope: 'sealed-two-minutes-left', key: wrap('A') });
+    expect(await b.c.next('breakout-broadcast')).toEqual({ type: 'breakout-broadcast', from: h.id, n: 1, envelope: 'sealed-two-minutes-left', key: wrap('B') });
+    expect((await h.c.drain(100)).filter((x) => x.type === 'breakout-broadcast')).toEqual([]);
     await b.c.drain(100);
     const asked = Date.now();
     h.c.send({ type: 'host', command: { action: 'breakout-close', countdownSeconds: 2 } });

@@ -30,8 +30,8 @@ describe('host controls', () => {
   it('mute all without unmute rights: participants cannot unmute until asked, and then they decide', async () => {
     const { h, a, b } = await trio();
     h.c.send({ type: 'host', command: { action: 'mute-all', allowUnmute: false } });
-    await a.c.next('forced');
-    // Everyone muted by one action, announced in one small frame.
+    // Everyone muted by one action, announced in one small frame: the muted participants' notice too.
+    expect(await a.c.next('muted-all')).toEqual({ type: 'muted-all', by: h.id, allowUnmute: false });
     expect(await b.c.next('muted-all')).toEqual({ type: 'muted-all', by: h.id, allowUnmute: false });
     await h.c.drain(100);
     a.c.send({ type: 'media-state', audio: true, video: false });

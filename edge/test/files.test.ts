@@ -44,6 +44,27 @@ describe('file transfer through the room', () => {
     expect((await b.c.drain(200)).filter((x) => x.type === 'file-chunk')).toEqual([]);
   });
 
+  it('relays chunks strictly in order: a gap is refused with the index the room expects, and a late accept is refused', async () => {
+    const { h, a, b } = await trio();
+    expect(h.welcome.maxFileBytes).toBe(100 * 1024 * 1024);
+    a.c.send({ type: 'file-offer', id: 'file-0004', to: null, meta: 'sealed-meta-name-and-type', size: 4000, chunks: 4 });
+    await b.c.next('file-offer');
+    await h.c.next('file-offer');
+    b.c.send({ type: 'file-answer', id: 'file-0004', from: a.id, accept: true });
+    await a.c.next('file-answer');
+    a.c.send({ type: 'file-chunk', id: 'file-0004', index: 0, data: chunk(0) });
+    a.c.send({ type: 'file-chunk', id: 'file-0004', index: 2, data: chunk(2) });
+    expect(await a.c.next('error')).toMatchObject({ code: 'bad_message', file: { id: 'file-0004', next: 1 } });
+    // The host accepts after the stream began: refused, so nobody gets a stream without its start.
+    h.c.send({ type: 'file-answer', id: 'file-0004', from: a.id, accept: true });
+    expect(await h.c.next('error')).toMatchObject({ code: 'not_found', file: { id: 'file-0004' } });
+    for (const i of [1, 2, 3]) a.c.send({ type: 'file-chunk', id: 'file-0004', index: i, data: chunk(i) });
+    const got: number[] = [];
+    for (let i = 0; i < 4; i++) got.push((await b.c.next('file-chunk')).index);
+    expect(got).toEqual([0, 1, 2, 3]);
+    expect((await h.c.drain(100)).filter((x) => x.type === 'file-chunk')).toEqual([]);
+  });
+
   it('refuses what is too big, unknown, or not the sender’s to send', async () => {
     const { a, b } = await trio();
     a.c.send({ type: 'file-offer', id: 'file-big1', to: null, meta: 'sealed-meta-name-and-type', size: 200 * 1024 * 1024, chunks: 2200 });

@@ -29,3 +29,18 @@ export function httpStatus(code: ErrorCode): number {
       return 500;
   }
 }
+
+/**
+ * Runs a mediasoup call whose failure means the client sent parameters the SFU refuses
+ * (bad RTP parameters, wrong DTLS fingerprint algorithm…): the client gets bad_message with
+ * mediasoup's sentence, which names fields, never media.
+ */
+export async function sfu<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof OriginError) throw err;
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new OriginError('bad_message', `refused by the SFU: ${msg}`.slice(0, 300));
+  }
+}

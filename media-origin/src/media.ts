@@ -26,6 +26,13 @@ export const MAX_HELD_NOTIFICATIONS = 5000;
 export const AUTH_TIMEOUT_MS = 10_000;
 /** How often the dominant speaker may change (ms); mediasoup's default is 300. */
 export const ACTIVE_SPEAKER_INTERVAL_MS = 300;
+/**
+ * Kernel receive buffer of the sockets media arrives on (senders' transports, pipes from other
+ * origins). A worker that loses its core for a moment (another process, a GC of the host)
+ * finds the packets queued instead of dropped: 1 MiB holds ~900 full-size packets, a few
+ * hundred ms of a busy sender. Linux caps it at net.core.rmem_max; raise that to match.
+ */
+export const INGEST_RECV_BUFFER_BYTES = 1024 * 1024;
 /** Starting estimate for the downlink before BWE has data (notes/webrtc.md). */
 export const INITIAL_OUTGOING_BITRATE = 1_000_000;
 

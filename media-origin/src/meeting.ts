@@ -1,20 +1,24 @@
 /**
  * One meeting on this origin: its routers, the participants connected here, the
- * dominant-speaker observer, and the host's pauses.
+ * dominant-speaker and audio-level observers, the host's pauses, and the pipes that join it
+ * to the same meeting on other origins (cascading).
  *
  * A meeting starts with one (primary) router. When it outgrows `maxPeersPerRouter`, newcomers
  * go to a router on another worker, and every producer is piped (`pipeToRouter`) into every
  * router of the meeting, so anyone can consume anything by the same producer id. The
- * primary router sees every producer: the active-speaker observer and the test tap live there.
+ * primary router sees every producer: the observers, the test tap and the pipes to other
+ * origins live there. Producers piped in from another origin have no peer here; they are
+ * listed apart and offered to participants like any other.
  * The routers can be replaced when a worker dies; the meeting object, and what the host
  * enforced, outlive that.
  */
-import type { MediaSource, OriginNotification } from '@sealroom/protocol';
+import { type MediaSource, ORIGIN_CLOSE, type OriginNotification } from '@sealroom/protocol';
 import type { types as ms } from 'mediasoup';
 import type { Logger } from './log.ts';
 import { errText } from './log.ts';
+import { AudioLevels } from './audio-levels.ts';
 import { ACTIVE_SPEAKER_INTERVAL_MS, MEDIA_CODECS } from './media.ts';
-import { CLOSE, type Peer, type ProducerAppData } from './peer.ts';
+import type { Peer, ProducerAppData } from './peer.ts';
 
 /** How long a rebuilt router waits for its participants to come back before it is freed. */
 const REBUILT_IDLE_MS = 60_000;
@@ -62,11 +66,16 @@ export class MeetingRouter {
   #worker: ms.Worker;
   #router: ms.Router;
   #speaker: ms.ActiveSpeakerObserver;
+  #levels: AudioLevels;
+  /** Producers piped in from another origin (no peer of theirs is here), by id. */
+  readonly #piped = new Map<string, ms.Producer<ProducerAppData>>();
+  /** Pipe transports to other origins, by id. */
+  readonly #pipes = new Map<string, ms.PipeTransport>();
   #closed = false;
   #ready: Promise<void> = Promise.resolve();
   #settleReady: { resolve: () => void; reject: (e: unknown) => void } | undefined;
 
-  private constructor(opts: MeetingRouterOptions, router: ms.Router, speaker: ms.ActiveSpeakerObserver) {
+  private constructor(opts: MeetingRouterOptions, router: ms.Router, speaker: ms.ActiveSpeakerObserver, levels: AudioLevels) {
     this.id = opts.meetingId;
     this.#log = opts.log.child({ meetingId: opts.meetingId });
     this.#hostPauses = opts.hostPauses;
@@ -75,21 +84,23 @@ export class MeetingRouter {
     this.#worker = opts.worker;
     this.#router = router;
     this.#speaker = speaker;
+    this.#levels = levels;
     this.#watchSpeaker();
   }
 
   static async create(opts: MeetingRouterOptions): Promise<MeetingRouter> {
-    const { router, speaker } = await MeetingRouter.#makeRouter(opts.worker, opts.meetingId);
-    const m = new MeetingRouter(opts, router, speaker);
+    const { router, speaker, levels } = await MeetingRouter.#makeRouter(opts.worker, opts.meetingId);
+    const m = new MeetingRouter(opts, router, speaker, levels);
     m.#log.info({ event: 'meeting_router_created', workerPid: opts.worker.pid });
     return m;
   }
 
-  static async #makeRouter(worker: ms.Worker, meetingId: string): Promise<{ router: ms.Router; speaker: ms.ActiveSpeakerObserver }> {
+  static async #makeRouter(worker: ms.Worker, meetingId: string): Promise<{ router: ms.Router; speaker: ms.ActiveSpeakerObserver; levels: AudioLevels }> {
     const router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS, appData: { meetingId } });
     try {
       const speaker = await router.createActiveSpeakerObserver({ interval: ACTIVE_SPEAKER_INTERVAL_MS });
-      return { router, speaker };
+      const levels = await AudioLevels.create(router);
+      return { router, speaker, levels };
     } catch (err) {
       router.close();
       throw err;
@@ -195,6 +206,10 @@ export class MeetingRouter {
       const participantId = (producer.appData as Partial<ProducerAppData>).participantId ?? null;
       this.broadcast({ type: 'notification', event: 'activeSpeaker', data: { participantId } });
     });
+    const levels = this.#levels;
+    levels.onChange((msg) => {
+      if (this.#levels === levels) this.broadcast(msg);
+    });
   }
 
   /** Adds a peer; a previous connection of the same participant is replaced (a reconnect). */
@@ -202,7 +217,7 @@ export class MeetingRouter {
     if (this.#closed) throw new Error('meeting closed');
     const old = this.#peers.get(peer.id);
     this.#peers.set(peer.id, peer);
-    if (old && old !== peer) old.close(CLOSE.replaced, 'replaced by a newer connection');
+    if (old && old !== peer) old.close(ORIGIN_CLOSE.replaced, 'replaced by a newer connection');
     // The newcomer learns what it can consume; others learn of its producers as they come.
     for (const p of this.producers()) {
       if (p.appData.participantId === peer.id) continue;
@@ -219,11 +234,18 @@ export class MeetingRouter {
       extra.peers.delete(peer.id);
       this.#dropExtraIfEmpty(extra);
     }
-    if (this.#peers.size === 0 && !this.#closed) this.#onEmpty(this);
+    this.#closeIfUnused();
   }
 
+  /** Nobody here and no pipe to another origin: the meeting has no reason to stay. */
+  #closeIfUnused(): void {
+    if (this.#peers.size === 0 && this.#pipes.size === 0 && !this.#closed) this.#onEmpty(this);
+  }
+
+  /** Every producer of the meeting here: participants' own, then those piped in. */
   *producers(): Generator<ms.Producer<ProducerAppData>> {
     for (const peer of this.#peers.values()) yield* peer.producers.values();
+    yield* this.#piped.values();
   }
 
   findProducer(id: string): ms.Producer<ProducerAppData> | undefined {
@@ -231,19 +253,73 @@ export class MeetingRouter {
       const p = peer.producers.get(id);
       if (p) return p;
     }
-    return undefined;
+    return this.#piped.get(id);
+  }
+
+  // ── cascading (the mediasoup calls are in cascade.ts) ──────────────────────
+
+  /** Keeps a pipe transport to another origin until it closes. */
+  addPipe(pipe: ms.PipeTransport): void {
+    if (this.#closed) {
+      pipe.close();
+      throw new Error('meeting closed');
+    }
+    this.#pipes.set(pipe.id, pipe);
+    pipe.observer.once('close', () => {
+      this.#pipes.delete(pipe.id);
+      this.#closeIfUnused();
+    });
+  }
+
+  pipe(id: string): ms.PipeTransport | undefined {
+    return this.#pipes.get(id);
+  }
+
+  get pipeCount(): number {
+    return this.#pipes.size;
+  }
+
+  /**
+   * A producer that arrived through a pipe from another origin: piped on to this meeting's
+   * other routers, observed, and announced to everyone here, as a participant's would be.
+   */
+  async addPipedProducer(producer: ms.Producer<ProducerAppData>): Promise<void> {
+    this.#piped.set(producer.id, producer);
+    producer.observer.once('close', () => {
+      this.#piped.delete(producer.id);
+      this.onProducerClosed(null, producer);
+    });
+    try {
+      await this.onNewProducer(null, producer);
+    } catch (err) {
+      producer.close();
+      throw err;
+    }
+  }
+
+  /** Host enforcement for a participant whose media comes from another origin. */
+  async pausePiped(participantId: string, source: MediaSource): Promise<number> {
+    let n = 0;
+    for (const p of this.#piped.values()) {
+      if (p.appData.participantId !== participantId || p.appData.source !== source) continue;
+      await p.pause();
+      n++;
+    }
+    return n;
   }
 
   broadcast(n: OriginNotification, except?: Peer): void {
     for (const peer of this.#peers.values()) if (peer !== except) peer.notify(n);
   }
 
-  async onNewProducer(owner: Peer, producer: ms.Producer<ProducerAppData>): Promise<void> {
-    this.#log.info({ event: 'producer_created', participantId: owner.id, source: producer.appData.source, kind: producer.kind, simulcast: producer.rtpParameters.encodings?.length ?? 1 });
+  /** `owner` is null for a producer piped in from another origin (it lives on the primary). */
+  async onNewProducer(owner: Peer | null, producer: ms.Producer<ProducerAppData>): Promise<void> {
+    const participantId = producer.appData.participantId;
+    this.#log.info({ event: 'producer_created', participantId, source: producer.appData.source, kind: producer.kind, simulcast: producer.rtpParameters.encodings?.length ?? 1, piped: owner === null });
     if (this.#extras.length > 0) {
       // Every other router of the meeting gets the producer (same id) before anyone hears of it.
       await this.#locked(async () => {
-        const from = this.routerOf(owner.id);
+        const from = owner ? this.routerOf(owner.id) : this.#router;
         for (const to of [this.#router, ...this.#extras.map((e) => e.router)]) {
           if (to !== from && !producer.closed) await from.pipeToRouter({ producerId: producer.id, router: to });
         }
@@ -252,14 +328,15 @@ export class MeetingRouter {
     if (producer.closed) return;
     if (producer.kind === 'audio') {
       this.#speaker.addProducer({ producerId: producer.id }).catch((err) => this.#log.warn({ event: 'speaker_observer_failed', error: errText(err) }));
+      this.#levels.add(producer).catch((err) => this.#log.warn({ event: 'audio_level_observer_failed', error: errText(err) }));
     }
-    this.broadcast(newProducerMsg(producer), owner);
+    this.broadcast(newProducerMsg(producer), owner ?? undefined);
     for (const l of this.#newProducerListeners) l(producer);
   }
 
-  onProducerClosed(owner: Peer, producer: ms.Producer<ProducerAppData>): void {
+  onProducerClosed(owner: Peer | null, producer: ms.Producer<ProducerAppData>): void {
     if (this.#closed) return;
-    this.broadcast({ type: 'notification', event: 'producerClosed', data: { producerId: producer.id } }, owner);
+    this.broadcast({ type: 'notification', event: 'producerClosed', data: { producerId: producer.id } }, owner ?? undefined);
   }
 
   /** Lets the test tap follow producers that appear while it records. */
@@ -283,6 +360,9 @@ export class MeetingRouter {
     const peers = [...this.#peers.values()];
     this.#peers.clear();
     this.#placement.clear();
+    // Pipes and piped producers died with the router; the edge pipes again after a reconnect.
+    this.#pipes.clear();
+    this.#piped.clear();
     // The meeting comes back on one router; it spreads again as people rejoin.
     for (const e of this.#extras.splice(0)) e.router.close();
     let resolve!: () => void;
@@ -295,7 +375,7 @@ export class MeetingRouter {
     this.#settleReady = { resolve, reject };
     for (const peer of peers) {
       peer.notify({ type: 'notification', event: 'reconnect', data: { reason } });
-      peer.close(CLOSE.reconnect, 'reconnect');
+      peer.close(ORIGIN_CLOSE.reconnect, 'reconnect');
     }
     this.#log.warn({ event: 'meeting_evicted', reason, peersToldToReconnect: peers.length });
   }
@@ -303,7 +383,7 @@ export class MeetingRouter {
   async rebuild(worker: ms.Worker): Promise<void> {
     if (this.#closed) return;
     try {
-      const { router, speaker } = await MeetingRouter.#makeRouter(worker, this.id);
+      const { router, speaker, levels } = await MeetingRouter.#makeRouter(worker, this.id);
       if (this.#closed) {
         router.close();
         return;
@@ -311,13 +391,12 @@ export class MeetingRouter {
       this.#worker = worker;
       this.#router = router;
       this.#speaker = speaker;
+      this.#levels = levels;
       this.#watchSpeaker();
       this.#settleReady?.resolve();
       this.#log.warn({ event: 'meeting_router_recreated', workerPid: worker.pid });
       // If nobody comes back, the rebuilt router must not live forever.
-      setTimeout(() => {
-        if (!this.#closed && this.#peers.size === 0) this.#onEmpty(this);
-      }, REBUILT_IDLE_MS).unref();
+      setTimeout(() => this.#closeIfUnused(), REBUILT_IDLE_MS).unref();
     } catch (err) {
       this.#settleReady?.reject(err);
       throw err;
@@ -332,7 +411,7 @@ export class MeetingRouter {
   }
 
   /** Closes every peer (their sockets with `code`) and the router. Idempotent. */
-  close(code: number = CLOSE.meetingClosed, reason = 'meeting closed'): void {
+  close(code: number = ORIGIN_CLOSE.meetingClosed, reason = 'meeting closed'): void {
     if (this.#closed) return;
     this.#closed = true;
     for (const peer of [...this.#peers.values()]) peer.close(code, reason);
@@ -341,6 +420,8 @@ export class MeetingRouter {
     this.#settleReady?.reject(new Error('meeting closed'));
     for (const e of this.#extras.splice(0)) e.router.close();
     this.#placement.clear();
+    this.#pipes.clear();
+    this.#piped.clear();
     this.#router.close();
     this.#log.info({ event: 'meeting_router_closed' });
   }

@@ -3,7 +3,8 @@
  * so several origins in one process (tests) don't collide. Values are read at scrape time
  * from the origin's counts and its last load sample: scraping costs no worker round trip.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ConsumerSample } from './quality.ts';
 
 export interface MetricsSnapshot {
   workers: number;
@@ -25,6 +26,9 @@ export class OriginMetrics {
   readonly requests: Counter<'method' | 'outcome'>;
   readonly workerDeaths: Counter;
   readonly ticketRejections: Counter<'reason'>;
+  readonly #loss: Histogram;
+  readonly #rtt: Histogram;
+  readonly #jitter: Histogram;
 
   constructor(snapshot: () => MetricsSnapshot, labels: { origin: string; region: string }) {
     const r = this.registry;
@@ -73,5 +77,33 @@ export class OriginMetrics {
     this.requests = new Counter({ name: 'sealroom_origin_requests_total', help: 'Signalling requests by method and outcome', labelNames: ['method', 'outcome'], registers: [r] });
     this.workerDeaths = new Counter({ name: 'sealroom_origin_worker_deaths_total', help: 'mediasoup workers that died', registers: [r] });
     this.ticketRejections = new Counter({ name: 'sealroom_origin_ticket_rejections_total', help: 'Refused tickets by reason', labelNames: ['reason'], registers: [r] });
+    // Quality per consumer as distributions (one observation per consumer per sample): no
+    // label names a participant, so the series count is fixed whatever the meeting size.
+    this.#loss = new Histogram({
+      name: 'sealroom_origin_consumer_loss_ratio',
+      help: 'Loss reported by viewers (RTCP fraction lost), per consumer per sample',
+      buckets: [0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5],
+      registers: [r],
+    });
+    this.#rtt = new Histogram({
+      name: 'sealroom_origin_consumer_rtt_seconds',
+      help: 'Round-trip time to viewers, per consumer per sample',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8],
+      registers: [r],
+    });
+    this.#jitter = new Histogram({
+      name: 'sealroom_origin_consumer_jitter_seconds',
+      help: 'Interarrival jitter of the forwarded stream, per consumer per sample',
+      buckets: [0.005, 0.01, 0.02, 0.04, 0.08, 0.16],
+      registers: [r],
+    });
+  }
+
+  observeQuality(samples: readonly ConsumerSample[]): void {
+    for (const s of samples) {
+      this.#loss.observe(s.loss);
+      if (s.rttMs !== undefined) this.#rtt.observe(s.rttMs / 1000);
+      this.#jitter.observe(s.jitterMs / 1000);
+    }
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The media origin: one HTTP server carrying the browsers' signalling WebSocket (`/ws`), the
- * edge's enforcement endpoint (`POST /control`), a health check, and (tests only) the tap;
+ * edge's enforcement endpoint (`POST /control`), its cascading endpoint (`POST /pipe`), a
+ * health check, and (tests only) the tap;
  * a metrics server; the worker pool; the meetings; and the heartbeat that registers this
  * origin with the edge.
  */
@@ -10,9 +11,12 @@ import {
   ClientToOrigin,
   type MediaSource,
   OriginControl,
+  ORIGIN_CLOSE,
   OriginControlBatch,
   type OriginHeartbeat,
   type OriginLoad,
+  OriginPipeRequest,
+  type OriginResults,
   TICKET_TTL_SECONDS,
   parseJson,
   signRequest,
@@ -21,12 +25,14 @@ import {
 import type { types as ms } from 'mediasoup';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { OriginConfig } from './config.ts';
+import { acceptProducer, closePipe, connectPipe, openPipe, pipeProducer } from './cascade.ts';
 import { OriginError, httpStatus } from './errors.ts';
 import { type Logger, createLogger, errText } from './log.ts';
 import { AUTH_TIMEOUT_MS, MAX_WS_FRAME } from './media.ts';
 import { type HostPauses, MeetingRouter } from './meeting.ts';
 import { type MetricsSnapshot, OriginMetrics } from './metrics.ts';
-import { CLOSE, Peer } from './peer.ts';
+import { Peer, type TransportNetwork } from './peer.ts';
+import { sampleConsumers, summarize } from './quality.ts';
 import { TapRequest, runTap } from './test-tap.ts';
 import { type Ticket, TicketVerifier, TICKET_CLOCK_TOLERANCE_S } from './ticket.ts';
 import { WorkerPool } from './worker-pool.ts';
@@ -68,6 +74,8 @@ export class Origin {
   #sweepTimer: NodeJS.Timeout | undefined;
   #lastLoad: { load: OriginLoad; packetsLost: number; perWorker: MetricsSnapshot['perWorker'] } | undefined;
   #edgeReachable: boolean | undefined;
+  /** Moves the quality sample's window over the consumers from one heartbeat to the next. */
+  #qualityOffset = 0;
   #draining = false;
   #drainDone: Promise<void> | undefined;
   #closed = false;
@@ -124,6 +132,10 @@ export class Origin {
     return origin;
   }
 
+  get #net(): TransportNetwork {
+    return { listenIp: this.config.listenIp, announcedIp: this.config.announcedIp, rtcMinPort: this.config.rtcMinPort, rtcMaxPort: this.config.rtcMaxPort };
+  }
+
   /** Base HTTP URL (what the edge calls for control). */
   get url(): string {
     if (this.config.publicUrl) return this.config.publicUrl;
@@ -178,6 +190,7 @@ export class Origin {
     let routers = 0;
     for (const m of this.#meetings.values()) {
       routers += m.routerCount;
+      transports += m.pipeCount;
       for (const p of m.peers.values()) {
         const c = p.counts;
         peers++;
@@ -210,8 +223,10 @@ export class Origin {
     let bitrateOut = 0;
     let packetsLost = 0;
     const jobs: Promise<void>[] = [];
+    const consumers: ms.Consumer[] = [];
     for (const m of this.#meetings.values()) {
       for (const p of m.peers.values()) {
+        consumers.push(...p.consumers);
         for (const t of p.transports) {
           jobs.push(
             t.getStats().then(
@@ -237,7 +252,8 @@ export class Origin {
         }
       }
     }
-    await Promise.all(jobs);
+    const [samples] = await Promise.all([sampleConsumers(consumers, this.#qualityOffset++), ...jobs]);
+    this.metrics.observeQuality(samples);
     const s = this.snapshot();
     const load: OriginLoad = {
       workers: s.workers,
@@ -248,6 +264,7 @@ export class Origin {
       cpu: perWorker.reduce((a, w) => a + w.cpu, 0),
       bitrateIn,
       bitrateOut,
+      quality: summarize(samples),
     };
     this.#lastLoad = { load, packetsLost, perWorker };
     return load;
@@ -300,7 +317,7 @@ export class Origin {
     // against its own close, and responses come back in order.
     let queue = Promise.resolve();
     const authTimer = setTimeout(() => {
-      if (!peer) ws.close(CLOSE.badTicket, 'authenticate first');
+      if (!peer) ws.close(ORIGIN_CLOSE.badTicket, 'authenticate first');
     }, AUTH_TIMEOUT_MS);
     authTimer.unref();
 
@@ -328,7 +345,7 @@ export class Origin {
             const result = await this.#authenticate(msg.data.ticket, wantMeeting, ws);
             peer = result.peer;
             clearTimeout(authTimer);
-            reply(msg.id, { ok: true, data: { participantId: peer.id, meetingId: result.ticket.mid } });
+            reply(msg.id, { ok: true, data: { participantId: peer.id, meetingId: result.ticket.mid, resumed: result.resumed } satisfies OriginResults['auth'] });
             // A participant still known here (within the reconnect window, or a second socket)
             // takes its transports back; anyone else joins the meeting.
             if (result.resumed) peer.attach(ws, result.ticket);
@@ -350,7 +367,7 @@ export class Origin {
         reply(msg.id, { ok: false, error: e });
         if (msg.method === 'auth') {
           if (e.code === 'bad_ticket') this.metrics.ticketRejections.inc({ reason: e.message });
-          ws.close(CLOSE.badTicket, e.code);
+          ws.close(ORIGIN_CLOSE.badTicket, e.code);
         }
       }
     };
@@ -400,13 +417,7 @@ export class Origin {
       meeting.unplace(ticket.sub);
       throw new OriginError('not_joined', 'socket closed');
     }
-    const peer = new Peer({
-      ticket,
-      meeting,
-      socket: ws,
-      net: { listenIp: this.config.listenIp, announcedIp: this.config.announcedIp, rtcMinPort: this.config.rtcMinPort, rtcMaxPort: this.config.rtcMaxPort },
-      log: this.#log.child({ meetingId: ticket.mid }),
-    });
+    const peer = new Peer({ ticket, meeting, socket: ws, net: this.#net, log: this.#log.child({ meetingId: ticket.mid }) });
     return { peer, meeting, ticket, resumed: false };
   }
 
@@ -477,7 +488,7 @@ export class Origin {
         .catch((err) => {
           this.#log.error({ event: 'meeting_recovery_failed', meetingId: m.id, error: errText(err) });
           if (this.#meetings.get(m.id) === m) this.#meetings.delete(m.id);
-          m.close(CLOSE.reconnect, 'reconnect');
+          m.close(ORIGIN_CLOSE.reconnect, 'reconnect');
         });
     }
   }
@@ -502,7 +513,7 @@ export class Origin {
       if (req.method === 'GET' && path === '/healthz') {
         return json(this.#closed ? 503 : 200, { ok: !this.#closed, draining: this.#draining, workers: this.#pool.workers.length });
       }
-      if (req.method === 'POST' && (path === '/control' || (path === '/test/tap' && this.config.testTap))) {
+      if (req.method === 'POST' && (path === '/control' || path === '/pipe' || (path === '/test/tap' && this.config.testTap))) {
         const body = await readBody(req, MAX_HTTP_BODY);
         const signed = await verifyRequest(this.config.sharedSecret, 'POST', path, body, { get: (h) => headerOf(req, h) });
         if (!signed) {
@@ -521,6 +532,11 @@ export class Origin {
           const parsed = parseJson(OriginControl, body, MAX_HTTP_BODY);
           if (!parsed.ok) return fail(new OriginError(parsed.code, parsed.message));
           return json(200, { ok: true, ...(await this.control(parsed.value)) });
+        }
+        if (path === '/pipe') {
+          const parsed = parseJson(OriginPipeRequest, body, MAX_HTTP_BODY);
+          if (!parsed.ok) return fail(new OriginError(parsed.code, parsed.message));
+          return json(200, { ok: true, ...(await this.pipe(parsed.value)) });
         }
         const parsed = parseJson(TapRequest, body, MAX_HTTP_BODY);
         if (!parsed.ok) return fail(new OriginError(parsed.code, parsed.message));
@@ -556,19 +572,22 @@ export class Origin {
         set.add(c.source);
         let paused = 0;
         for (const p of peersOf(c.participantId)) paused += await p.hostPause(c.source);
+        // Its media may also reach this origin through a pipe from another one.
+        for (const r of routers) paused += await r.pausePiped(c.participantId, c.source);
         log.info({ event: 'host_pause', participantId: c.participantId, source: c.source, producers: paused });
         return { paused };
       }
       case 'releaseSource': {
         // Releasing lets the client resume; it does not unmute anyone by force.
         this.#hostPauses.get(c.meetingId)?.pauses.get(c.participantId)?.delete(c.source);
+        for (const p of peersOf(c.participantId)) p.notify({ type: 'notification', event: 'released', data: { source: c.source } });
         log.info({ event: 'host_release', participantId: c.participantId, source: c.source });
         return {};
       }
       case 'closeParticipant': {
         this.#removed.set(`${c.meetingId}/${c.participantId}`, Date.now());
         const peers = peersOf(c.participantId);
-        for (const p of peers) p.close(CLOSE.removed, 'removed from the meeting');
+        for (const p of peers) p.close(ORIGIN_CLOSE.removed, 'removed from the meeting');
         log.info({ event: 'participant_closed', participantId: c.participantId, wasConnected: peers.length > 0 });
         return { closed: peers.length > 0 };
       }
@@ -576,11 +595,46 @@ export class Origin {
         this.#removed.set(c.meetingId, Date.now());
         for (const [k, m] of [...this.#meetings.entries()]) if (routers.includes(m)) this.#meetings.delete(k);
         this.#hostPauses.delete(c.meetingId);
-        for (const m of routers) m.close(CLOSE.meetingClosed, 'meeting closed');
+        for (const m of routers) m.close(ORIGIN_CLOSE.meetingClosed, 'meeting closed');
         log.info({ event: 'meeting_closed_by_edge', wasOpen: routers.length > 0 });
         this.#checkDrained();
         return { closed: routers.length > 0 };
       }
+    }
+  }
+
+  /** Cascading from the edge (see cascade.ts for the order of calls). */
+  async pipe(req: OriginPipeRequest): Promise<object> {
+    const log = this.#log.child({ meetingId: req.meetingId });
+    if (req.action === 'openPipe') {
+      const meeting = await this.#meetingFor(req.meetingId);
+      try {
+        await meeting.ready;
+      } catch {
+        throw new OriginError('internal', 'meeting could not be restored; try again');
+      }
+      const opened = await openPipe(meeting, this.#net);
+      log.info({ event: 'pipe_opened', pipeId: opened.pipeId });
+      return opened;
+    }
+    const meeting = this.#meetings.get(req.meetingId);
+    if (!meeting || meeting.closed) throw new OriginError('not_found', 'no such meeting on this origin');
+    switch (req.action) {
+      case 'connectPipe':
+        return connectPipe(meeting, req);
+      case 'pipeProducer': {
+        const piped = await pipeProducer(meeting, req);
+        log.info({ event: 'producer_piped_out', pipeId: req.pipeId, participantId: piped.participantId, source: piped.source });
+        return piped;
+      }
+      case 'acceptProducer': {
+        const r = await acceptProducer(meeting, req);
+        log.info({ event: 'producer_piped_in', pipeId: req.pipeId, participantId: req.producer.participantId, source: req.producer.source });
+        return r;
+      }
+      case 'closePipe':
+        log.info({ event: 'pipe_closed', pipeId: req.pipeId });
+        return closePipe(meeting, req);
     }
   }
 
@@ -622,11 +676,11 @@ export class Origin {
     this.#closing = (async () => {
       for (const m of this.#meetings.values()) {
         m.broadcast({ type: 'notification', event: 'reconnect', data: { reason: 'origin shutting down' } });
-        m.close(CLOSE.goingAway, 'origin shutting down');
+        m.close(ORIGIN_CLOSE.goingAway, 'origin shutting down');
       }
       this.#meetings.clear();
       // Let close frames (and the reconnect notices before them) go out, briefly.
-      for (const ws of this.#sockets) ws.close(CLOSE.goingAway, 'origin shutting down');
+      for (const ws of this.#sockets) ws.close(ORIGIN_CLOSE.goingAway, 'origin shutting down');
       const deadline = Date.now() + CLOSE_GRACE_MS;
       while (this.#sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       for (const ws of this.#sockets) ws.terminate();

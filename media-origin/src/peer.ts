@@ -3,11 +3,11 @@
  * producers and consumers. Every request reaching `handle()` has been parsed with the
  * protocol schema; checks here are about who may do what (the ticket), not shape.
  */
-import type { ClientToOrigin, MediaSource, OriginMethod, OriginNotification, OriginResults } from '@sealroom/protocol';
+import { type ClientToOrigin, type MediaSource, ORIGIN_CLOSE, type OriginMethod, type OriginNotification, type OriginResults } from '@sealroom/protocol';
 import type { types as ms } from 'mediasoup';
-import { OriginError } from './errors.ts';
+import { OriginError, sfu } from './errors.ts';
 import type { Logger } from './log.ts';
-import { INITIAL_OUTGOING_BITRATE, MAX_CONSUMERS_PER_PEER, MAX_HELD_NOTIFICATIONS, MAX_TRANSPORTS_PER_PEER, MAX_WS_BUFFERED_BYTES, SOURCE_KIND } from './media.ts';
+import { INGEST_RECV_BUFFER_BYTES, INITIAL_OUTGOING_BITRATE, MAX_CONSUMERS_PER_PEER, MAX_HELD_NOTIFICATIONS, MAX_TRANSPORTS_PER_PEER, MAX_WS_BUFFERED_BYTES, SOURCE_KIND } from './media.ts';
 import type { MeetingRouter } from './meeting.ts';
 import type { Ticket } from './ticket.ts';
 
@@ -33,17 +33,6 @@ export interface TransportNetwork {
 type Direction = 'send' | 'recv';
 type RequestOf<M extends OriginMethod> = Extract<ClientToOrigin, { method: M }>['data'];
 type Handlers = { [M in Exclude<OriginMethod, 'auth'>]: (data: RequestOf<M>) => Promise<OriginResults[M]> };
-
-/** WebSocket close codes the origin uses (4000–4999 are the application's). */
-export const CLOSE = {
-  replaced: 4000,
-  badTicket: 4001,
-  removed: 4003,
-  meetingClosed: 4004,
-  reconnect: 4005,
-  goingAway: 1001,
-  tooSlow: 1008,
-} as const;
 
 export class Peer {
   readonly id: string;
@@ -97,7 +86,7 @@ export class Peer {
     clearTimeout(this.#graceTimer);
     this.#graceTimer = setTimeout(() => {
       this.#log.info({ event: 'reconnect_grace_expired', meetingId: this.#meeting.id });
-      this.close(CLOSE.goingAway, 'reconnect window expired');
+      this.close(ORIGIN_CLOSE.goingAway, 'reconnect window expired');
     }, graceMs);
     this.#graceTimer.unref();
     this.#log.info({ event: 'peer_detached', meetingId: this.#meeting.id, graceMs });
@@ -116,7 +105,7 @@ export class Peer {
     this.#ticket = ticket;
     if (old && old !== socket) {
       try {
-        old.close(CLOSE.replaced, 'replaced by a newer connection');
+        old.close(ORIGIN_CLOSE.replaced, 'replaced by a newer connection');
       } catch {
         // already gone
       }
@@ -140,6 +129,10 @@ export class Peer {
     return [...this.#transports.values()].map((t) => t.transport);
   }
 
+  get consumers(): ms.Consumer[] {
+    return [...this.#consumers.values()];
+  }
+
   notify(n: OriginNotification): void {
     this.#sendRaw(JSON.stringify(n));
   }
@@ -155,14 +148,14 @@ export class Peer {
     if (this.#closed) return;
     if (!this.#socket) {
       // Detached: hold it for the reconnect; a flood means the state is beyond catching up.
-      if (this.#held.length >= MAX_HELD_NOTIFICATIONS) this.close(CLOSE.goingAway, 'too much missed while away');
+      if (this.#held.length >= MAX_HELD_NOTIFICATIONS) this.close(ORIGIN_CLOSE.goingAway, 'too much missed while away');
       else this.#held.push(text);
       return;
     }
     if (this.#socket.bufferedAmount > MAX_WS_BUFFERED_BYTES) {
       // A client that stops reading would make us buffer without bound.
       this.#log.warn({ event: 'peer_too_slow', meetingId: this.#meeting.id });
-      this.close(CLOSE.tooSlow, 'not reading');
+      this.close(ORIGIN_CLOSE.tooSlow, 'not reading');
       return;
     }
     this.#socket.send(text);
@@ -185,6 +178,7 @@ export class Peer {
         ip: listenIp,
         ...(announcedIp !== listenIp ? { announcedAddress: announcedIp } : {}),
         portRange: { min: rtcMinPort, max: rtcMaxPort },
+        ...(direction === 'send' ? { recvBufferSize: INGEST_RECV_BUFFER_BYTES } : {}),
       };
       const transport = await this.#meeting.routerOf(this.id).createWebRtcTransport({
         listenInfos: [
@@ -358,7 +352,12 @@ export class Peer {
   async createPlainTransport(direction: Direction, remote?: { ip: string; port: number }): Promise<ms.PlainTransport> {
     this.#checkTransportRoom();
     const transport = await this.#meeting.routerOf(this.id).createPlainTransport({
-      listenInfo: { protocol: 'udp', ip: this.#net.listenIp, portRange: { min: this.#net.rtcMinPort, max: this.#net.rtcMaxPort } },
+      listenInfo: {
+        protocol: 'udp',
+        ip: this.#net.listenIp,
+        portRange: { min: this.#net.rtcMinPort, max: this.#net.rtcMaxPort },
+        ...(direction === 'send' ? { recvBufferSize: INGEST_RECV_BUFFER_BYTES } : {}),
+      },
       rtcpMux: true,
       comedia: direction === 'send',
       appData: { participantId: this.id, direction },
@@ -403,7 +402,7 @@ export class Peer {
   }
 
   /** Closes transports (and with them producers and consumers) and the socket. Idempotent. */
-  close(code: number = CLOSE.goingAway, reason = ''): void {
+  close(code: number = ORIGIN_CLOSE.goingAway, reason = ''): void {
     if (this.#closed) return;
     for (const { transport } of this.#transports.values()) transport.close();
     this.#transports.clear();
@@ -416,20 +415,5 @@ export class Peer {
       // already closed by the other side
     }
     this.#meeting.removePeer(this);
-  }
-}
-
-/**
- * Runs a mediasoup call whose failure means the client sent parameters the SFU refuses
- * (bad RTP parameters, wrong DTLS fingerprint algorithm…): the client gets bad_message with
- * mediasoup's sentence, which names fields, never media.
- */
-async function sfu<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof OriginError) throw err;
-    const msg = err instanceof Error ? err.message : String(err);
-    throw new OriginError('bad_message', `refused by the SFU: ${msg}`.slice(0, 300));
   }
 }

@@ -1,8 +1,10 @@
 /** Shared test fixtures: an in-process origin, tickets, a signalling client, RTP over UDP. */
 import dgram from 'node:dgram';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   type MediaSource,
+  OriginHeartbeat,
   type OriginMethod,
   type OriginNotification,
   type OriginResults,
@@ -12,12 +14,13 @@ import {
   TICKET_ISSUER,
   deriveInternalKey,
   signRequest,
+  verifyRequest,
 } from '@sealroom/protocol';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
-import { Origin } from '../src/origin.ts';
+import { HEARTBEAT_PATH, Origin } from '../src/origin.ts';
 import { type RtpPacket, buildRtp, parseRtp } from '../src/rtp.ts';
 
 export const SECRET = 'test-secret-test-secret-test-secret-0123';
@@ -81,6 +84,8 @@ export class SignalClient {
   #nextId = 1;
   closeCode: number | undefined;
   readonly closed: Promise<number>;
+  /** What auth answered, once `join()` succeeded. */
+  auth: OriginResults['auth'] | undefined;
 
   private constructor(ws: WebSocket) {
     this.ws = ws;
@@ -121,6 +126,7 @@ export class SignalClient {
     const c = await SignalClient.connect(origin.wsUrl);
     const r = await c.request('auth', { ticket: await mintTicket(ticket) });
     if (!r.ok) throw new Error(`auth refused: ${r.error.code} ${r.error.message}`);
+    c.auth = r.data;
     return c;
   }
 
@@ -274,6 +280,40 @@ export const VP8_PARAMS = (ssrc: number) => ({
   encodings: [{ ssrc }],
 });
 
+/**
+ * A participant that sends through a PlainTransport (RTP from the test), joined over the real
+ * signalling. `produce` uses the plain Opus/VP8 parameters unless given others. The caller
+ * closes `socket`.
+ */
+export async function plainSender(origin: Origin, mid: string, src: MediaSource[] = ['audio', 'video']) {
+  const sub = newParticipantId();
+  const c = await SignalClient.join(origin, { mid, sub, src });
+  const t = await origin.peer(mid, sub)!.createPlainTransport('send');
+  const socket = dgram.createSocket('udp4');
+  const produce = async (kind: 'audio' | 'video', ssrc: number, rtpParameters: object = kind === 'audio' ? OPUS_PARAMS(ssrc) : VP8_PARAMS(ssrc)) => {
+    const { producerId } = await c.ok('produce', { transportId: t.id, kind, source: kind, rtpParameters });
+    const rtp = new RtpSource(t.tuple.localPort, ssrc, kind === 'audio' ? 111 : 96, socket);
+    return { producerId, rtp };
+  };
+  return { sub, c, produce, transport: t, socket };
+}
+
+/** A receive-only participant whose PlainTransport sends to a sink; `consume` also resumes. */
+export async function plainReceiver(origin: Origin, mid: string) {
+  const sub = newParticipantId();
+  const c = await SignalClient.join(origin, { mid, sub, src: [] });
+  const sink = await RtpSink.open();
+  const t = await origin.peer(mid, sub)!.createPlainTransport('recv', { ip: '127.0.0.1', port: sink.port });
+  const { rtpCapabilities } = await c.ok('rtpCapabilities', {});
+  const consume = async (producerId: string) => {
+    const r = await c.ok('consume', { transportId: t.id, producerId, rtpCapabilities });
+    const ssrc = (r.rtpParameters as { encodings: { ssrc: number }[] }).encodings[0]!.ssrc;
+    await c.ok('resumeConsumer', { consumerId: r.consumerId });
+    return { ...r, ssrc };
+  };
+  return { sub, c, sink, consume, transport: t };
+}
+
 /** POSTs a signed internal request (as the edge would). */
 export async function signedPost(base: string, path: string, body: unknown, secret = SECRET): Promise<Response> {
   const text = JSON.stringify(body);
@@ -289,5 +329,37 @@ export async function until(check: () => boolean, timeoutMs = 5000, what = 'cond
   while (!check()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
+  }
+}
+
+/** A stand-in for the edge's heartbeat route: verifies the signature and the schema. */
+export class FakeEdge {
+  readonly beats: OriginHeartbeat[] = [];
+  rejected = 0;
+  readonly server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      const body = Buffer.concat(chunks).toString();
+      const signed = await verifyRequest(SECRET, req.method ?? '', req.url ?? '', body, { get: (h) => (req.headers[h] as string | undefined) ?? null });
+      const parsed = OriginHeartbeat.safeParse(JSON.parse(body));
+      if (req.url !== HEARTBEAT_PATH || !signed || !parsed.success) {
+        this.rejected++;
+        res.writeHead(401).end();
+        return;
+      }
+      this.beats.push(parsed.data);
+      res.writeHead(204).end();
+    });
+  });
+
+  async start(): Promise<string> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  close(): void {
+    this.server.closeAllConnections();
+    this.server.close();
   }
 }

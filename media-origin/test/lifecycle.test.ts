@@ -1,47 +1,11 @@
 /** Registration with the edge, worker failure, drain. */
 import { spawn } from 'node:child_process';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type OriginHeartbeat, OriginHeartbeat as HeartbeatSchema, verifyRequest } from '@sealroom/protocol';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { HEARTBEAT_PATH } from '../src/origin.ts';
-import { OPUS_PARAMS, RtpSink, RtpSource, SECRET, SignalClient, mintTicket, newMeetingId, newParticipantId, signedPost, startOrigin, until } from './helpers.ts';
+import { FakeEdge, OPUS_PARAMS, RtpSink, RtpSource, SECRET, SignalClient, mintTicket, newMeetingId, newParticipantId, signedPost, startOrigin, until } from './helpers.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** A stand-in for the edge's heartbeat route: verifies the signature and the schema. */
-class FakeEdge {
-  readonly beats: OriginHeartbeat[] = [];
-  rejected = 0;
-  readonly server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', async () => {
-      const body = Buffer.concat(chunks).toString();
-      const signed = await verifyRequest(SECRET, req.method ?? '', req.url ?? '', body, { get: (h) => (req.headers[h] as string | undefined) ?? null });
-      const parsed = HeartbeatSchema.safeParse(JSON.parse(body));
-      if (req.url !== HEARTBEAT_PATH || !signed || !parsed.success) {
-        this.rejected++;
-        res.writeHead(401).end();
-        return;
-      }
-      this.beats.push(parsed.data);
-      res.writeHead(204).end();
-    });
-  });
-
-  async start(): Promise<string> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  close(): void {
-    this.server.closeAllConnections();
-    this.server.close();
-  }
-}
 
 describe('edge registration', () => {
   const edge = new FakeEdge();

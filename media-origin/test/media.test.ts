@@ -4,7 +4,7 @@
  * signalling (produce, consume, resume, enforcement) is the real protocol over WebSocket.
  */
 import dgram from 'node:dgram';
-import { signRequest } from '@sealroom/protocol';
+import { AUDIO_LEVEL_INTERVAL_MS, signRequest } from '@sealroom/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Origin } from '../src/origin.ts';
 import { fakeVp8Frame, packetizeVp8, vp8DescriptorLength, vp8StartsFrame } from '../src/rtp.ts';
@@ -18,6 +18,8 @@ import {
   SignalClient,
   VP8_PARAMS,
   newMeetingId,
+  plainReceiver,
+  plainSender,
   newParticipantId,
   signedPost,
   sleep,
@@ -36,39 +38,12 @@ afterAll(async () => {
   await origin?.close();
 });
 
-async function sender(mid: string, src: ('audio' | 'video' | 'screen')[] = ['audio', 'video']) {
-  const sub = newParticipantId();
-  const c = await SignalClient.join(origin, { mid, sub, src });
-  const t = await origin.peer(mid, sub)!.createPlainTransport('send');
-  const socket = dgram.createSocket('udp4');
-  sockets.push(socket);
-  const produce = async (kind: 'audio' | 'video', ssrc: number) => {
-    const { producerId } = await c.ok('produce', {
-      transportId: t.id,
-      kind,
-      source: kind,
-      rtpParameters: kind === 'audio' ? OPUS_PARAMS(ssrc) : VP8_PARAMS(ssrc),
-    });
-    const rtp = new RtpSource(t.tuple.localPort, ssrc, kind === 'audio' ? 111 : 96, socket);
-    return { producerId, rtp };
-  };
-  return { sub, c, produce, transport: t, socket };
-}
-
-async function receiver(mid: string) {
-  const sub = newParticipantId();
-  const c = await SignalClient.join(origin, { mid, sub, src: [] });
-  const sink = await RtpSink.open();
-  const t = await origin.peer(mid, sub)!.createPlainTransport('recv', { ip: '127.0.0.1', port: sink.port });
-  const { rtpCapabilities } = await c.ok('rtpCapabilities', {});
-  const consume = async (producerId: string) => {
-    const r = await c.ok('consume', { transportId: t.id, producerId, rtpCapabilities });
-    const ssrc = (r.rtpParameters as { encodings: { ssrc: number }[] }).encodings[0]!.ssrc;
-    await c.ok('resumeConsumer', { consumerId: r.consumerId });
-    return { ...r, ssrc };
-  };
-  return { sub, c, sink, consume };
-}
+const sender = async (mid: string, src: ('audio' | 'video' | 'screen')[] = ['audio', 'video']) => {
+  const tx = await plainSender(origin, mid, src);
+  sockets.push(tx.socket);
+  return tx;
+};
+const receiver = (mid: string) => plainReceiver(origin, mid);
 
 const opusFrame = (i: number) => new Uint8Array([0x78, i & 0xff, 1, 2, 3, 4, 5, 6]);
 
@@ -188,8 +163,11 @@ describe('host enforcement', () => {
     await sleep(300);
     expect(rx.sink.count()).toBe(before);
 
-    // Release allows resuming; it does not unmute by force.
+    // Release allows resuming, and the participant is told so; it does not unmute by force.
+    expect(tx.c.notifications.some((n) => n.event === 'released')).toBe(false);
     expect((await signedPost(origin.url, '/control', { action: 'releaseSource', meetingId: mid, participantId: tx.sub, source: 'audio' })).status).toBe(200);
+    expect((await tx.c.waitFor('released')).data).toEqual({ source: 'audio' });
+    expect(rx.c.notifications.some((n) => n.event === 'released')).toBe(false);
     for (let k = 0; k < 5; k++, i++) await audio2.rtp.send(opusFrame(i), false, 960);
     await sleep(200);
     expect(rx.sink.count(ca2.ssrc)).toBe(0);
@@ -234,6 +212,36 @@ describe('host enforcement', () => {
     const bad = await signedPost(origin.url, '/control', { action: 'explode', meetingId: '123456789' });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('bad_message');
+  });
+});
+
+describe('ICE restart', () => {
+  it('answers fresh ICE parameters for a WebRTC transport, and refuses others', async () => {
+    const mid = newMeetingId();
+    const sub = newParticipantId();
+    const c = await SignalClient.join(origin, { mid, sub, src: ['audio'] });
+    const t = await c.ok('createTransport', { direction: 'send' });
+    const before = t.iceParameters as { usernameFragment: string; password: string };
+    const { iceParameters } = await c.ok('restartIce', { transportId: t.id });
+    const after = iceParameters as { usernameFragment: string; password: string };
+    expect(after.usernameFragment).toMatch(/^[a-z0-9]{8,}$/);
+    expect(after.usernameFragment).not.toBe(before.usernameFragment);
+    expect(after.password).not.toBe(before.password);
+    // The transport itself now expects the new credentials.
+    const live = origin.peer(mid, sub)!.transports.find((x) => x.id === t.id) as unknown as { iceParameters: typeof after };
+    expect(live.iceParameters).toMatchObject({ usernameFragment: after.usernameFragment, password: after.password });
+
+    const plain = await origin.peer(mid, sub)!.createPlainTransport('send');
+    const refused = await c.request('restartIce', { transportId: plain.id });
+    expect(refused.ok || refused.error.code).toBe('bad_message');
+    const unknown = await c.request('restartIce', { transportId: 'no-such-transport' });
+    expect(unknown.ok || unknown.error.code).toBe('not_found');
+    // Someone else's transport is not found either: transports belong to their participant.
+    const other = await SignalClient.join(origin, { mid, sub: newParticipantId(), src: [] });
+    const theirs = await other.request('restartIce', { transportId: t.id });
+    expect(theirs.ok || theirs.error.code).toBe('not_found');
+    c.close();
+    other.close();
   });
 });
 
@@ -311,6 +319,46 @@ describe('active speaker', () => {
     b.close();
     loud.c.close();
     quiet.c.close();
+  });
+});
+
+describe('audio levels', () => {
+  it('sends rounded levels of those speaking only, rate-limited, then silence', { timeout: 15_000 }, async () => {
+    const mid = newMeetingId();
+    const loud = await sender(mid, ['audio']);
+    const quiet = await sender(mid, ['audio']);
+    const viewer = await receiver(mid);
+    const { rtp: a } = await loud.produce('audio', 8101, OPUS_LEVEL_PARAMS(8101));
+    const { rtp: b } = await quiet.produce('audio', 8102, OPUS_LEVEL_PARAMS(8102));
+    // RFC 6464: V bit (0x80) and the level as −dBov. The loud one at −3…−7 dBov, the other
+    // murmuring below the speaking threshold (−75 dBov), for ~2 s of 20 ms packets.
+    const started = Date.now();
+    for (let i = 0; i < 100; i++) {
+      await a.send(opusFrame(i), false, 960, [{ id: AUDIO_LEVEL_EXT_ID, data: new Uint8Array([0x80 | (3 + (i % 5))]) }]);
+      await b.send(opusFrame(i), false, 960, [{ id: AUDIO_LEVEL_EXT_ID, data: new Uint8Array([75]) }]);
+      await sleep(20);
+    }
+    const speakingFor = Date.now() - started;
+    const heard = await viewer.c.waitFor('audioLevels', (n) => n.data.levels.some((l) => l.participantId === loud.sub), 5000);
+    const entry = heard.data.levels.find((l) => l.participantId === loud.sub)!;
+    expect(Number.isInteger(entry.dBov)).toBe(true);
+    expect(entry.dBov).toBeGreaterThanOrEqual(-8);
+    expect(entry.dBov).toBeLessThanOrEqual(-2);
+    // Once the loud one stops, an empty list says nobody speaks.
+    const after = () => viewer.c.notifications.slice(viewer.c.notifications.indexOf(heard) + 1);
+    await until(() => after().some((n) => n.event === 'audioLevels' && n.data.levels.length === 0), 5000, 'silence after speech');
+    const all = viewer.c.notifications.filter((n) => n.event === 'audioLevels');
+    // Never the one below the threshold; the sender hears its own level too (meters on every tile).
+    for (const n of all) for (const l of n.data.levels) expect(l.participantId).toBe(loud.sub);
+    expect(loud.c.notifications.some((n) => n.event === 'audioLevels' && n.data.levels.length > 0)).toBe(true);
+    // Rate limit: at most one per interval while speaking, plus the silence notice.
+    expect(all.length).toBeLessThanOrEqual(Math.ceil(speakingFor / AUDIO_LEVEL_INTERVAL_MS) + 2);
+    a.close();
+    b.close();
+    loud.c.close();
+    quiet.c.close();
+    viewer.c.close();
+    viewer.sink.close();
   });
 });
 
@@ -410,7 +458,10 @@ describe('reconnect window', () => {
 
     // Something happens while it is away: held, delivered on return.
     await signedPost(origin.url, '/control', { action: 'pauseSource', meetingId: mid, participantId: tx.sub, source: 'audio' });
+    expect(tx.c.auth).toMatchObject({ participantId: tx.sub, meetingId: mid, resumed: false });
     const back = await SignalClient.join(origin, { mid, sub: tx.sub, src: ['audio'] });
+    // Same identity, same media: the origin says so.
+    expect(back.auth).toEqual({ participantId: tx.sub, meetingId: mid, resumed: true });
     await back.waitFor('producerPaused', (n) => n.data.producerId === audio.producerId && n.data.byHost);
     expect(origin.peer(mid, tx.sub)!.detached).toBe(false);
     // The old producer is this socket's now.

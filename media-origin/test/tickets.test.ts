@@ -20,7 +20,7 @@ describe('tickets', () => {
     const mid = newMeetingId();
     const sub = newParticipantId();
     const { c, r } = await authWith(await mintTicket({ mid, sub }));
-    expect(r).toEqual({ type: 'response', id: 1, ok: true, data: { participantId: sub, meetingId: mid } });
+    expect(r).toEqual({ type: 'response', id: 1, ok: true, data: { participantId: sub, meetingId: mid, resumed: false } });
     expect(origin.peer(mid, sub)).toBeDefined();
     c.close();
   });

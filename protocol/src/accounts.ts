@@ -53,7 +53,11 @@ export const ACTIONS = [
   'meeting:create',
   'meeting:update',
   'meeting:delete',
+  'recording:create',
+  'recording:read',
+  'recording:share',
   'recording:delete',
+  'recording:retention',
   'user:read',
   'user:manage',
   'org:read',
@@ -232,13 +236,27 @@ export const CSRF_HEADER = 'x-csrf-token';
 
 // ── SAML ───────────────────────────────────────────────────────────────────────
 
+export const EmailDomain = z.string().trim().toLowerCase().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/).max(253);
+
+/**
+ * SP-initiated SSO (`GET /api/saml/login`): the person names their organization by their work
+ * email or by its email domain; either picks the IdP configured for that domain.
+ */
+export const SamlLoginQuery = z.union([z.strictObject({ email: Email }), z.strictObject({ domain: EmailDomain })]);
+export type SamlLoginQuery = z.infer<typeof SamlLoginQuery>;
+
+/** `GET /api/saml/login` asked with `accept: application/json`: where to send the browser. */
+export const SamlLoginRedirect = z.strictObject({ location: z.string().max(8192).url().regex(/^https?:\/\//i) });
+export type SamlLoginRedirect = z.infer<typeof SamlLoginRedirect>;
+
 export const SamlConfigInput = z.strictObject({
   idpEntityId: z.string().min(1).max(512),
-  idpSsoUrl: z.string().url().max(1024),
+  /** Browsers are sent here: http(s) only, never `javascript:` or `data:`. */
+  idpSsoUrl: z.string().url().max(1024).regex(/^https?:\/\//i),
   /** The IdP's signing certificate, PEM or bare base64. */
   idpCertificate: z.string().min(100).max(16_384),
   /** Email domain that routes sign-in to this IdP. */
-  emailDomain: z.string().trim().toLowerCase().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/).max(253),
+  emailDomain: EmailDomain,
   defaultRole: OrgRole.exclude(['owner']).default('member'),
 });
 export type SamlConfigInput = z.infer<typeof SamlConfigInput>;

@@ -32,6 +32,8 @@ export const RecordingErrorCode = z.enum([
   /** The stored object no longer opens: its data key was erased, or the bytes were altered. */
   'sealed_unavailable',
   'kms_unavailable',
+  /** A byte range outside the recording (416). */
+  'range_not_satisfiable',
   'internal',
 ]);
 export type RecordingErrorCode = z.infer<typeof RecordingErrorCode>;
@@ -94,6 +96,9 @@ export const PartList = z.strictObject({
 export type PartList = z.infer<typeof PartList>;
 
 export const PartReceipt = z.strictObject({ partNumber: z.number(), size: z.number() });
+/** A tail segment stored: bytes `offset…offset+size` of the part being filled (kept until that part arrives whole). */
+export const TailReceipt = z.strictObject({ partNumber: z.number(), offset: z.number(), size: z.number() });
+export type TailReceipt = z.infer<typeof TailReceipt>;
 
 /** Longest a share link may live: 30 days. */
 export const MAX_SHARE_SECONDS = 30 * 24 * 3600;

@@ -29,7 +29,8 @@ export const ClientId = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'bad client i
 /** Reactions are a fixed set, so the room never relays arbitrary text in clear. */
 export const Reaction = z.enum(['clap', 'thumbs-up', 'heart', 'joy', 'open-mouth', 'tada']);
 
-export const Permission = z.enum(['share', 'chat', 'unmute', 'rename']);
+/** `record`: may record the meeting (locally or to the cloud); hosts may, participants only when the host allows. */
+export const Permission = z.enum(['share', 'chat', 'unmute', 'rename', 'record']);
 export type Permission = z.infer<typeof Permission>;
 
 export const MeetingSettings = z.strictObject({
@@ -82,6 +83,8 @@ export const MediaStateMsg = z.strictObject({
 });
 
 export const ShareMsg = z.strictObject({ type: z.literal('share'), on: z.boolean() });
+/** This participant starts or stops recording; the room checks the right and tells everyone. */
+export const RecordMsg = z.strictObject({ type: z.literal('record'), on: z.boolean() });
 export const HandMsg = z.strictObject({ type: z.literal('hand'), raised: z.boolean() });
 export const ReactionMsg = z.strictObject({ type: z.literal('reaction'), reaction: Reaction });
 export const RenameSelfMsg = z.strictObject({ type: z.literal('rename'), name: DisplayName });
@@ -149,7 +152,18 @@ export const HostAction = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('breakout-assign'), ...target, room: BreakoutRoomId.nullable() }),
   z.strictObject({ action: z.literal('breakout-auto') }),
   z.strictObject({ action: z.literal('breakout-open'), allowChoose: z.boolean() }),
-  z.strictObject({ action: z.literal('breakout-broadcast'), envelope: Envelope }),
+  /**
+   * Each breakout room is its own key group, so no group key reaches them all: the text is sealed
+   * once under a one-time key, wrapped for each recipient with the pairwise keys (crypto
+   * `sealMessageKey`, context epoch = `n`, the sender's message number). The room hands each
+   * recipient only its own wrap.
+   */
+  z.strictObject({
+    action: z.literal('breakout-broadcast'),
+    n: z.number().int().min(0).max(0xffff_ffff),
+    envelope: Envelope,
+    keys: z.array(z.strictObject({ to: ParticipantId, key: SealedKey })).min(1).max(1000),
+  }),
   z.strictObject({ action: z.literal('breakout-close'), countdownSeconds: z.number().int().min(0).max(300) }),
 ]);
 export type HostAction = z.infer<typeof HostAction>;
@@ -161,6 +175,7 @@ export const ClientToRoom = z.discriminatedUnion('type', [
   KeyBlobsMsg,
   MediaStateMsg,
   ShareMsg,
+  RecordMsg,
   HandMsg,
   ReactionMsg,
   RenameSelfMsg,
@@ -180,7 +195,7 @@ export type ClientToRoom = z.infer<typeof ClientToRoom>;
 
 // ── room → client ─────────────────────────────────────────────────────────────
 
-export const Permissions = z.strictObject({ share: z.boolean(), chat: z.boolean(), unmute: z.boolean(), rename: z.boolean() });
+export const Permissions = z.strictObject({ share: z.boolean(), chat: z.boolean(), unmute: z.boolean(), rename: z.boolean(), record: z.boolean() });
 export type Permissions = z.infer<typeof Permissions>;
 
 export const Participant = z.strictObject({
@@ -193,6 +208,8 @@ export const Participant = z.strictObject({
   audio: z.boolean(),
   video: z.boolean(),
   sharing: z.boolean(),
+  /** Recording the meeting now: every participant shows who records, the whole time. */
+  recording: z.boolean(),
   /** When the hand went up (ms since epoch), null when down: hosts see hands in this order. */
   handRaisedAt: z.number().int().nullable(),
   permissions: Permissions,
@@ -244,6 +261,8 @@ export const WelcomeMsg = z.strictObject({
   /** Only hosts and co-hosts get the waiting-room queue. */
   waiting: z.array(WaitingEntry),
   origin: OriginGrant.nullable(),
+  /** Largest file a member may send through the room (bytes), so the UI can show the limit. */
+  maxFileBytes: z.number().int().min(1).optional(),
 });
 
 export const ParticipantJoinedMsg = z.strictObject({ type: z.literal('participant-joined'), participant: Participant });
@@ -285,7 +304,7 @@ export const ClosedMsg = z.strictObject({ type: z.literal('closed'), reason: z.e
 /** A host asked this participant to unmute; the participant decides. */
 export const AskUnmuteMsg = z.strictObject({ type: z.literal('ask-unmute'), from: ParticipantId });
 /** A host muted or stopped this participant's media (enforced on the origin too). */
-export const ForcedMsg = z.strictObject({ type: z.literal('forced'), what: z.enum(['mute', 'stop-video', 'stop-share']), by: ParticipantId });
+export const ForcedMsg = z.strictObject({ type: z.literal('forced'), what: z.enum(['mute', 'stop-video', 'stop-share', 'stop-recording']), by: ParticipantId });
 
 export const ChatRelayMsg = z.strictObject({
   type: z.literal('chat'),
@@ -301,8 +320,14 @@ export const AnnotationsClearedMsg = z.strictObject({ type: z.literal('annotatio
 
 export const TicketMsg = z.strictObject({ type: z.literal('ticket'), origin: OriginGrant });
 
-/** A host's message to every breakout room, sealed under the main meeting's keys. */
-export const BreakoutBroadcastMsg = z.strictObject({ type: z.literal('breakout-broadcast'), from: ParticipantId, envelope: Envelope });
+/** A host's message to every breakout room: the sealed text and this recipient's wrap of its key. */
+export const BreakoutBroadcastMsg = z.strictObject({
+  type: z.literal('breakout-broadcast'),
+  from: ParticipantId,
+  n: z.number().int().min(0).max(0xffff_ffff),
+  envelope: Envelope,
+  key: SealedKey,
+});
 /** To hosts: someone in a breakout room asks for help. */
 export const BreakoutHelpRelayMsg = z.strictObject({ type: z.literal('breakout-help'), from: ParticipantId, room: BreakoutRoomId.nullable() });
 /**
@@ -321,6 +346,12 @@ export const ErrorMsg = z.strictObject({
   code: ErrorCode,
   message: z.string().max(500),
   retryAfter: z.number().int().min(0).optional(),
+  /**
+   * A refusal about a file transfer names it, so the sender can resume: `next` is the chunk
+   * index the room expects (it relays chunks strictly in order, so nothing after a refused
+   * chunk is relayed until that chunk comes again).
+   */
+  file: z.strictObject({ id: FileId, next: z.number().int().min(0).optional() }).optional(),
 });
 
 export const RoomToClient = z.discriminatedUnion('type', [

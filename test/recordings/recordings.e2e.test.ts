@@ -10,6 +10,7 @@ import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBrowser } from '../lib/browser.ts';
 import { type PrivateEdge, startPrivateEdge } from './private-edge.ts';
+import { framesDecode } from './video.ts';
 
 const webRoot = fileURLToPath(new URL('../../web', import.meta.url));
 const harness = fileURLToPath(new URL('./harness.ts', import.meta.url));
@@ -44,22 +45,6 @@ async function open(page: Page, url: string) {
   await page.goto('about:blank');
   await page.goto(url);
   await page.waitForFunction(() => Boolean((window as any).__rec));
-}
-
-/** Waits until the page's <video data-testid=rec-video> has decoded frames. */
-async function framesDecode(page: Page) {
-  await page.waitForFunction(
-    () => {
-      const v = document.querySelector<HTMLVideoElement>('[data-testid=rec-video]');
-      return Boolean(v && v.videoWidth > 0 && v.getVideoPlaybackQuality().totalVideoFrames > 0);
-    },
-    null,
-    { timeout: 20_000 },
-  );
-  return page.evaluate(() => {
-    const v = document.querySelector<HTMLVideoElement>('[data-testid=rec-video]')!;
-    return { width: v.videoWidth, frames: v.getVideoPlaybackQuality().totalVideoFrames };
-  });
 }
 
 describe('cloud recording in the browser', () => {

@@ -1,7 +1,7 @@
 /**
  * Breakout rooms through the real stack: the host creates rooms and assigns two participants to
  * one; on opening, both move (own key group, own router) and decode each other there while the
- * host no longer has them as tiles; a participant asks for help; the host recalls everyone with
+ * host no longer has them as tiles; the host's broadcast opens in their room; a participant asks for help; the host recalls everyone with
  * a countdown and they are back in the main room, decoding the host again.
  */
 import type { Page } from 'playwright-core';
@@ -50,6 +50,15 @@ describe('breakout rooms', () => {
     // The host's tiles no longer include them, and Bob's no longer include the host.
     await until(host, 'host alone in the main room', async () => (await host.locator('[data-testid="gallery"] [data-testid="tile"]').count()) === 0);
     expect(await bob.locator(`[data-testid="tile"][data-participant-id="${hostId}"]`).count()).toBe(0);
+
+    // The host's message reaches both rooms' people and opens there, though each room has its
+    // own keys (one wrap per recipient under the pairwise keys).
+    await host.getByTestId('breakout-message').fill('Five minutes left');
+    await host.getByTestId('breakout-broadcast').click();
+    for (const p of [bob, carol]) {
+      await p.getByTestId('breakout-broadcast-banner').waitFor();
+      expect(await p.getByTestId('breakout-broadcast-banner').innerText()).toContain('Five minutes left');
+    }
 
     // Bob asks for help: the host hears it.
     await bob.getByTestId('breakout-ask-help').click();

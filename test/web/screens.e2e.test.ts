@@ -18,8 +18,14 @@ afterAll(() => pages.close());
 
 const OUT = path.resolve(import.meta.dirname, '../../docs/screenshots');
 const VIEWPORT = { width: 1280, height: 800 };
-/** Names and the product name are not English to translate. */
-const ALLOWED = ['Alice', 'Bob', 'Sealroom', 'English'];
+/**
+ * Names and the product name are not English to translate; nor are the unit symbols (MB, kB)
+ * that Intl itself writes in Chinese for file sizes.
+ */
+const UNIT_SYMBOLS = ['kilobyte', 'megabyte', 'gigabyte'].flatMap(
+  (unit) => new Intl.NumberFormat('zh-CN', { style: 'unit', unit, unitDisplay: 'short' }).format(1).match(/[A-Za-z]{2,}/g) ?? [],
+);
+const ALLOWED = ['Alice', 'Bob', 'Sealroom', 'English', ...UNIT_SYMBOLS];
 
 type Lang = 'en' | 'zh-CN';
 const shots: string[] = [];

@@ -3,12 +3,14 @@
  * getDisplayMedia headless (the shared flags --use-fake-ui-for-media-stream and
  * --use-fake-device-for-media-stream pick the "screen" without a picker), so no test hook stands
  * in for the screen. The share is its own sealed single-layer producer; strokes travel as sealed
- * `annotate` envelopes; the host's "clear all" clears them for everyone.
+ * `annotate` envelopes; the host's "clear all" clears them for everyone. Choosing another window
+ * pauses the share while the picker is open (held open here by wrapping getDisplayMedia).
  */
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createFromHome, inboundStats } from '../lib/meeting.ts';
 import { Pages, framesOfType, joinWithoutCamera, until, type TestPage } from './lib/pages.ts';
+import { answerPicker, holdablePicker, holdPicker, pickerOpen } from './lib/picker.ts';
 
 const stackUrl = inject('stackUrl');
 const pages = new Pages();
@@ -33,6 +35,25 @@ async function drawOn(p: Page, owner: string) {
   await p.mouse.down();
   for (let i = 1; i <= 8; i++) await p.mouse.move(box.x + box.width * (0.3 + i * 0.04), box.y + box.height * (0.4 + i * 0.02));
   await p.mouse.up();
+}
+
+/** Our own shared track as the sharer's stage plays it: its id and whether it is enabled. */
+const ownScreenTrack = (p: Page, owner: string) =>
+  p.locator(`[data-testid="screen-stage"][data-owner="${owner}"] video`).evaluate((v) => {
+    const t = (v as HTMLVideoElement).srcObject instanceof MediaStream ? ((v as HTMLVideoElement).srcObject as MediaStream).getVideoTracks()[0] : undefined;
+    return { id: t?.id ?? '', enabled: t?.enabled ?? false };
+  });
+
+/** Whether frames of `from`'s screen stopped reaching `p`: two readings a second apart agree. */
+async function screenStalled(p: Page, from: string): Promise<boolean> {
+  const before = (await screenStat(p, from))?.framesDecoded ?? 0;
+  await p.waitForTimeout(1200);
+  return ((await screenStat(p, from))?.framesDecoded ?? 0) === before;
+}
+
+async function screenFlows(p: Page, from: string, what: string) {
+  const before = (await screenStat(p, from))?.framesDecoded ?? 0;
+  await until(p, what, async () => ((await screenStat(p, from))?.framesDecoded ?? 0) > before + 3, 30_000);
 }
 
 describe('screen share with annotation', () => {
@@ -90,5 +111,51 @@ describe('screen share with annotation', () => {
     // Bob stops: his stage goes on both sides.
     await bob.page.getByTestId('share-toggle').click();
     await until(alice.page, 'Bob’s stage gone', async () => (await alice.page.locator(`[data-testid="screen-stage"][data-owner="${bobId}"]`).count()) === 0);
+  });
+  it('choosing another window pauses the share for everyone; cancelling resumes it, a new choice replaces it', async () => {
+    const alice: TestPage = await pages.open('alice-pause', { viewport: { width: 1280, height: 800 } });
+    const meetingId = await createFromHome(alice.page, stackUrl);
+    await joinWithoutCamera(alice.page, 'Alice');
+    const bob: TestPage = await pages.open('bob-pause', { viewport: { width: 1280, height: 800 }, init: holdablePicker });
+    await bob.page.goto(`${stackUrl}/m/${meetingId}`);
+    const bobId = await joinWithoutCamera(bob.page, 'Bob');
+    await bob.page.getByTestId('share-toggle').click();
+    await until(alice.page, 'Alice decodes Bob’s screen', async () => ((await screenStat(alice.page, bobId))?.framesDecoded ?? 0) > 5, 30_000);
+    const first = await ownScreenTrack(bob.page, bobId);
+    expect(first.enabled).toBe(true);
+    const aliceStage = alice.page.locator(`[data-testid="screen-stage"][data-owner="${bobId}"]`);
+    const bobStage = bob.page.locator(`[data-testid="screen-stage"][data-owner="${bobId}"]`);
+    expect(await aliceStage.getAttribute('data-paused')).toBe('false');
+
+    // Bob starts choosing another window: paused on his side, on Alice's, and in the media.
+    await holdPicker(bob.page);
+    await bobStage.getByTestId('share-switch').click();
+    await until(bob.page, 'the picker is open', () => pickerOpen(bob.page));
+    await until(bob.page, 'Bob is told his share is paused', async () => (await bob.page.getByTestId('share-paused-notice').innerText()).includes('paused'));
+    expect((await ownScreenTrack(bob.page, bobId)).enabled).toBe(false);
+    await until(alice.page, 'Alice sees Bob’s share paused', async () => (await aliceStage.getAttribute('data-paused')) === 'true');
+    expect(await alice.page.getByTestId('screen-paused').innerText()).toContain('Bob paused sharing');
+    await until(alice.page, 'Bob’s screen frames stop reaching Alice', () => screenStalled(alice.page, bobId), 15_000);
+    // Only the sealed envelope went through the room: the pause is not readable there.
+    expect(framesOfType(bob.frames.sent, 'annotate').length).toBeGreaterThanOrEqual(1);
+    for (const f of bob.frames.sent) expect(f).not.toMatch(/"paused"/);
+    expect(await bob.page.getByTestId('share-toggle').getAttribute('aria-pressed')).toBe('true');
+
+    // Cancelling the picker resumes the same track.
+    await answerPicker(bob.page, 'cancel');
+    await until(alice.page, 'Alice sees the pause end', async () => (await aliceStage.getAttribute('data-paused')) === 'false');
+    await until(bob.page, 'Bob’s notice goes', async () => (await bobStage.getAttribute('data-paused')) === 'false');
+    expect(await ownScreenTrack(bob.page, bobId)).toEqual({ id: first.id, enabled: true });
+    await screenFlows(alice.page, bobId, 'Bob’s screen flows again after the cancel');
+
+    // Choosing a window replaces the track in the same share.
+    await bobStage.getByTestId('share-switch').click();
+    await until(alice.page, 'paused again', async () => (await aliceStage.getAttribute('data-paused')) === 'true');
+    await answerPicker(bob.page, 'choose');
+    await until(alice.page, 'Alice sees the share resume', async () => (await aliceStage.getAttribute('data-paused')) === 'false');
+    await until(bob.page, 'Bob shares the new window', async () => (await ownScreenTrack(bob.page, bobId)).id !== first.id);
+    expect((await ownScreenTrack(bob.page, bobId)).enabled).toBe(true);
+    await screenFlows(alice.page, bobId, 'the new window reaches Alice');
+    expect(await alice.page.getByTestId('screen-stage').count()).toBe(1);
   });
 });

@@ -7,7 +7,7 @@
  * hash per request, docs/accounts.md): N=2^14 ≈ 0.16–0.18 s, N=2^15 ≈ 0.28–0.38 s,
  * N=2^16 ≈ 0.64–0.73 s, N=2^17 ≈ 1.7–2.1 s (128 MiB, the whole isolate budget). We take
  * N=2^15, r=8, p=1: 32 MiB per hash leaves room for concurrent sign-ins in one 128 MiB isolate,
- * and about a third of a second is acceptable once per sign-in.
+ * and about a third of a second is acceptable once per sign-in (re-measure: `tsx bench/accounts/run.ts`).
  *
  * `SCRYPT_LOG_N` (a binding) lowers N for the test pool only, where scrypt runs ~20× slower;
  * it is clamped to ≥ 10 and never set in wrangler.jsonc.

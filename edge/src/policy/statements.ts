@@ -22,6 +22,9 @@ export const MEMBER_ACTIONS: readonly Action[] = [
   'meeting:create',
   'meeting:update',
   'meeting:delete',
+  'recording:create',
+  'recording:read',
+  'recording:share',
   'recording:delete',
   'org:read',
   'apikey:manage',
@@ -29,7 +32,17 @@ export const MEMBER_ACTIONS: readonly Action[] = [
   'data:export',
 ];
 
-export const ADMIN_ACTIONS: readonly Action[] = ['user:read', 'user:manage', 'policy:manage', 'audit:read', 'audit:verify', 'usage:read', 'data:erase'];
+export const ADMIN_ACTIONS: readonly Action[] = [
+  'user:read',
+  'user:manage',
+  'policy:manage',
+  'audit:read',
+  'audit:verify',
+  'usage:read',
+  'data:erase',
+  // How long the organization keeps every member's recordings is an organization setting.
+  'recording:retention',
+];
 
 export const OWNER_ACTIONS: readonly Action[] = ['org:manage'];
 

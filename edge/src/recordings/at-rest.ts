@@ -29,7 +29,10 @@ export class AtRestError extends Error {}
 
 const enc = new TextEncoder();
 
-async function partKey(dataKey: CryptoKey, salt: Uint8Array, recordingId: string, partNumber: number): Promise<CryptoKey> {
+/** A part's number, or a tail segment's `t<part>.<offset>` (tails.ts): each names its own key and AAD. */
+export type PartLabel = number | string;
+
+async function partKey(dataKey: CryptoKey, salt: Uint8Array, recordingId: string, partNumber: PartLabel): Promise<CryptoKey> {
   return crypto.subtle.deriveKey(
     { name: 'HKDF', hash: 'SHA-256', salt: salt as Uint8Array<ArrayBuffer>, info: enc.encode(`sealroom/recording-part\n${recordingId}\n${partNumber}`) },
     dataKey,
@@ -47,7 +50,7 @@ function nonce(index: number, last: boolean): Uint8Array<ArrayBuffer> {
   return n;
 }
 
-const aad = (recordingId: string, partNumber: number) => enc.encode(`sealroom/recording-at-rest\n${recordingId}\n${partNumber}`);
+const aad = (recordingId: string, partNumber: PartLabel) => enc.encode(`sealroom/recording-at-rest\n${recordingId}\n${partNumber}`);
 
 /** Imports a raw 32-byte data key for HKDF; the raw bytes can be wiped right after. */
 export function importDataKey(raw: Uint8Array): Promise<CryptoKey> {
@@ -101,7 +104,7 @@ class ExactReader {
  * @param body - the client's bytes; must be exactly `length` long (else the stream errors)
  * @returns a stream of exactly `storedLength(length)` bytes
  */
-export function sealPart(body: ReadableStream<Uint8Array>, length: number, dataKey: CryptoKey, recordingId: string, partNumber: number): ReadableStream<Uint8Array> {
+export function sealPart(body: ReadableStream<Uint8Array>, length: number, dataKey: CryptoKey, recordingId: string, partNumber: PartLabel): ReadableStream<Uint8Array> {
   const src = new ExactReader(body);
   const records = Math.ceil(length / RECORD_SIZE);
   const ad = aad(recordingId, partNumber);
@@ -133,20 +136,80 @@ export function sealPart(body: ReadableStream<Uint8Array>, length: number, dataK
   });
 }
 
+/** A record of the stored object: part (0-based) and record within it. */
+export interface RecordPos {
+  part: number;
+  record: number;
+}
+
 /**
- * Opens a whole stored object (its parts back to back) as it is read.
+ * Which stored bytes hold the client bytes `start…end` (inclusive), for a range read.
+ * @param partSizes - client bytes of each part, in order
+ * @returns the stored span to read (from the first record's start, or its part's salt when it is
+ *   the part's first record), where that part's salt lies, the records it covers, and the client
+ *   bytes to drop before `start`
+ */
+export function planRange(partSizes: number[], start: number, end: number): {
+  from: RecordPos;
+  to: RecordPos;
+  saltOffset: number;
+  storedOffset: number;
+  storedLength: number;
+  skip: number;
+} {
+  const locate = (pos: number) => {
+    for (let p = 0, client = 0, stored = 0; p < partSizes.length; p++) {
+      const size = partSizes[p]!;
+      if (pos < client + size) {
+        const record = Math.floor((pos - client) / RECORD_SIZE);
+        return { part: p, record, client, stored, recordStored: stored + SALT + record * (RECORD_SIZE + TAG) };
+      }
+      client += size;
+      stored += storedLength(size);
+    }
+    throw new RangeError(`byte ${pos} is past the end`);
+  };
+  const a = locate(start);
+  const b = locate(end);
+  const lastPlain = Math.min(RECORD_SIZE, partSizes[b.part]! - b.record * RECORD_SIZE);
+  // From a part's first record, the read takes its salt along; deeper in, the salt is read apart.
+  const storedOffset = a.record === 0 ? a.stored : a.recordStored;
+  return {
+    from: { part: a.part, record: a.record },
+    to: { part: b.part, record: b.record + 1 },
+    saltOffset: a.stored,
+    storedOffset,
+    storedLength: b.recordStored + lastPlain + TAG - storedOffset,
+    skip: start - a.client - a.record * RECORD_SIZE,
+  };
+}
+
+/**
+ * Opens a stored object (its parts back to back) as it is read: the whole object, or the
+ * records `span.from` up to `span.to` (exclusive) when `stored` begins at `span.from`'s record.
  * @param partSizes - client bytes of each part, in order (from the parts table)
+ * @param span - where `stored` starts and stops, and the salt of the first part when it starts mid-part
+ * @param label - each part's label in key and AAD (its number; a tail segment's own)
  * @returns the client-sealed bytes; the stream errors with AtRestError on the first record that does not open
  */
-export function openObject(stored: ReadableStream<Uint8Array>, partSizes: number[], dataKey: CryptoKey, recordingId: string): ReadableStream<Uint8Array> {
+export function openObject(
+  stored: ReadableStream<Uint8Array>,
+  partSizes: number[],
+  dataKey: CryptoKey,
+  recordingId: string,
+  span?: { from: RecordPos; to: RecordPos; salt: Uint8Array | null },
+  label: (part: number) => PartLabel = (part) => part + 1,
+): ReadableStream<Uint8Array> {
   const src = new ExactReader(stored);
-  let part = 0;
+  const to = span?.to ?? { part: partSizes.length, record: 0 };
+  let part = span?.from.part ?? 0;
+  let index = span?.from.record ?? 0;
   let key: CryptoKey | null = null;
-  let index = 0;
+  let firstSalt = span && span.from.record > 0 ? span.salt : null;
   return new ReadableStream<Uint8Array>({
     async pull(ctl) {
       for (;;) {
-        if (part === partSizes.length) {
+        if (part > to.part || (part === to.part && index >= to.record)) {
           if (!(await src.atEnd())) throw new AtRestError('stored object is longer than its parts');
           ctl.close();
           return;
@@ -154,14 +217,15 @@ export function openObject(stored: ReadableStream<Uint8Array>, partSizes: number
         const size = partSizes[part]!;
         const records = Math.ceil(size / RECORD_SIZE);
         if (!key) {
-          const salt = await src.read(SALT);
+          const salt = firstSalt ?? (await src.read(SALT));
+          firstSalt = null;
           if (salt.length < SALT) throw new AtRestError('stored object is cut short');
-          key = await partKey(dataKey, salt, recordingId, part + 1);
-          index = 0;
+          key = await partKey(dataKey, salt, recordingId, label(part));
         }
         if (index === records) {
           part++;
           key = null;
+          index = 0;
           continue;
         }
         const plain = Math.min(RECORD_SIZE, size - index * RECORD_SIZE);
@@ -170,7 +234,7 @@ export function openObject(stored: ReadableStream<Uint8Array>, partSizes: number
         const last = index === records - 1;
         let pt: ArrayBuffer;
         try {
-          pt = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: nonce(index, last), additionalData: aad(recordingId, part + 1) }, key, rec as Uint8Array<ArrayBuffer>);
+          pt = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: nonce(index, last), additionalData: aad(recordingId, label(part)) }, key, rec as Uint8Array<ArrayBuffer>);
         } catch {
           throw new AtRestError(`stored record ${index} of part ${part + 1} failed authentication`);
         }
@@ -181,6 +245,41 @@ export function openObject(stored: ReadableStream<Uint8Array>, partSizes: number
     },
     cancel(reason) {
       return src.cancel(reason);
+    },
+  });
+}
+
+/** Drops the first `skip` bytes of a stream and ends it after `take` more. */
+export function sliceStream(src: ReadableStream<Uint8Array>, skip: number, take: number): ReadableStream<Uint8Array> {
+  const reader = src.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(ctl) {
+      for (;;) {
+        if (take === 0) {
+          await reader.cancel();
+          ctl.close();
+          return;
+        }
+        const { done, value } = await reader.read();
+        if (done) {
+          ctl.close();
+          return;
+        }
+        let bytes = value;
+        if (skip > 0) {
+          const drop = Math.min(skip, bytes.length);
+          skip -= drop;
+          bytes = bytes.subarray(drop);
+        }
+        if (bytes.length === 0) continue;
+        if (bytes.length > take) bytes = bytes.subarray(0, take);
+        take -= bytes.length;
+        ctl.enqueue(bytes);
+        return;
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
     },
   });
 }

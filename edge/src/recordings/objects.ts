@@ -6,9 +6,11 @@
 import { RECORDING_MAX_PARTS, RECORDING_PART_SIZE } from '@sealroom/protocol';
 import type { Kms } from '../kms/kms.ts';
 import { randomToken } from '../random.ts';
-import { AtRestError, openObject, sealPart, storedLength } from './at-rest.ts';
+import { AtRestError, openObject, planRange, sealPart, sliceStream, storedLength } from './at-rest.ts';
 import { createDataKey, loadDataKey, shredStatement } from './data-key.ts';
 import { fail } from './errors.ts';
+import type { ByteRange } from './range.ts';
+import { dropTails, tailOf } from './tails.ts';
 import { type PartRow, type RecordingRow, deleteStatements, insertRecording, listParts, markComplete, putPart } from './store.ts';
 
 export interface Deps {
@@ -79,6 +81,8 @@ export async function uploadPart(d: Deps, rec: RecordingRow, partNumber: number,
   }
   const part = { part_number: partNumber, etag, size: length, stored_size: stored };
   await putPart(d.db, rec.id, part);
+  // The part is whole now: its tail segments have nothing left to save.
+  await dropTails(d.bucket, rec, partNumber).catch((err: unknown) => log({ event: 'recording_tail_drop_failed', recordingId: rec.id, error: String(err) }));
   return part;
 }
 
@@ -123,38 +127,58 @@ async function finish(d: Deps, rec: RecordingRow, parts: PartRow[], durationMs: 
     )
     .run();
   await markComplete(d.db, rec.id, durationMs, now);
+  await dropTails(d.bucket, rec).catch((err: unknown) => log({ event: 'recording_tail_drop_failed', recordingId: rec.id, error: String(err) }));
 }
 
 /**
  * Completes an upload whose browser stopped sending (crash, closed tab): what arrived stays a
- * recording, up to the last whole part. Nothing arrived → erased.
+ * recording, up to the last whole part plus the tail of the part being filled (tails.ts).
+ * Nothing arrived → erased.
  * @returns 'completed' or 'erased'
  */
 export async function salvage(d: Deps, rec: RecordingRow, now = Date.now()): Promise<'completed' | 'erased'> {
-  const prefix = contiguousPrefix(await listParts(d.db, rec.id), rec.part_size);
-  if (prefix.length === 0) {
+  let parts = contiguousPrefix(await listParts(d.db, rec.id), rec.part_size);
+  const last = parts[parts.length - 1];
+  if (!last || last.size === rec.part_size) {
+    const n = parts.length + 1;
+    const tail = await tailOf(d, rec, n);
+    if (tail) parts = [...parts, await uploadPart(d, rec, n, tail.length, tail.body)];
+  }
+  if (parts.length === 0) {
     await erase(d, rec);
     return 'erased';
   }
-  await finish(d, rec, prefix, null, now);
+  await finish(d, rec, parts, null, now);
   return 'completed';
 }
 
 /**
- * Streams the client-sealed bytes back. The first record is opened before this returns, so a
- * missing key or a tampered start is a clear error rather than a 200 that breaks off.
+ * Streams the client-sealed bytes back, all of them or one byte range. A range reads only the
+ * stored records that hold it (plus its part's 16-byte salt), so a seek costs what it shows.
+ * The first record is opened before this returns, so a missing key or a tampered start is a
+ * clear error rather than a 200 that breaks off.
  */
-export async function openContent(d: Deps, rec: RecordingRow): Promise<ReadableStream<Uint8Array>> {
+export async function openContent(d: Deps, rec: RecordingRow, range: ByteRange | null = null): Promise<ReadableStream<Uint8Array>> {
   if (rec.status !== 'complete') fail(409, 'wrong_state', 'the recording is still uploading');
   const key = await loadDataKey(d.db, d.kms, rec.data_key_id);
-  const obj = await d.bucket.get(rec.r2_key);
+  const parts = await listParts(d.db, rec.id);
+  const sizes = parts.map((p) => p.size);
+  const plan = range ? planRange(sizes, range.start, range.end) : null;
+  let salt: Uint8Array | null = null;
+  if (plan && plan.from.record > 0) {
+    const head = await d.bucket.get(rec.r2_key, { range: { offset: plan.saltOffset, length: 16 } });
+    if (!head) fail(410, 'sealed_unavailable', 'the stored object is gone');
+    salt = new Uint8Array(await head.arrayBuffer());
+  }
+  const obj = await d.bucket.get(rec.r2_key, plan ? { range: { offset: plan.storedOffset, length: plan.storedLength } } : undefined);
   if (!obj) fail(410, 'sealed_unavailable', 'the stored object is gone');
   if (obj.size !== rec.stored_bytes) {
     await obj.body.cancel();
     fail(422, 'sealed_unavailable', 'the stored object has the wrong length (cut short or altered)');
   }
-  const parts = await listParts(d.db, rec.id);
-  const plain = openObject(obj.body, parts.map((p) => p.size), key, rec.id);
+  const plain = plan && range
+    ? sliceStream(openObject(obj.body, sizes, key, rec.id, { from: plan.from, to: plan.to, salt }), plan.skip, range.end - range.start + 1)
+    : openObject(obj.body, sizes, key, rec.id);
   const reader = plain.getReader();
   let first: ReadableStreamReadResult<Uint8Array>;
   try {
@@ -189,6 +213,7 @@ export async function erase(d: Deps, rec: RecordingRow): Promise<void> {
   try {
     if (rec.status === 'uploading' && rec.upload_id) await d.bucket.resumeMultipartUpload(rec.r2_key, rec.upload_id).abort();
     await d.bucket.delete(rec.r2_key);
+    await dropTails(d.bucket, rec);
   } catch (err) {
     log({ event: 'recording_object_delete_failed', recordingId: rec.id, error: String(err) });
   }

@@ -10,8 +10,9 @@
  *   GET    /:id                    one recording                                     → RecordingView
  *   GET    /:id/parts              which parts arrived (resume)                      → PartList
  *   PUT    /:id/parts/:n           one part, raw bytes, sealed at rest as it streams → PartReceipt
+ *   PUT    /:id/tail/:n/:offset    what is sealed of part n so far, from offset       → TailReceipt
  *   POST   /:id/complete           complete the upload                               → RecordingView
- *   GET    /:id/content            the client-sealed bytes, at-rest layer removed
+ *   GET    /:id/content            the client-sealed bytes, at-rest layer removed (Range: one byte range → 206)
  *   DELETE /:id                    erase object and wrapped key                      → 204
  *   POST   /:id/shares             new share link id                                 → 201 ShareView
  *   GET    /:id/shares             the recording's share links                       → { shares }
@@ -24,9 +25,11 @@ import {
   CreateRecording,
   CreateShare,
   type PartList,
+  type RecordingErrorCode,
   type RecordingList,
   RetentionSetting,
   type SharedRecording,
+  type TailReceipt,
 } from '@sealroom/protocol';
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -34,6 +37,8 @@ import { type AppEnv, type Ctx, auditRequest, kmsOf } from '../accounts/context.
 import { readBody } from '../http/body.ts';
 import { randomToken } from '../random.ts';
 import { requireUser, userOf } from './auth.ts';
+import { parseRange } from './range.ts';
+import { putTail } from './tails.ts';
 import { fail } from './errors.ts';
 import { type Deps, completeRecording, createRecording, erase, openContent, uploadPart } from './objects.ts';
 import {
@@ -74,15 +79,25 @@ async function owned(c: Ctx): Promise<RecordingRow> {
   return rec;
 }
 
-function sealedResponse(body: ReadableStream<Uint8Array>, rec: RecordingRow): Response {
+/** The client-sealed bytes, whole (200) or the one range asked for (206); a range outside them is 416. */
+async function sealedContent(c: Ctx, rec: RecordingRow): Promise<Response> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/octet-stream',
+    'cache-control': 'no-store',
+    'accept-ranges': 'bytes',
+    // The container type the sealed chunks hold, for the player; the bytes themselves are opaque.
+    'x-sealroom-mime': rec.mime_type,
+  };
+  const range = rec.status === 'complete' ? parseRange(c.req.header('range'), rec.size_bytes) : null;
+  if (range === 'unsatisfiable') {
+    const error = { code: 'range_not_satisfiable', message: `the recording has ${rec.size_bytes} bytes` } satisfies { code: RecordingErrorCode; message: string };
+    return new Response(JSON.stringify({ error }), { status: 416, headers: { 'content-type': 'application/json', 'content-range': `bytes */${rec.size_bytes}` } });
+  }
+  const body = await openContent(await deps(c), rec, range);
+  if (!range) return new Response(body, { headers: { ...headers, 'content-length': String(rec.size_bytes) } });
   return new Response(body, {
-    headers: {
-      'content-type': 'application/octet-stream',
-      'content-length': String(rec.size_bytes),
-      'cache-control': 'no-store',
-      // The container type the sealed chunks hold, for the player; the bytes themselves are opaque.
-      'x-sealroom-mime': rec.mime_type,
-    },
+    status: 206,
+    headers: { ...headers, 'content-length': String(range.end - range.start + 1), 'content-range': `bytes ${range.start}-${range.end}/${rec.size_bytes}` },
   });
 }
 
@@ -112,7 +127,7 @@ const shared = new Hono<AppEnv>()
   })
   .get('/:shareId/content', async (c) => {
     const { rec } = await sharedRecording(c);
-    return sealedResponse(await openContent(await deps(c), rec), rec);
+    return sealedContent(c, rec);
   });
 
 const own = new Hono<AppEnv>()
@@ -158,6 +173,17 @@ const own = new Hono<AppEnv>()
     const part = await uploadPart(await deps(c), rec, n, length, c.req.raw.body);
     return c.json({ partNumber: part.part_number, size: part.size });
   })
+  .put('/:id/tail/:n/:offset', async (c) => {
+    const rec = await owned(c);
+    const n = param(PartNumberParam, c.req.param('n'), 'part number');
+    const offset = param(ContentLength, c.req.param('offset'), 'offset');
+    const lengthHeader = c.req.header('content-length');
+    if (lengthHeader === undefined) fail(411, 'length_required', 'a tail needs a content-length');
+    const length = param(ContentLength, lengthHeader, 'content-length');
+    if (!c.req.raw.body) fail(400, 'bad_part', 'a tail needs a body');
+    await putTail(await deps(c), rec, n, offset, length, c.req.raw.body);
+    return c.json({ partNumber: n, offset, size: length } satisfies TailReceipt);
+  })
   .post('/:id/complete', async (c) => {
     const rec = await owned(c);
     const body = await readBody(c.req.raw, CompleteRecording);
@@ -166,8 +192,7 @@ const own = new Hono<AppEnv>()
     return c.json(view((await getRecording(c.env.DB, rec.id))!));
   })
   .get('/:id/content', async (c) => {
-    const rec = await owned(c);
-    return sealedResponse(await openContent(await deps(c), rec), rec);
+    return sealedContent(c, await owned(c));
   })
   .delete('/:id', async (c) => {
     const rec = await owned(c);

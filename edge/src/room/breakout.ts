@@ -69,7 +69,11 @@ export function breakoutAction(room: RoomData, _self: MemberRecord, cmd: Breakou
     }
     case 'breakout-broadcast':
       if (!b.open) return 'closed';
-      return [{ kind: 'broadcast', to: 'members', except: null, msg: { type: 'breakout-broadcast', from: _self.id, envelope: cmd.envelope } }];
+      // Each current member named gets the text and only its own key wrap; names of people
+      // who left are skipped, and nobody gets a message twice.
+      return [...new Map(cmd.keys.map((k) => [k.to, k.key]))]
+        .filter(([to]) => to !== _self.id && room.members.has(to))
+        .map(([to, key]): Effect => ({ kind: 'send', to, msg: { type: 'breakout-broadcast', from: _self.id, n: cmd.n, envelope: cmd.envelope, key } }));
     case 'breakout-close':
       if (!b.open) return 'closed';
       if (cmd.countdownSeconds === 0) return closeBreakouts(room);

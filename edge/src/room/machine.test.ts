@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { type Conn, type DecideContext, type Effect, type MemberRecord, NO_BREAKOUT, type RoomData, type WaitingRecord, decide, departure } from './machine.ts';
 
 const pk = 'A'.repeat(43);
-const perms = { share: true, chat: true, unmute: true, rename: true };
+const perms = { share: true, chat: true, unmute: true, rename: true, record: true };
 function member(id: string, role: MemberRecord['role'] = 'participant', over: Partial<MemberRecord> = {}): MemberRecord {
-  return { id, index: id.length, name: id, role, publicKey: pk, audio: false, video: false, sharing: false, handRaisedAt: null, permissions: perms, breakout: null, clientId: `client-${id}-0000000`, ip: '10.0.0.1', joinedAt: 1, ...over };
+  return { id, index: id.length, name: id, role, publicKey: pk, audio: false, video: false, sharing: false, recording: false, handRaisedAt: null, permissions: perms, breakout: null, clientId: `client-${id}-0000000`, ip: '10.0.0.1', joinedAt: 1, ...over };
 }
 function room(members: MemberRecord[], over: Partial<Omit<RoomData, 'settings'>> & { settings?: Partial<MeetingSettings> } = {}): RoomData {
   return {
@@ -128,6 +128,9 @@ describe('host controls', () => {
     const fx = decide(r, as(host), { type: 'host', command: { action: 'mute-all', allowUnmute: false } }, ctx());
     expect(origin(fx).map((c) => 'participantId' in c && c.participantId)).toEqual([alice.id, bob.id]);
     expect(fx).toContainEqual({ kind: 'broadcast', to: 'members', except: null, msg: { type: 'muted-all', by: host.id, allowUnmute: false } });
+    // That one frame is all anyone is sent: no per-participant notice, no separate room-state.
+    expect(fx.filter((e) => e.kind === 'send' || e.kind === 'broadcast')).toHaveLength(1);
+    expect(fx).toContainEqual({ kind: 'room', patch: { settings: { ...r.settings, allowUnmute: false } } });
     const mutedAlice = fx.flatMap((e) => (e.kind === 'put-member' && e.member.id === alice.id ? [e.member] : [])).at(-1)!;
     expect(mutedAlice.permissions.unmute).toBe(false);
     const tryUnmute = decide(room([host, mutedAlice]), as(mutedAlice), { type: 'media-state', audio: true, video: false }, ctx());
@@ -223,5 +226,105 @@ describe('coalescing one action’s updates', async () => {
   it('leaves a single update alone', () => {
     const fx: Effect[] = [{ kind: 'broadcast', to: 'members', except: null, msg: { type: 'participant-updated', participant: alice as never } }];
     expect(coalesce(fx)).toBe(fx);
+  });
+});
+
+describe('recording is announced', () => {
+  const noRecord = { ...perms, record: false };
+  const updatedOf = (fx: Effect[]) => fx.flatMap((e) => (e.kind === 'broadcast' && e.msg.type === 'participant-updated' ? [e.msg.participant] : []));
+
+  it('a new participant may not record until the host allows it; hosts may', () => {
+    const fx = decide(room([host]), fresh, join, ctx());
+    expect(fx[0]).toMatchObject({ member: { recording: false, permissions: { record: false } } });
+    const hostFx = decide(room([]), fresh, { ...join, hostKey: 'k' }, ctx({ hostKeyValid: true }));
+    expect(hostFx[0]).toMatchObject({ member: { role: 'host', permissions: { record: true } } });
+  });
+
+  it('refuses a participant without the right and changes nothing', () => {
+    const a = member('alice-0001', 'participant', { permissions: noRecord });
+    const fx = decide(room([host, a]), as(a), { type: 'record', on: true }, ctx());
+    expect(replyCode(fx)).toBe('forbidden');
+    expect(kinds(fx)).toEqual(['reply']);
+  });
+
+  it('start and stop go into the member record and out to everyone, with an audit line', () => {
+    const fx = decide(room([host, alice]), as(alice), { type: 'record', on: true }, ctx());
+    expect(fx[0]).toEqual({ kind: 'put-member', member: { ...alice, recording: true } });
+    expect(updatedOf(fx)).toEqual([expect.objectContaining({ id: alice.id, recording: true })]);
+    expect(fx.find((e) => e.kind === 'broadcast')).toMatchObject({ to: 'members', except: null });
+    expect(fx.find((e) => e.kind === 'audit')).toMatchObject({ action: 'record-start', actor: alice.id, result: 'ok' });
+    const on = { ...alice, recording: true };
+    const off = decide(room([host, on]), as(on), { type: 'record', on: false }, ctx());
+    expect(updatedOf(off)).toEqual([expect.objectContaining({ id: alice.id, recording: false })]);
+    // Saying it twice changes nothing and tells nobody.
+    expect(decide(room([host, on]), as(on), { type: 'record', on: true }, ctx())).toEqual([]);
+  });
+
+  it('stopping is always allowed; toggling is rate-limited', () => {
+    const on = member('alice-0001', 'participant', { permissions: noRecord, recording: true });
+    expect(updatedOf(decide(room([host, on]), as(on), { type: 'record', on: false }, ctx()))[0]).toMatchObject({ recording: false });
+    expect(replyCode(decide(room([host, alice]), as(alice), { type: 'record', on: true }, ctx({ allow: () => false })))).toBe('rate_limited');
+  });
+
+  it('the host grants the right; taking it away stops the recording and tells the recorder', () => {
+    const a = member('alice-0001', 'participant', { permissions: noRecord });
+    const grant = decide(room([host, a]), as(host), { type: 'host', command: { action: 'set-permission', target: a.id, permission: 'record', allowed: true } }, ctx());
+    expect(updatedOf(grant)[0]).toMatchObject({ id: a.id, permissions: { record: true } });
+    const on = { ...a, permissions: perms, recording: true };
+    const revoke = decide(room([host, on]), as(host), { type: 'host', command: { action: 'set-permission', target: a.id, permission: 'record', allowed: false } }, ctx());
+    expect(updatedOf(revoke)[0]).toMatchObject({ id: a.id, recording: false, permissions: { record: false } });
+    expect(revoke).toContainEqual({ kind: 'send', to: a.id, msg: { type: 'forced', what: 'stop-recording', by: host.id } });
+    // Only hosts grant it.
+    expect(replyCode(decide(room([host, alice, a]), as(alice), { type: 'host', command: { action: 'set-permission', target: a.id, permission: 'record', allowed: true } }, ctx()))).toBe('forbidden');
+  });
+
+  it('a recorder who leaves takes the indicator with them', () => {
+    const on = { ...alice, recording: true };
+    const fx = departure(room([host, on]), on, 'disconnected');
+    expect(fx[0]).toEqual({ kind: 'del-member', id: alice.id });
+    expect(fx[1]).toMatchObject({ msg: { type: 'participant-left', id: alice.id } });
+  });
+});
+
+describe('file relay (files.ts): strictly in order, resumable after a refusal', () => {
+  const carol = member('carol-0001');
+  const transfer = (next: number) => ({ id: 'file-0005', from: alice.id, to: null, chunks: 5, accepted: new Set([bob.id]), next });
+  const withFile = (next: number) => room([host, alice, bob, carol], { files: new Map([['file-0005', transfer(next)]]) });
+  const chunk = (index: number) => ({ type: 'file-chunk', id: 'file-0005', index, data: 'c'.repeat(32) }) as const;
+  const counting = (ok: boolean) => {
+    const taken: string[] = [];
+    return { taken, c: ctx({ allow: (_id, bucket) => (taken.push(bucket), ok) }) };
+  };
+
+  it('a rate-limited chunk names the transfer and the chunk to resend, relays nothing and changes nothing', () => {
+    const { taken, c } = counting(false);
+    const fx = decide(withFile(2), as(alice), chunk(2), c);
+    expect(fx).toEqual([{ kind: 'reply', msg: { type: 'error', code: 'rate_limited', message: expect.any(String), retryAfter: 1, file: { id: 'file-0005', next: 2 } } }]);
+    expect(taken).toEqual(['file-chunk']);
+  });
+
+  it('a chunk behind a refused one is refused too, without using the rate budget', () => {
+    const { taken, c } = counting(true);
+    for (const index of [3, 1]) {
+      const fx = decide(withFile(2), as(alice), chunk(index), c);
+      expect(fx).toEqual([{ kind: 'reply', msg: { type: 'error', code: 'bad_message', message: 'expected chunk 2', file: { id: 'file-0005', next: 2 } } }]);
+    }
+    expect(taken).toEqual([]);
+  });
+
+  it('the expected chunk moves the stream on and reaches those who accepted; the last one ends the transfer', () => {
+    const fx = decide(withFile(2), as(alice), chunk(2), ctx());
+    expect(fx).toEqual([
+      { kind: 'put-file', file: transfer(3) },
+      { kind: 'send', to: bob.id, msg: { ...chunk(2), from: alice.id } },
+    ]);
+    expect(kinds(decide(withFile(4), as(alice), chunk(4), ctx()))).toEqual(['put-file', 'send', 'del-file']);
+  });
+
+  it('an accept once chunks flow is refused (its stream would lack a start); a decline still goes through', () => {
+    const fx = decide(withFile(1), as(carol), { type: 'file-answer', id: 'file-0005', from: alice.id, accept: true }, ctx());
+    expect(fx).toEqual([{ kind: 'reply', msg: { type: 'error', code: 'not_found', message: 'that transfer has already started', file: { id: 'file-0005' } } }]);
+    expect(kinds(decide(withFile(0), as(carol), { type: 'file-answer', id: 'file-0005', from: alice.id, accept: true }, ctx()))).toEqual(['put-file', 'send']);
+    expect(kinds(decide(withFile(1), as(carol), { type: 'file-answer', id: 'file-0005', from: alice.id, accept: false }, ctx()))).toEqual(['put-file', 'send']);
   });
 });

@@ -53,6 +53,8 @@ export interface FileTransfer {
   chunks: number;
   /** Recipients who accepted and may receive chunks. */
   accepted: ReadonlySet<string>;
+  /** Index of the next chunk to relay: chunks go out strictly in order, with no gap. */
+  next: number;
 }
 
 export interface RoomData {
@@ -148,6 +150,7 @@ export function participantOf(m: MemberRecord): Participant {
     audio: m.audio,
     video: m.video,
     sharing: m.sharing,
+    recording: m.recording,
     handRaisedAt: m.handRaisedAt,
     permissions: m.permissions,
     breakout: m.breakout,
@@ -168,7 +171,10 @@ export const waitingEntries = (room: RoomData): WaitingEntry[] =>
   [...room.waiting.values()].filter((w) => w.reason === 'waiting-room').map(({ id, name, since }) => ({ id, name, since }));
 
 const permissionsFor = (role: Role, s: MeetingSettings): Permissions =>
-  isHostish(role) ? { share: true, chat: true, unmute: true, rename: true } : { share: s.allowShare, chat: s.allowChat, unmute: s.allowUnmute, rename: s.allowRename };
+  isHostish(role)
+    ? { share: true, chat: true, unmute: true, rename: true, record: true }
+    : // Recording is the host's to grant, one participant at a time: no meeting-wide default lets everyone record.
+      { share: s.allowShare, chat: s.allowChat, unmute: s.allowUnmute, rename: s.allowRename, record: false };
 
 export const updated = (m: MemberRecord): Effect[] => [
   { kind: 'put-member', member: m },
@@ -200,6 +206,8 @@ export function decide(room: RoomData, conn: Conn, msg: ClientToRoom, ctx: Decid
       return mediaState(room, self, msg.audio, msg.video);
     case 'share':
       return share(room, self, msg.on);
+    case 'record':
+      return record(self, msg.on, ctx);
     case 'hand':
       return updated({ ...self, handRaisedAt: msg.raised ? (self.handRaisedAt ?? ctx.now) : null });
     case 'reaction':
@@ -295,6 +303,7 @@ function admit(room: RoomData, j: Joiner, role: Role, ctx: DecideContext, self: 
     audio: false,
     video: false,
     sharing: false,
+    recording: false,
     handRaisedAt: null,
     permissions,
     breakout: null,
@@ -367,6 +376,22 @@ function share(room: RoomData, self: MemberRecord, on: boolean): Effect[] {
   return effects;
 }
 
+/**
+ * Recording is announced, never silent: the state lives in the member record and every member
+ * sees it until it stops or the recorder leaves. The room cannot stop a browser from capturing
+ * what it decrypts; it can make sure everyone knows when the client says it does.
+ */
+function record(self: MemberRecord, on: boolean, ctx: DecideContext): Effect[] {
+  if (on && !self.permissions.record) return [error('forbidden', 'the host has not allowed you to record')];
+  if (self.recording === on) return [];
+  // Each toggle reaches every member: flapping it is as costly as a host action.
+  if (!ctx.allow(self.id, 'control')) return [error('rate_limited', 'recording switched on and off too often', 1)];
+  return [
+    ...updated({ ...self, recording: on }),
+    { kind: 'audit', actor: self.id, role: self.role, action: on ? 'record-start' : 'record-stop', target: null, result: 'ok' },
+  ];
+}
+
 function chat(room: RoomData, self: MemberRecord, to: string | null, envelope: string, ctx: DecideContext): Effect[] {
   if (!self.permissions.chat) return [error('forbidden', 'the host has turned chat off for you')];
   if (to !== null && (to === self.id || room.members.get(to)?.breakout !== self.breakout)) return [error('not_found', 'that participant is not in this room')];
@@ -380,6 +405,11 @@ function chat(room: RoomData, self: MemberRecord, to: string | null, envelope: s
 
 /** Only the host (not co-hosts) may do these. */
 export const HOST_ONLY: ReadonlySet<HostActionName> = new Set(['end', 'hand-over', 'make-cohost', 'revoke-cohost']);
+
+/** Taking the right to record away stops the recording: the recorder's client is told, everyone sees it end. */
+function stopRecording(m: MemberRecord, by: string): Effect[] {
+  return [...updated({ ...m, recording: false }), { kind: 'send', to: m.id, msg: { type: 'forced', what: 'stop-recording', by } }];
+}
 
 function forceStop(room: RoomData, m: MemberRecord, by: string, what: 'mute' | 'stop-video' | 'stop-share'): Effect[] {
   const source = what === 'mute' ? 'audio' : what === 'stop-video' ? 'video' : 'screen';
@@ -450,15 +480,16 @@ function hostAction(room: RoomData, self: MemberRecord, cmd: HostAction, ctx: De
     case 'mute':
       return ok(...forceStop(room, t!, self.id, 'mute'));
     case 'mute-all': {
-      // Members learn it from one `muted-all` frame and apply it themselves; the muted are told
-      // individually, and the origin pauses each microphone.
-      const effects = stateChange(room, { settings: { ...room.settings, allowUnmute: cmd.allowUnmute } });
+      // One frame per member: `muted-all` is everyone's roster update, the muted participants'
+      // forced notice and the new unmute default at once (clients apply all three), so 1000
+      // members cost 1000 frames, not 3000 (docs/BENCHMARKS.md, signalling). The origin pauses
+      // each microphone.
+      const effects: Effect[] = [{ kind: 'room', patch: { settings: { ...room.settings, allowUnmute: cmd.allowUnmute } } }];
       for (const m of others()) {
         if (isHostish(m.role)) continue;
         effects.push(
           { kind: 'put-member', member: { ...m, audio: false, permissions: { ...m.permissions, unmute: cmd.allowUnmute } } },
           { kind: 'origin', control: { action: 'pauseSource', meetingId: room.meetingId, participantId: m.id, source: 'audio' } },
-          { kind: 'send', to: m.id, msg: { type: 'forced', what: 'mute', by: self.id } },
         );
       }
       effects.push({ kind: 'broadcast', to: 'members', except: null, msg: { type: 'muted-all', by: self.id, allowUnmute: cmd.allowUnmute } });
@@ -553,6 +584,7 @@ function setPermission(room: RoomData, m: MemberRecord, permission: Permission, 
   // Taking a right away stops what it covers, on the origin as well.
   if (permission === 'unmute') return forceStop(room, member, by, 'mute');
   if (permission === 'share') return forceStop(room, member, by, 'stop-share');
+  if (permission === 'record' && m.recording) return stopRecording(member, by);
   return updated(member);
 }
 

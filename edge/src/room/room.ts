@@ -265,6 +265,7 @@ export class Room extends DurableObject<Env> {
             state: roomState(room),
             waiting: isHostish(m.role) ? waitingEntries(room) : [],
             origin: await this.#grant(m.id, m.role, m.breakout),
+            maxFileBytes: MAX_FILE_BYTES,
           });
           log({ event: 'join', meetingId: room.meetingId, participantId: m.id, role: m.role });
           // Usage reports (participant-minutes, peaks) for the owner's organization.

@@ -2,10 +2,10 @@ import { ACTIONS, type Action, DEFAULT_SECURITY_POLICY, type OrgRole, type Secur
 import { describe, expect, it, vi } from 'vitest';
 import { evaluate, inWindow } from '../../src/policy/evaluate.ts';
 import { ipAllowed, parseCidr } from '../../src/policy/ip.ts';
-import { ROUTES } from '../../src/policy/routes.ts';
+import { INTERNAL_ROUTES, ROUTES, findRoute } from '../../src/policy/routes.ts';
 import { ADMIN_ACTIONS, ENROLMENT_ACTIONS, MEMBER_ACTIONS, OWNER_ACTIONS } from '../../src/policy/statements.ts';
 import { app } from '../../src/index.ts';
-import { addUser, newOrg } from './helpers.ts';
+import { addUser, auditRows, call, newOrg } from './helpers.ts';
 
 // Every sign-in runs scrypt and several D1 round trips; under a full parallel run that needs more than 5 s.
 vi.setConfig({ testTimeout: 30_000 });
@@ -34,18 +34,44 @@ const CONDITIONS: Cond[] = [
   { name: 'outside admin window', policy: { adminWindow: { days: [1, 2, 3, 4, 5], startMinute: 8 * 60, endMinute: 18 * 60 } }, ip: '198.51.100.7', mfa: false, now: MON_22 },
 ];
 
-/** The expected decision, written independently of statements.ts's data layout. */
+/**
+ * Who may do each action, written out by hand rather than read from statements.ts, so a change to
+ * the statements that moves an action between levels fails here. `Record<Action, …>` makes a new
+ * action fail to compile until it is placed. 'enrol': every role, even without MFA.
+ */
+const LEVEL: Record<Action, 'enrol' | 'member' | 'admin' | 'owner'> = {
+  'self:read': 'enrol',
+  'self:manage': 'enrol',
+  'meeting:create': 'member',
+  'meeting:update': 'member',
+  'meeting:delete': 'member',
+  'recording:create': 'member',
+  'recording:read': 'member',
+  'recording:share': 'member',
+  'recording:delete': 'member',
+  'org:read': 'member',
+  'apikey:manage': 'member',
+  'token:create': 'member',
+  'data:export': 'member',
+  'recording:retention': 'admin',
+  'user:read': 'admin',
+  'user:manage': 'admin',
+  'policy:manage': 'admin',
+  'audit:read': 'admin',
+  'audit:verify': 'admin',
+  'usage:read': 'admin',
+  'data:erase': 'admin',
+  'org:manage': 'owner',
+};
+const RANK = { member: 1, admin: 2, owner: 3 } as const;
+
+/** The expected decision, from LEVEL and the conditions' meaning alone. */
 function expected(role: OrgRole, action: Action, c: Cond): string {
-  const granted =
-    ENROLMENT_ACTIONS.includes(action) ||
-    MEMBER_ACTIONS.includes(action) ||
-    (role !== 'member' && ADMIN_ACTIONS.includes(action)) ||
-    (role === 'owner' && OWNER_ACTIONS.includes(action));
-  if (!granted) return 'forbidden';
+  const level = LEVEL[action];
+  if (level !== 'enrol' && RANK[role] < RANK[level]) return 'forbidden';
   if (c.name === 'ip outside range') return 'policy_denied';
-  if (c.name === 'mfa required, absent' && !ENROLMENT_ACTIONS.includes(action)) return 'mfa_required';
-  const adminLevel = ADMIN_ACTIONS.includes(action) || OWNER_ACTIONS.includes(action);
-  if (c.name === 'outside admin window' && adminLevel) return 'policy_denied';
+  if (c.name === 'mfa required, absent' && level !== 'enrol') return 'mfa_required';
+  if (c.name === 'outside admin window' && (level === 'admin' || level === 'owner')) return 'policy_denied';
   return 'allow';
 }
 
@@ -54,6 +80,14 @@ describe('policy: roles × actions × conditions', () => {
   it.each(table)('%s / %s / %s', (role, action, _n, c) => {
     const d = evaluate({ role, action, mfa: c.mfa, ip: c.ip, now: c.now, policy: { ...DEFAULT_SECURITY_POLICY, ...c.policy } });
     expect(d.allow ? 'allow' : d.code).toBe(expected(role, action, c));
+  });
+
+  it('the statements grant exactly the levels written above', () => {
+    const byLevel = (l: string) => ACTIONS.filter((a) => LEVEL[a] === l).sort();
+    expect([...ENROLMENT_ACTIONS].sort()).toEqual(byLevel('enrol'));
+    expect([...MEMBER_ACTIONS].sort()).toEqual(byLevel('member'));
+    expect([...ADMIN_ACTIONS].sort()).toEqual(byLevel('admin'));
+    expect([...OWNER_ACTIONS].sort()).toEqual(byLevel('owner'));
   });
 
   it('a token cannot exceed its scopes even where the role could', () => {
@@ -95,13 +129,52 @@ describe('conditions in detail', () => {
 });
 
 describe('the middleware covers every route', () => {
-  it('every route registered under an owned prefix has a rule in the table', () => {
-    const mine = app.routes.filter((r) => /^\/api\/(auth|account|admin|saml)/.test(r.path) && r.method !== 'ALL');
-    expect(mine.length).toBeGreaterThan(20);
-    for (const r of mine) {
-      const path = r.path.replace(/\/$/, '');
-      expect(ROUTES.some((e) => e.method === r.method && e.path === path), `${r.method} ${r.path}`).toBe(true);
+  // Handlers only: `ALL` entries are middleware (the policy itself, recordings' requireUser) and the 404 catch-all.
+  const handlers = app.routes.filter((r) => r.method !== 'ALL').map((r) => ({ method: r.method, path: r.path.replace(/(.)\/$/, '$1') }));
+
+  it('every route the app registers, anywhere, has a rule in the table (or is an internal HMAC route)', () => {
+    expect(handlers.length).toBeGreaterThan(60);
+    const unmapped = handlers.filter((r) => !(r.path.startsWith('/internal/') ? INTERNAL_ROUTES : ROUTES).some((e) => e.method === r.method && e.path === r.path));
+    expect(unmapped).toEqual([]);
+    expect(handlers.every((r) => r.path.startsWith('/api/') || r.path.startsWith('/internal/'))).toBe(true);
+  });
+
+  it('the table names no route the app lacks, and each path resolves to its own rule', () => {
+    for (const e of [...ROUTES, ...INTERNAL_ROUTES]) expect(handlers, `${e.method} ${e.path}`).toContainEqual({ method: e.method, path: e.path });
+    // First match wins in findRoute: a concrete request for each route must land on that route's entry.
+    for (const e of ROUTES) {
+      const concrete = e.path.replace(/:[a-zA-Z]+/g, 'Zz9_sample-id-0123456789');
+      expect(findRoute(e.method, concrete), `${e.method} ${e.path}`).toEqual(e);
     }
+  });
+
+  it('every recordings route is mapped to a recording action', () => {
+    const recs = ROUTES.filter((e) => e.path.startsWith('/api/recordings'));
+    expect(recs.filter((e) => e.rule !== 'public').map((e) => (typeof e.rule === 'object' ? e.rule.action.split(':')[0] : e.rule))).toEqual(Array(recs.length - 2).fill('recording'));
+    expect(recs.filter((e) => e.rule === 'public').map((e) => e.path)).toEqual(['/api/recordings/shared/:shareId', '/api/recordings/shared/:shareId/content']);
+  });
+
+  it('enforces recording actions on the recordings routes: scopes, role, IP range', async () => {
+    const { owner, orgId } = await newOrg();
+    const m = await addUser(owner, 'member');
+    // A token scoped to reading recordings lists them but cannot start an upload.
+    const { token } = await m.agent.ok('POST', '/api/account/tokens', { scopes: ['recording:read'] }, 201);
+    const bearer = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    expect((await call('/api/recordings', { headers: bearer })).status).toBe(200);
+    const create = await call('/api/recordings', { method: 'POST', headers: bearer, body: JSON.stringify({ title: 't', mimeType: 'video/webm', keyWrap: 'opaque-wrap_123' }) });
+    expect([create.status, ((await create.json()) as { error: { code: string } }).error.code]).toEqual([403, 'scope_exceeded']);
+    // Setting the org's retention is an admin action: the member is refused by the policy (and audited as such).
+    expect(await m.agent.fails('PUT', '/api/recordings/retention', { days: 30 }, 403)).toBe('forbidden');
+    expect((await auditRows(orgId)).some((r) => r.action === 'policy.deny' && r.target === 'recording:retention')).toBe(true);
+    await owner.ok('PUT', '/api/recordings/retention', { days: 30 });
+    // Anonymous callers are refused before the recordings router; share links stay public (404 for an unknown id, not 401).
+    expect((await call('/api/recordings')).status).toBe(401);
+    expect((await call('/api/recordings/shared/AAAAAAAAAAAAAAAAAAAAAAAA')).status).toBe(404);
+    // The org's IP ranges reach recordings too.
+    owner.ip = '192.0.2.10';
+    m.agent.ip = '203.0.113.9';
+    await owner.ok('PATCH', '/api/admin/policy', { allowedIpRanges: ['192.0.2.0/24'] });
+    expect(await m.agent.fails('GET', '/api/recordings', undefined, 403)).toBe('policy_denied');
   });
 
   it('enforces role, IP range and time window on real routes', async () => {

@@ -58,6 +58,35 @@ describe('SAML SP against samlify as IdP', () => {
     expect((await call('/api/saml/login?email=x@unknown.example', { redirect: 'manual' })).status).toBe(404);
   });
 
+  it('the sign-in form names the organization by domain and gets the IdP location as JSON', async () => {
+    const json = { accept: 'application/json' };
+    const res = await call(`/api/saml/login?domain=${encodeURIComponent(` ${DOMAIN.toUpperCase()} `)}`, { headers: json, redirect: 'manual' });
+    expect(res.status).toBe(200);
+    const loc = new URL(((await res.json()) as { location: string }).location);
+    expect(loc.origin + loc.pathname).toBe('https://idp.example.test/sso');
+    const raw = Uint8Array.from(atob(loc.searchParams.get('SAMLRequest')!), (ch) => ch.charCodeAt(0));
+    const xml = await new Response(new Blob([raw]).stream().pipeThrough(new DecompressionStream('deflate-raw'))).text();
+    const id = /ID="([^"]+)"/.exec(xml)![1]!;
+    expect(await env.DB.prepare('SELECT org_id FROM saml_requests WHERE id = ?').bind(id).first('org_id')).toBe(SAML_ORG);
+    const unknown = await call('/api/saml/login?domain=unknown.example', { headers: json });
+    expect([unknown.status, ((await unknown.json()) as { error: { code: string } }).error.code]).toEqual([404, 'not_found']);
+    // Bad input: neither, both, a non-domain, an extra parameter. Each is refused and stores no request.
+    const before = await env.DB.prepare('SELECT COUNT(*) AS n FROM saml_requests').first('n');
+    for (const q of ['', `?email=a@${DOMAIN}&domain=${DOMAIN}`, '?domain=not_a_domain', `?domain=${DOMAIN}&next=https://evil.example`, '?email=nope']) {
+      const r = await call(`/api/saml/login${q}`, { headers: json, redirect: 'manual' });
+      expect([q, r.status, ((await r.json()) as { error: { code: string } }).error.code]).toEqual([q, 400, 'bad_message']);
+    }
+    expect(await env.DB.prepare('SELECT COUNT(*) AS n FROM saml_requests').first('n')).toBe(before);
+  });
+
+  it('refuses an IdP SSO URL the browser should never be sent to', async () => {
+    const cfg = { idpEntityId: IDP_ENTITY, idpCertificate: fx.cert, emailDomain: DOMAIN };
+    for (const idpSsoUrl of ['javascript:alert(1)//https://idp', 'data:text/html,<script>1</script>', 'ftp://idp.example.test/sso']) {
+      expect(await owner.fails('PUT', '/api/admin/saml', { ...cfg, idpSsoUrl }, 400), idpSsoUrl).toBe('bad_message');
+    }
+    expect(((await owner.ok('GET', '/api/admin/saml')) as { idpSsoUrl: string }).idpSsoUrl).toBe('https://idp.example.test/sso');
+  });
+
   it('accepts a signed assertion, creates the user just in time, and starts a session', async () => {
     const res = await post('valid');
     expect(res.status).toBe(200);

@@ -72,3 +72,17 @@ export async function joinWithoutCamera(page: Page, name: string): Promise<strin
   await page.waitForFunction(() => Boolean((window as unknown as { __sealroom?: { selfId?: string } }).__sealroom?.selfId), null, { timeout: 30_000 });
   return page.evaluate(() => (window as unknown as { __sealroom: { selfId: string } }).__sealroom.selfId);
 }
+
+/** Signs this page's browser up as the owner of a new organization (session cookie set); returns the HTTP status. */
+export function signUpInPage(page: Page, orgName: string, name: string): Promise<number> {
+  return page.evaluate(
+    async ({ orgName, name }) => {
+      const r = await fetch('/api/auth/signup', {
+        method: 'POST',
+        body: JSON.stringify({ orgName, name, email: `${name.toLowerCase()}${Date.now()}@example.test`, password: 'Correct-horse-42' }),
+      });
+      return r.status;
+    },
+    { orgName, name },
+  );
+}

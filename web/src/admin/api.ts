@@ -1,18 +1,9 @@
 /**
  * The accounts API from the browser: one fetch wrapper that sends the session's CSRF token on
- * every change and turns `{ error: { code, message } }` into an AdminApiError.
+ * every change and turns `{ error: { code, message } }` into an ApiError (lib/api-error.ts).
  */
-import { CSRF_HEADER, type SessionInfo } from '@sealroom/protocol';
-
-export class AdminApiError extends Error {
-  readonly status: number;
-  readonly code: string;
-  constructor(status: number, code: string, message: string) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
+import { CSRF_HEADER, SamlLoginRedirect, type SessionInfo } from '@sealroom/protocol';
+import { apiErrorOf } from '../lib/api-error.ts';
 
 export type SignInResult = SessionInfo | { mfaRequired: true; csrfToken: string };
 
@@ -24,16 +15,19 @@ export class AdminApi {
   }
 
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (method !== 'GET' && this.csrf) headers[CSRF_HEADER] = this.csrf;
     const res = await this.#fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
     const text = await res.text();
-    const data = text ? (JSON.parse(text) as unknown) : null;
-    if (!res.ok) {
-      const err = (data as { error?: { code?: string; message?: string } } | null)?.error;
-      throw new AdminApiError(res.status, err?.code ?? 'internal', err?.message ?? res.statusText);
+    let data: unknown = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch (err) {
+      // A proxy's HTML error page is still an error with a status; a success must be JSON.
+      if (res.ok) throw err;
     }
+    if (!res.ok) throw apiErrorOf(res.status, data);
     // Every answer that carries a CSRF token replaces the one held: sessions rotate.
     const token = (data as { csrfToken?: string; session?: { csrfToken?: string } } | null)?.csrfToken ?? (data as { session?: { csrfToken?: string } } | null)?.session?.csrfToken;
     if (token) this.csrf = token;
@@ -44,4 +38,10 @@ export class AdminApi {
   verifyMfa = (code: string) => this.call<SessionInfo>('POST', '/api/auth/mfa/verify', { code });
   session = () => this.call<SignInResult>('GET', '/api/auth/session');
   signOut = () => this.call<null>('POST', '/api/auth/signout');
+  /** Where SP-initiated SSO starts for a work email or an email domain (the edge remembers the AuthnRequest). */
+  ssoStart = async (emailOrDomain: string) => {
+    const v = emailOrDomain.trim();
+    const q = new URLSearchParams(v.includes('@') ? { email: v } : { domain: v });
+    return SamlLoginRedirect.parse(await this.call<unknown>('GET', `/api/saml/login?${q}`));
+  };
 }

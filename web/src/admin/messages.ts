@@ -4,6 +4,7 @@
  * itself is the app's (`i18n.lang`), so one switch changes both.
  */
 import type { AccountErrorCode } from '@sealroom/protocol';
+import { ApiError } from '../lib/api-error.ts';
 import { format, i18n } from '../lib/i18n.svelte.ts';
 
 export const en = {
@@ -11,7 +12,12 @@ export const en = {
   'signin.email': 'Email',
   'signin.password': 'Password',
   'signin.submit': 'Sign in',
-  'signin.sso': 'Sign in with single sign-on',
+  'signin.sso': "Sign in with your organization's SSO",
+  'sso.org': 'Work email or your organization’s email domain',
+  'sso.placeholder': 'you@company.com or company.com',
+  'sso.continue': 'Continue to your organization',
+  'sso.unknown': 'No single sign-on is set up for that domain. Check it, or sign in with your password.',
+  'sso.invalid': 'Enter a work email (you@company.com) or a domain (company.com).',
   'signin.busy': 'Signing in…',
   'mfa.title': 'Two-step verification',
   'mfa.prompt': 'Enter the 6-digit code from your authenticator app, or one of your recovery codes.',
@@ -20,12 +26,16 @@ export const en = {
   'mfa.enrol.title': 'Set up an authenticator',
   'mfa.enrol.scan': 'Scan this QR code with your authenticator app, or enter the key by hand.',
   'mfa.enrol.key': 'Key',
+  'mfa.enrol.open': 'Open in an authenticator app on this device',
   'mfa.enrol.confirm': 'Confirm',
   'mfa.enrol.done': 'Two-step verification is on.',
   'mfa.recovery.title': 'Recovery codes',
   'mfa.recovery.note': 'Each code works once. Store them somewhere safe: they are shown only now.',
   'console.title': 'Administration',
   'console.signout': 'Sign out',
+  'console.setupMfa': 'Set up two-step verification',
+  'console.membersOnly': 'The admin console is only for owners and admins of {org}. Your account is a member.',
+  'console.home': 'Back to meetings',
   'tab.dashboard': 'Dashboard',
   'tab.users': 'Users',
   'tab.policy': 'Security policy',
@@ -109,7 +119,12 @@ export const zhCN: AdminMessages = {
   'signin.email': '邮箱',
   'signin.password': '密码',
   'signin.submit': '登录',
-  'signin.sso': '使用单点登录',
+  'signin.sso': '使用组织的单点登录（SSO）登录',
+  'sso.org': '工作邮箱或组织的邮箱域名',
+  'sso.placeholder': 'you@company.com 或 company.com',
+  'sso.continue': '前往组织登录',
+  'sso.unknown': '该域名未设置单点登录。请检查输入，或使用密码登录。',
+  'sso.invalid': '请输入工作邮箱（you@company.com）或域名（company.com）。',
   'signin.busy': '正在登录…',
   'mfa.title': '两步验证',
   'mfa.prompt': '输入身份验证器应用中的 6 位验证码，或一个恢复码。',
@@ -118,12 +133,16 @@ export const zhCN: AdminMessages = {
   'mfa.enrol.title': '设置身份验证器',
   'mfa.enrol.scan': '用身份验证器应用扫描此二维码，或手动输入密钥。',
   'mfa.enrol.key': '密钥',
+  'mfa.enrol.open': '在本设备的身份验证器应用中打开',
   'mfa.enrol.confirm': '确认',
   'mfa.enrol.done': '两步验证已开启。',
   'mfa.recovery.title': '恢复码',
   'mfa.recovery.note': '每个恢复码只能使用一次。请妥善保存：它们只显示这一次。',
   'console.title': '管理',
   'console.signout': '退出登录',
+  'console.setupMfa': '设置两步验证',
+  'console.membersOnly': '管理控制台仅供 {org} 的所有者和管理员使用。你的账号是成员。',
+  'console.home': '返回会议',
   'tab.dashboard': '概览',
   'tab.users': '用户',
   'tab.policy': '安全策略',
@@ -204,6 +223,11 @@ export const ADMIN_TABLES = { en, 'zh-CN': zhCN } as const;
 /** The admin string for `key` in the app's current language. */
 export function at(key: AdminMessageKey, params?: Record<string, string | number>): string {
   return format(ADMIN_TABLES[i18n.lang][key], params);
+}
+
+/** The sentence for whatever an API call threw: an ApiError's code, anything else the generic sentence. */
+export function errorMessage(e: unknown): string {
+  return e instanceof ApiError ? errorText(e.code, e.message) : at('error.generic');
 }
 
 /** A sentence for an API error code; unknown codes get the generic sentence, never the raw server text alone. */

@@ -10,8 +10,8 @@
  */
 import { fromB64url, toB64url } from '@sealroom/crypto/bytes';
 import { KeyGroup, KeyGroupError, type KeyBlobsOut as GroupBlobs } from '@sealroom/crypto/key-group';
-import { generateKeyPair, type KeyPair } from '@sealroom/crypto/key-schedule';
-import { openChat, sealChat, sealedEpoch } from '@sealroom/crypto/seal';
+import { derivePairwiseKeys, generateKeyPair, openMessageKey, randomBaseKey, sealMessageKey, type KeyPair } from '@sealroom/crypto/key-schedule';
+import { openChat, sealChat, sealedEpoch, type SealKey } from '@sealroom/crypto/seal';
 import { securityCode } from '@sealroom/crypto/security-code';
 import type { Codec } from '@sealroom/crypto/frame-transform';
 import type { FrameStats, WorkerIn, WorkerOut } from './frame-worker.ts';
@@ -230,10 +230,31 @@ export class E2ee {
    * @returns base64url envelope for the room
    */
   sealEnvelope(plaintext: string): string {
+    return toB64url(sealChat(this.ownSealKey(), plaintext));
+  }
+
+  /**
+   * Our newest seal key, the one envelopes are sealed under; file transfers seal their stream
+   * with it too (crypto/seal.ts gives files their own label, so it never opens a chat line).
+   * @throws before our first key exists
+   */
+  ownSealKey(): SealKey {
     const g = this.#requireGroup();
     const own = g.pendingSendKey ?? g.sendKey;
     if (!own) throw new Error('E2ee: no send key yet');
-    return toB64url(sealChat({ meetingId: this.#meetingId, senderId: g.self.id, epoch: own.epoch, baseKey: own.key }, plaintext));
+    return { meetingId: this.#meetingId, senderId: g.self.id, epoch: own.epoch, baseKey: own.key };
+  }
+
+  /**
+   * `fromId`'s seal key for `epoch`, to open what they sealed.
+   * @throws when we hold no key for that sender and epoch
+   */
+  sealKeyOf(fromId: string, epoch: number): SealKey {
+    const index = this.#indexOf.get(fromId);
+    if (index === undefined) throw new Error('E2ee: unknown sender');
+    const baseKey = this.#envelopeKeys.get(index)?.get(epoch);
+    if (!baseKey) throw new Error('E2ee: no key for that epoch');
+    return { meetingId: this.#meetingId, senderId: fromId, epoch, baseKey };
   }
 
   /**
@@ -241,13 +262,42 @@ export class E2ee {
    * @throws when we hold no key for that sender and epoch, or it does not open
    */
   openEnvelope(fromId: string, envelope: string): string {
-    const index = this.#indexOf.get(fromId);
-    if (index === undefined) throw new Error('E2ee: unknown sender');
     const sealed = fromB64url(envelope);
-    const epoch = sealedEpoch(sealed);
-    const baseKey = this.#envelopeKeys.get(index)?.get(epoch);
-    if (!baseKey) throw new Error('E2ee: no key for that epoch');
-    return openChat({ meetingId: this.#meetingId, senderId: fromId, epoch, baseKey }, sealed);
+    return openChat(this.sealKeyOf(fromId, sealedEpoch(sealed)), sealed);
+  }
+
+  /**
+   * Seals a payload for people who share no group key with us (a host's broadcast into breakout
+   * rooms, each its own key group): once under a fresh one-time key, that key wrapped for each
+   * recipient with our pairwise keys. `n` numbers our messages; it is bound into every wrap.
+   * @returns the envelope and one base64url wrap per recipient
+   */
+  sealForEach(n: number, recipients: readonly { id: string; publicKey: string }[], plaintext: string): { envelope: string; keys: { to: string; key: string }[] } {
+    const self = this.#requireGroup().self.id;
+    const messageKey = randomBaseKey();
+    const envelope = toB64url(sealChat({ meetingId: this.#meetingId, senderId: self, epoch: n, baseKey: messageKey }, plaintext));
+    const keys = recipients
+      .filter((r) => r.id !== self)
+      .map((r) => {
+        const { send } = this.#pairwise(r);
+        return { to: r.id, key: toB64url(sealMessageKey(send, { meetingId: this.#meetingId, from: self, to: r.id, epoch: n }, messageKey)) };
+      });
+    return { envelope, keys };
+  }
+
+  /**
+   * Opens what `from` sealed with `sealForEach`, with our wrap of its key.
+   * @throws when the wrap or the envelope does not open (wrong sender key, tampered, not ours)
+   */
+  openFromEach(from: { id: string; publicKey: string }, n: number, envelope: string, key: string): string {
+    const self = this.#requireGroup().self.id;
+    const messageKey = openMessageKey(this.#pairwise(from).recv, { meetingId: this.#meetingId, from: from.id, to: self, epoch: n }, fromB64url(key));
+    return openChat({ meetingId: this.#meetingId, senderId: from.id, epoch: n, baseKey: messageKey }, fromB64url(envelope));
+  }
+
+  #pairwise(peer: { id: string; publicKey: string }) {
+    const self = { id: this.#requireGroup().self.id, keyPair: this.#keyPair };
+    return derivePairwiseKeys({ meetingId: this.#meetingId, self, peer: { id: peer.id, publicKey: fromB64url(peer.publicKey) } });
   }
 
   /** The meeting's security code over everyone's public keys (ours included). */

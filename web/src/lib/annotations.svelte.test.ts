@@ -48,6 +48,27 @@ describe('Annotations', () => {
     expect(a.strokes).toEqual([]);
   });
 
+  it('a sharer’s pause reaches viewers sealed, applies to the sender’s own screen only, and ends with the share', async () => {
+    const { a, b, wire } = pair();
+    expect(await a.sendScreenState(true)).toBe(true);
+    expect(a.isPaused('alice-001')).toBe(true);
+    expect(wire[0]).not.toContain('paused');
+    expect(await b.receive('alice-001', wire[0]!)).toBe(true);
+    expect(b.isPaused('alice-001')).toBe(true);
+    expect(b.isPaused('bob-00002')).toBe(false);
+    expect(b.strokes).toEqual([]);
+    await a.sendScreenState(false);
+    await b.receive('alice-001', wire[1]!);
+    expect(b.isPaused('alice-001')).toBe(false);
+    await b.receive('alice-001', wire[0]!);
+    b.dropScreen('alice-001');
+    expect(b.isPaused('alice-001')).toBe(false);
+    // Not a pause: extra fields, or a value of the wrong type.
+    expect(await b.receive('alice-001', await sealer.seal(JSON.stringify({ k: 'screen', paused: true, screen: 'bob-00002' })))).toBe(false);
+    expect(await b.receive('alice-001', await sealer.seal(JSON.stringify({ k: 'screen', paused: 'yes' })))).toBe(false);
+    expect(b.isPaused('alice-001')).toBe(false);
+  });
+
   it('thins long strokes evenly, keeping both ends', () => {
     const pts = Array.from({ length: 1000 }, (_, i) => [i / 999, 0] as [number, number]);
     const out = thin(pts, 10);

@@ -2,7 +2,8 @@
  * Annotation strokes on shared screens. Each finished stroke travels as a sealed `annotate`
  * envelope (same sealing as chat; the payload's kind is checked on opening); the room relays
  * envelopes it cannot read and tells everyone when a host clears them all. Pure state plus the
- * injected sealer, so it is testable without keys or sockets.
+ * injected sealer, so it is testable without keys or sockets. A sharer's "paused while I choose
+ * another window" travels the same way, so viewers can show it and the room cannot see it.
  */
 import { MAX_ENVELOPE_CHARS } from '@sealroom/protocol';
 import type { ChatSealer } from './chat.svelte.ts';
@@ -32,6 +33,8 @@ const clamp01 = (n: number) => Math.min(1, Math.max(0, n));
 
 export class Annotations {
   #strokes = $state.raw<readonly Stroke[]>([]);
+  /** Sharers whose screen is paused now (they are choosing what to share next). */
+  #paused = $state.raw<ReadonlySet<string>>(new Set());
   #selfId = '';
   #send: AnnotateSend | null = null;
   #sealer: ChatSealer | null = null;
@@ -39,6 +42,33 @@ export class Annotations {
 
   get strokes(): readonly Stroke[] {
     return this.#strokes;
+  }
+
+  /** Whether this participant's shared screen is paused. */
+  isPaused(screen: string): boolean {
+    return this.#paused.has(screen);
+  }
+
+  #setPaused(screen: string, paused: boolean): void {
+    if (paused === this.#paused.has(screen)) return;
+    const next = new Set(this.#paused);
+    if (paused) next.add(screen);
+    else next.delete(screen);
+    this.#paused = next;
+  }
+
+  /** Tells everyone, sealed, that our own shared screen is paused or resumed. False when it cannot be sent. */
+  async sendScreenState(paused: boolean): Promise<boolean> {
+    const sealer = this.#sealer;
+    const send = this.#send;
+    if (!sealer || !send) return false;
+    this.#setPaused(this.#selfId, paused);
+    try {
+      send({ type: 'annotate', envelope: await sealer.seal(encodePayload({ k: 'screen', paused })) });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Strokes drawn on one participant's shared screen. */
@@ -56,6 +86,7 @@ export class Annotations {
     this.#send = null;
     this.#sealer = null;
     this.#strokes = [];
+    this.#paused = new Set();
   }
 
   /** Seals and sends a finished stroke, and shows it here at once. False when it cannot be sent. */
@@ -85,12 +116,16 @@ export class Annotations {
     return true;
   }
 
-  /** A stroke relayed by the room; one that does not open or is not a stroke is dropped. */
+  /**
+   * A stroke, or a sharer's pause, relayed by the room; anything that does not open or is
+   * neither is dropped. A pause applies to the sender's own screen only.
+   */
   async receive(from: string, envelope: string): Promise<boolean> {
     if (!this.#sealer || from === this.#selfId) return false;
     try {
-      const stroke = decodePayload(await this.#sealer.open(from, envelope), 'annotate');
-      this.#strokes = [...this.#strokes, { ...stroke, from }];
+      const payload = decodePayload(await this.#sealer.open(from, envelope), 'annotate', 'screen');
+      if (payload.k === 'screen') this.#setPaused(from, payload.paused);
+      else this.#strokes = [...this.#strokes, { ...payload, from }];
       return true;
     } catch {
       return false;
@@ -102,8 +137,9 @@ export class Annotations {
     this.#strokes = [];
   }
 
-  /** A screen share ended: its strokes go with it. */
+  /** A screen share ended: its strokes, and any pause, go with it. */
   dropScreen(screen: string): void {
+    this.#setPaused(screen, false);
     if (this.#strokes.some((s) => s.screen === screen)) this.#strokes = this.#strokes.filter((s) => s.screen !== screen);
   }
 }

@@ -1,39 +1,28 @@
 /**
  * The edge's HTTP API. Bodies are parsed with the protocol's schemas; an error body
- * `{ error: { code, message } }` becomes an ApiError carrying the code.
+ * `{ error: { code, message } }` becomes an ApiError (api-error.ts) carrying the code.
  */
 import { z } from 'zod';
 import { ErrorCode, HOST_KEY_SCHEME, MeetingCreated, MeetingDetails, MeetingPublic, type MeetingInput } from '@sealroom/protocol';
+import { ApiError, apiErrorOf } from './api-error.ts';
 
 export type { MeetingCreated, MeetingDetails, MeetingInput, MeetingPublic };
+export { ApiError };
 
 const Invitation = z.object({ text: z.string(), link: z.string() });
 const hostAuth = (hostKey: string) => ({ authorization: `${HOST_KEY_SCHEME} ${hostKey}` });
 const meetingPath = (id: string) => `/api/meetings/${encodeURIComponent(id)}`;
 
-const ErrorBody = z.object({ error: z.object({ code: ErrorCode, message: z.string().max(500) }) });
-
-export class ApiError extends Error {
-  override name = 'ApiError';
-  readonly code: ErrorCode;
-  readonly status: number;
-  constructor(code: ErrorCode, message: string, status: number) {
-    super(message);
-    this.code = code;
-    this.status = status;
-  }
-}
-
 async function call<S extends z.ZodType>(schema: S, input: string, init: RequestInit, fetcher: typeof fetch): Promise<z.infer<S>> {
   const res = await fetcher(input, { ...init, headers: { accept: 'application/json', ...init.headers } });
   const body: unknown = await res.json().catch(() => null);
   if (!res.ok) {
-    const err = ErrorBody.safeParse(body);
-    if (err.success) throw new ApiError(err.data.error.code, err.data.error.message, res.status);
-    throw new ApiError(res.status === 404 ? 'not_found' : 'internal', `HTTP ${res.status}`, res.status);
+    const err = apiErrorOf(res.status, body);
+    // Meeting routes answer with the protocol's codes; anything else is the server's problem.
+    throw ErrorCode.safeParse(err.code).success ? err : new ApiError(res.status, 'internal', err.message);
   }
   const parsed = schema.safeParse(body);
-  if (!parsed.success) throw new ApiError('bad_message', 'unexpected response from the server', res.status);
+  if (!parsed.success) throw new ApiError(res.status, 'bad_message', 'unexpected response from the server');
   return parsed.data;
 }
 
@@ -58,7 +47,7 @@ export function updateMeeting(id: string, hostKey: string, input: MeetingInput, 
 /** Deletes a meeting (ending it for anyone in it); needs the host key. */
 export async function deleteMeeting(id: string, hostKey: string, fetcher: typeof fetch = fetch): Promise<void> {
   const res = await fetcher(meetingPath(id), { method: 'DELETE', headers: hostAuth(hostKey) });
-  if (!res.ok) throw new ApiError(res.status === 403 ? 'forbidden' : res.status === 404 ? 'meeting_not_found' : 'internal', `HTTP ${res.status}`, res.status);
+  if (!res.ok) throw new ApiError(res.status, res.status === 403 ? 'forbidden' : res.status === 404 ? 'meeting_not_found' : 'internal', `HTTP ${res.status}`);
 }
 
 /** The meeting's join link as the server writes it. */

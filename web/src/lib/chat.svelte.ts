@@ -4,6 +4,7 @@
  * The sealing itself is injected, so this class is pure state and testable without keys.
  */
 import { MAX_ENVELOPE_CHARS } from '@sealroom/protocol';
+import type { MessageKey } from './messages.ts';
 import { decodePayload, encodePayload, MAX_PAYLOAD_BYTES, payloadBytes, type ChatPayload, type ImageType } from './sealed-payload.ts';
 
 /** Longest line the UI accepts, in characters; the sealed form must stay under the room's envelope cap. */
@@ -37,6 +38,13 @@ export interface ChatLine {
   text: string | null;
   image: ChatImage | null;
   mine: boolean;
+  /** A line from the meeting itself (someone started recording…), written here, never sent. */
+  notice?: ChatNotice;
+}
+
+export interface ChatNotice {
+  key: MessageKey;
+  params: Record<string, string | number>;
 }
 
 export type ChatSend = (msg: { type: 'chat'; to: string | null; envelope: string }) => void;
@@ -128,10 +136,18 @@ export class Chat {
     if (!this.#open) this.#unread++;
   }
 
+  /** A system line (recording started or stopped…): everyone's client writes its own, so no one can forge or drop it for others. */
+  notice(key: MessageKey, params: Record<string, string | number> = {}): void {
+    this.#push({ id: --this.#localId, from: '', to: null, at: Date.now(), text: null, image: null, mine: false, notice: { key, params } });
+    if (!this.#open) this.#unread++;
+  }
+
   /** The log as plain text, one line per message, for "save chat". */
-  transcript(nameOf: (id: string) => string, when: (at: number) => string, sealedText: string, imageText = '[image]'): string {
+  transcript(nameOf: (id: string) => string, when: (at: number) => string, sealedText: string, imageText = '[image]', noticeText: (n: ChatNotice) => string = (n) => n.key): string {
     const body = (l: ChatLine) => (l.text === null ? sealedText : [l.image ? imageText : '', l.text].filter(Boolean).join(' '));
-    return this.#lines.map((l) => `[${when(l.at)}] ${nameOf(l.from)}${l.to ? ` → ${nameOf(l.to)}` : ''}: ${body(l)}`).join('\n') + '\n';
+    return (
+      this.#lines.map((l) => (l.notice ? `[${when(l.at)}] ${noticeText(l.notice)}` : `[${when(l.at)}] ${nameOf(l.from)}${l.to ? ` → ${nameOf(l.to)}` : ''}: ${body(l)}`)).join('\n') + '\n'
+    );
   }
 
   clear(): void {

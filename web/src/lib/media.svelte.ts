@@ -11,7 +11,7 @@
  */
 import { Device, type types } from 'mediasoup-client';
 import type { MediaSource, OriginGrant, OriginNotification } from '@sealroom/protocol';
-import { OriginClient, OriginError, type OriginRequestData } from './origin-client.ts';
+import { OriginClient, OriginError, type OriginRequestData, watchIce } from './origin-client.ts';
 
 export type Codec = 'vp8' | 'opus';
 export type SendSource = 'audio' | 'video' | 'screen';
@@ -69,6 +69,8 @@ export interface MediaSessionHandlers {
   lost(reason: string): void;
   /** The origin paused one of our producers (the host muted us, or stopped our video). */
   pausedByServer(source: MediaSource, byHost: boolean): void;
+  /** The host lifted its pause of `source`: we may resume it (nothing resumes by itself). */
+  released?(source: MediaSource): void;
   /** A receiver could not get its E2EE transform; the session has closed itself. */
   e2eeFailed(err: E2eeAttachError): void;
 }
@@ -106,6 +108,8 @@ export class MediaSession {
   #send: types.Transport | null = null;
   #recv: types.Transport | null = null;
   readonly #producers = new Map<SendSource, types.Producer>();
+  /** A produce under way per source: a second caller waits for it, then replaces the track. */
+  readonly #producing = new Map<SendSource, Promise<void>>();
   readonly #consumers = new Map<string, ConsumerEntry>();
   /** Producer announcements that arrived before the receive transport was ready. */
   #queued: Extract<OriginNotification, { event: 'newProducer' }>['data'][] = [];
@@ -114,6 +118,8 @@ export class MediaSession {
 
   #remote = $state.raw<Readonly<Record<string, RemoteMedia>>>({});
   #activeSpeaker = $state<string | null>(null);
+  /** dBov (−127…0) of whoever is speaking now, by participant id; absent = silent. */
+  #audioLevels = $state.raw<Readonly<Record<string, number>>>({});
   #quality = $state.raw<Readonly<Record<string, Quality>>>({});
   #counts = new Map<string, { received: number; lost: number }>();
   #qualityTimer: ReturnType<typeof setInterval> | undefined;
@@ -156,6 +162,9 @@ export class MediaSession {
   }
   get activeSpeaker(): string | null {
     return this.#activeSpeaker;
+  }
+  get audioLevels(): Readonly<Record<string, number>> {
+    return this.#audioLevels;
   }
   /** Receive quality by participant id (absent until measured). */
   get quality(): Readonly<Record<string, Quality>> {
@@ -267,14 +276,34 @@ export class MediaSession {
           .then(({ producerId }) => callback({ id: producerId }), errback);
       });
     }
-    transport.on('connectionstatechange', (state) => {
-      if (state === 'failed') this.#lose(`${direction} transport failed`);
+    // A failed (or long disconnected) transport gets an ICE restart before the session is given up.
+    watchIce(transport, {
+      restartIce: (transportId) => this.#client.request('restartIce', { transportId }),
+      onGiveUp: (reason) => this.#lose(`${direction} transport: ${reason}`),
     });
     return transport;
   }
 
-  /** Sends a local track, sealed. Replaces the track if this source is already being sent. */
+  /**
+   * Sends a local track, sealed. Replaces the track if this source is already being sent.
+   * Calls for one source run one after the other: a share started while a new session sends
+   * what we already shared would otherwise ask the origin for a second screen producer.
+   */
   async produce(source: SendSource, track: MediaStreamTrack): Promise<void> {
+    const before = this.#producing.get(source);
+    const run = (async () => {
+      if (before) await before.catch(() => undefined);
+      await this.#produceNow(source, track);
+    })();
+    this.#producing.set(source, run);
+    try {
+      await run;
+    } finally {
+      if (this.#producing.get(source) === run) this.#producing.delete(source);
+    }
+  }
+
+  async #produceNow(source: SendSource, track: MediaStreamTrack): Promise<void> {
     const send = this.#send;
     if (!send || this.#closed) throw new OriginError('closed', 'media session is closed');
     const existing = this.#producers.get(source);
@@ -430,6 +459,12 @@ export class MediaSession {
       }
       case 'activeSpeaker':
         this.#activeSpeaker = n.data.participantId;
+        return;
+      case 'audioLevels':
+        this.#audioLevels = Object.fromEntries(n.data.levels.map((l) => [l.participantId, l.dBov]));
+        return;
+      case 'released':
+        this.#handlers.released?.(n.data.source);
         return;
       case 'reconnect':
         this.#lose(`origin asked to reconnect: ${n.data.reason}`);

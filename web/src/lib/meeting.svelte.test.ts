@@ -43,8 +43,9 @@ const person = (id: string, index: number, over: Partial<Participant> = {}): Par
   audio: false,
   video: false,
   sharing: false,
+  recording: false,
   handRaisedAt: null,
-  permissions: { share: true, chat: true, unmute: true, rename: true },
+  permissions: { share: true, chat: true, unmute: true, rename: true, record: true },
   breakout: null,
   ...over,
 });
@@ -137,6 +138,30 @@ describe('Meeting', () => {
     await vi.waitFor(() => expect(meeting.micOn).toBe(false));
     expect(socket.json().at(-1)).toEqual({ type: 'media-state', audio: false, video: true });
     expect(meeting.announcement?.key).toBe('call.mutedByHost');
+  });
+
+  it('says what others do that shows on their tiles: a raised hand, a shared screen', () => {
+    const { meeting, socket } = joined();
+    socket.deliver(welcome);
+    socket.deliver(JSON.stringify({ type: 'participant-updated', participant: { ...ANN, handRaisedAt: 5 } }));
+    expect(meeting.announcement).toMatchObject({ key: 'call.handRaisedBy', params: { name: ANN.name } });
+    socket.deliver(JSON.stringify({ type: 'participant-updated', participant: { ...ANN, handRaisedAt: 5, sharing: true } }));
+    expect(meeting.announcement).toMatchObject({ key: 'share.startedBy', params: { name: ANN.name } });
+    const seq = meeting.announcement?.seq;
+    // Nothing new (the hand stays up, the share goes on): nothing said.
+    socket.deliver(JSON.stringify({ type: 'participant-updated', participant: { ...ANN, handRaisedAt: 5, sharing: true, audio: true } }));
+    expect(meeting.announcement?.seq).toBe(seq);
+  });
+
+  it('pressing unmute when the host forbids it says why and stays muted', async () => {
+    const { meeting, socket } = joined();
+    const muzzled = { ...ME, role: 'participant', permissions: { ...ME.permissions, unmute: false } };
+    socket.deliver(welcome.replace(JSON.stringify(ME), JSON.stringify(muzzled)));
+    socket.deliver(JSON.stringify({ type: 'forced', what: 'mute', by: ANN.id }));
+    await vi.waitFor(() => expect(meeting.micOn).toBe(false));
+    await meeting.toggleMic();
+    expect(meeting.micOn).toBe(false);
+    expect(meeting.announcement?.key).toBe('call.unmuteNotAllowed');
   });
 
   it('a refused join goes back to the form with the reason', () => {

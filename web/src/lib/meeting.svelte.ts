@@ -8,6 +8,7 @@ import type { HostAction, OriginGrant, Participant, Permission, Reaction as Reac
 import { Annotations } from './annotations.svelte.ts';
 import { Chat, type ChatSealer } from './chat.svelte.ts';
 import { E2ee } from './e2ee.ts';
+import { Files } from './files.svelte.ts';
 import { LocalDevices } from './devices.svelte.ts';
 import { E2eeAttachError, MediaSession, SCREEN_CONSTRAINTS, type Quality, type SendSource } from './media.svelte.ts';
 import type { MessageKey, UiErrorCode } from './messages.ts';
@@ -77,6 +78,7 @@ export class Meeting {
   readonly devices = new LocalDevices();
   readonly chat = new Chat();
   readonly annotations = new Annotations();
+  readonly files = new Files();
 
   #phase = $state<Phase>('prejoin');
   #endReason = $state<EndReason | null>(null);
@@ -95,8 +97,16 @@ export class Meeting {
   #media = $state.raw<MediaSession | null>(null);
   #screenTrack = $state.raw<MediaStreamTrack | null>(null);
   #shareBusy = $state(false);
+  /** Our share is paused while the browser's picker is open for another window. */
+  #sharePaused = $state(false);
   /** Resolves when the room accepts (true) or refuses (false) our `share {on}`. */
   #shareAnswer: ((ok: boolean) => void) | null = null;
+  /** Resolves when the room confirms (true) or refuses (false) our `record {on}`. */
+  #recordAnswer: ((ok: boolean) => void) | null = null;
+  /** We record: said again to the room after a reconnect (a new identity starts not recording). */
+  #recordingAnnounced = false;
+  /** Called when the room stops our recording (the host took the right away). */
+  onRecordingStopped: (() => void) | null = null;
   /** The breakout room our key group and media are in (null: the main room). */
   #keyRoom = $state<string | null>(null);
   #helpRequests = $state.raw<readonly { from: string; room: string | null; at: number }[]>([]);
@@ -110,10 +120,13 @@ export class Meeting {
   #roomTimer: ReturnType<typeof setTimeout> | undefined;
   #mediaTimer: ReturnType<typeof setTimeout> | undefined;
   #seq = 0;
+  /** Numbers our breakout broadcasts; bound into each recipient's key wrap. */
+  #broadcastsSent = 0;
 
   constructor(id: string, hostKey: string | undefined) {
     this.id = id;
     this.hostKey = hostKey;
+    this.files.onOffer = (t) => this.#say('files.offerFrom', { name: this.nameOf(t.peer ?? ''), file: t.name });
     this.devices.onTrackChanged = (kind, track) => {
       void this.#media?.produce(kind, track).catch((err: unknown) => console.warn('sealroom: could not switch device', String(err)));
     };
@@ -229,9 +242,18 @@ export class Meeting {
   get shareBusy(): boolean {
     return this.#shareBusy;
   }
+  /** Our share is paused: we are choosing another window to share. */
+  get sharePaused(): boolean {
+    return this.#sharePaused;
+  }
   /** Everyone sharing now (ourselves included), in roster order. */
   get sharers(): readonly Participant[] {
     return (this.#room?.roster.all ?? []).filter((p) => p.sharing);
+  }
+
+  /** Everyone recording now (ourselves included), as the room says: the indicator shows them. */
+  get recorders(): readonly Participant[] {
+    return (this.#room?.roster.all ?? []).filter((p) => p.recording);
   }
 
   /** Host or co-host: may use host controls (the Room checks every one again). */
@@ -280,6 +302,7 @@ export class Meeting {
     this.#error = null;
     this.#endReason = null;
     this.chat.clear();
+    this.files.clear();
     this.#phase = 'prejoin';
   }
 
@@ -290,7 +313,10 @@ export class Meeting {
 
   async toggleMic(): Promise<void> {
     // Unmuting may be forbidden by the host; the origin would refuse to resume anyway.
-    if (!this.#micOn && this.#phase === 'in-call' && !this.can('unmute')) return;
+    if (!this.#micOn && this.#phase === 'in-call' && !this.can('unmute')) {
+      this.#say('call.unmuteNotAllowed');
+      return;
+    }
     await this.#setSending('audio', !this.#micOn);
     this.#say(this.#micOn ? 'call.youUnmuted' : 'call.youMuted');
   }
@@ -330,13 +356,7 @@ export class Meeting {
         this.#say('share.refused');
         return;
       }
-      let track: MediaStreamTrack | undefined;
-      try {
-        const stream = await navigator.mediaDevices.getDisplayMedia(SCREEN_CONSTRAINTS);
-        track = stream.getVideoTracks()[0];
-      } catch {
-        track = undefined;
-      }
+      const track = await this.#pickScreen();
       if (!track || this.#room !== room) {
         track?.stop();
         room.send({ type: 'share', on: false });
@@ -354,6 +374,54 @@ export class Meeting {
     }
   }
 
+  /**
+   * Shares another window instead of the current one. While the browser's picker is open the
+   * current share is paused (track disabled, producer paused at the origin, viewers told sealed)
+   * so nobody sees what we click through; a new choice replaces the track in the same producer,
+   * a cancelled picker resumes the old one.
+   */
+  async switchShare(): Promise<void> {
+    const old = this.#screenTrack;
+    if (!old || this.#shareBusy) return;
+    this.#shareBusy = true;
+    this.#sharePaused = true;
+    old.enabled = false;
+    try {
+      await Promise.all([this.#media?.setPaused('screen', true), this.annotations.sendScreenState(true)]);
+      this.#say('share.pausedChoosing');
+      const next = await this.#pickScreen();
+      if (this.#screenTrack !== old) {
+        // The share stopped while the picker was open (the host, or the browser's own button).
+        next?.stop();
+        return;
+      }
+      if (next) {
+        next.addEventListener('ended', () => void this.stopShare());
+        await this.#media?.produce('screen', next);
+        this.#screenTrack = next;
+        old.stop();
+      } else old.enabled = true;
+      await Promise.all([this.#media?.setPaused('screen', false), this.annotations.sendScreenState(false)]);
+      this.#say(next ? 'share.switched' : 'share.resumed');
+    } catch (err) {
+      console.warn('sealroom: could not switch the shared window', String(err));
+      await this.stopShare();
+    } finally {
+      this.#sharePaused = false;
+      this.#shareBusy = false;
+    }
+  }
+
+  /** The browser's picker; undefined when it is cancelled or refused. */
+  async #pickScreen(): Promise<MediaStreamTrack | undefined> {
+    try {
+      const stream = await navigator.mediaDevices.getDisplayMedia(SCREEN_CONSTRAINTS);
+      return stream.getVideoTracks()[0];
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Stops sharing (our button, the browser's own "stop sharing", or a host). */
   async stopShare(tellRoom = true): Promise<void> {
     const track = this.#screenTrack;
@@ -368,6 +436,34 @@ export class Meeting {
       console.warn('sealroom: could not close the screen producer', String(err));
     }
     this.#say('share.stopped');
+  }
+
+  /**
+   * Tells the room we start (or stop) recording. Starting waits for the room's answer: nothing
+   * is recorded unless everyone has been told.
+   * @returns whether the room accepted
+   */
+  async announceRecording(on: boolean): Promise<boolean> {
+    const room = this.#room;
+    if (!room || room.status !== 'joined') return !on;
+    this.#recordingAnnounced = on;
+    if (!on) {
+      room.send({ type: 'record', on: false });
+      return true;
+    }
+    if (this.self?.recording) return true;
+    const accepted = new Promise<boolean>((resolve) => {
+      this.#recordAnswer = resolve;
+      setTimeout(() => resolve(false), SHARE_ANSWER_MS);
+    });
+    room.send({ type: 'record', on: true });
+    const ok = await accepted;
+    this.#recordAnswer = null;
+    if (!ok) {
+      this.#recordingAnnounced = false;
+      this.#say('record.refused');
+    }
+    return ok;
   }
 
   raiseHand(raised: boolean): void {
@@ -421,6 +517,17 @@ export class Meeting {
         };
         this.chat.attach(msg.self.id, (m) => room.send(m), sealer);
         this.annotations.attach(msg.self.id, (m) => room.send(m), sealer);
+        this.files.attach(
+          {
+            selfId: msg.self.id,
+            send: (m) => room.send(m),
+            ownKey: () => e2ee.ownSealKey(),
+            keyOf: (from, epoch) => e2ee.sealKeyOf(from, epoch),
+            members: () => this.roomOthers.map((p) => p.id),
+            buffered: () => room.bufferedAmount,
+          },
+          msg.maxFileBytes,
+        );
         // Whoever is muted on entry by the room starts muted here too.
         if (!msg.self.permissions.unmute && msg.self.role === 'participant') this.#micOn = false;
         exposeTestApi({
@@ -430,6 +537,8 @@ export class Meeting {
           inboundStats: async () => (await this.#media?.inboundStats()) ?? [],
           cameraPaused: (id) => this.#media?.cameraPaused(id) ?? null,
         });
+        for (const p of room.roster.others) if (p.recording) this.chat.notice('record.inProgress', { name: p.name });
+        if (this.#recordingAnnounced) room.send({ type: 'record', on: true });
         this.#connectMedia(msg.origin);
       },
       participantJoined: (p) => {
@@ -454,11 +563,13 @@ export class Meeting {
       },
       ended: (reason) => this.#onClosedByRoom(reason),
       event: (msg) => this.#onEvent(msg),
-      error: (code, message, fatal) => {
+      error: (code, message, fatal, msg) => {
         if (fatal) this.#fail(code);
         else {
           console.warn('sealroom: room refused a request', { code, message });
+          if (msg.file) this.files.refused(code, msg.file, msg.retryAfter);
           if (code === 'forbidden') this.#shareAnswer?.(false);
+          if (code === 'forbidden' || code === 'rate_limited') this.#recordAnswer?.(false);
         }
       },
       closed: (code, wasJoined) => this.#onRoomClosed(code, wasJoined),
@@ -494,6 +605,13 @@ export class Meeting {
       this.#updateSecurityCode(true);
     }
     if (p.id === this.self?.id && p.sharing) this.#shareAnswer?.(true);
+    if (p.id === this.self?.id && p.recording) this.#recordAnswer?.(true);
+    if (prev && prev.recording !== p.recording) this.chat.notice(p.recording ? 'record.startedBy' : 'record.stoppedBy', { name: p.name });
+    if (prev && p.id !== this.self?.id) {
+      // What others do that sighted people notice on their tiles, said to screen readers too.
+      if (prev.handRaisedAt === null && p.handRaisedAt !== null) this.#say('call.handRaisedBy', { name: p.name });
+      if (!prev.sharing && p.sharing) this.#say('share.startedBy', { name: p.name });
+    }
     if (p.id !== this.self?.id || !prev) return;
     if (prev.role !== p.role) this.#say(p.role === 'host' ? 'call.nowHost' : p.role === 'cohost' ? 'call.nowCohost' : 'call.nowParticipant');
     if (prev.name !== p.name) this.#say('call.renamed', { name: p.name });
@@ -506,8 +624,10 @@ export class Meeting {
     }
     if (this.#e2ee?.started && (!p || p.breakout === this.#keyRoom)) this.#memberLeft(id);
     this.annotations.dropScreen(id);
+    this.files.memberLeft(id);
     this.#updateSecurityCode(true);
     if (p) this.#say('call.left', { name: p.name });
+    if (p?.recording) this.chat.notice('record.stoppedBy', { name: p.name });
   }
 
   #onClosedByRoom(reason: ClosedReason): void {
@@ -520,6 +640,11 @@ export class Meeting {
         if (msg.what === 'mute') void this.#applyForced('audio', 'call.mutedByHost');
         else if (msg.what === 'stop-video') void this.#applyForced('video', 'call.cameraStoppedByHost');
         else if (msg.what === 'stop-share') void this.stopShare(false).then(() => this.#say('share.stoppedByHost'));
+        else if (msg.what === 'stop-recording') {
+          this.#recordingAnnounced = false;
+          this.onRecordingStopped?.();
+          this.#say('record.stoppedByHost');
+        }
         return;
       case 'ask-unmute':
         this.#unmuteRequest = { from: msg.from };
@@ -553,8 +678,9 @@ export class Meeting {
       case 'breakout-broadcast': {
         const seq = ++this.#seq;
         let text: string | null = null;
+        const from = this.#room?.roster.get(msg.from);
         try {
-          text = this.#e2ee ? decodePayload(this.#e2ee.openEnvelope(msg.from, msg.envelope), 'chat').text : null;
+          text = this.#e2ee && from ? decodePayload(this.#e2ee.openFromEach(from, msg.n, msg.envelope, msg.key), 'chat').text : null;
         } catch {
           text = null;
         }
@@ -562,8 +688,11 @@ export class Meeting {
         this.#say('breakout.broadcastFrom', { name: this.nameOf(msg.from) });
         return;
       }
-      default:
-        // File transfer: not handled by this client yet.
+      case 'file-offer':
+      case 'file-answer':
+      case 'file-chunk':
+      case 'file-cancel':
+        this.files.receive(msg);
         return;
     }
   }
@@ -607,7 +736,11 @@ export class Meeting {
     const line = text.trim();
     if (!e2ee?.started || !line) return false;
     try {
-      this.host({ action: 'breakout-broadcast', envelope: e2ee.sealEnvelope(encodePayload({ k: 'chat', text: line.slice(0, 2000) })) });
+      // Everyone but us, wherever they are: each room has its own keys, so each gets its own wrap.
+      const recipients = this.others.slice(0, 1000);
+      if (recipients.length === 0) return false;
+      const n = ++this.#broadcastsSent;
+      this.host({ action: 'breakout-broadcast', n, ...e2ee.sealForEach(n, recipients, encodePayload({ k: 'chat', text: line.slice(0, 2000) })) });
       return true;
     } catch {
       return false;
@@ -622,6 +755,7 @@ export class Meeting {
     this.#e2ee = null;
     this.chat.detach();
     this.annotations.detach();
+    this.files.detach();
     void this.stopShare(false);
     exposeTestApi(undefined);
     if (!wasJoined && this.#phase === 'joining' && this.#roomAttempt === 0) {
@@ -700,6 +834,8 @@ export class Meeting {
       if (!this.#camOn) await session.setPaused('video', true);
     }
     if (this.#screenTrack) await session.produce('screen', this.#screenTrack);
+    // A new session mid-pick starts the screen producer unpaused: nobody may see the picking.
+    if (this.#screenTrack && this.#sharePaused) await session.setPaused('screen', true);
     this.#micOn &&= !!audioTrack;
     this.#camOn &&= !!videoTrack;
     this.#announceMediaState();
@@ -796,9 +932,12 @@ export class Meeting {
     this.#e2ee = null;
     this.chat.detach();
     this.annotations.detach();
+    this.files.detach();
     this.#screenTrack?.stop();
     this.#screenTrack = null;
     this.#shareAnswer?.(false);
+    this.#recordAnswer?.(false);
+    this.#recordingAnnounced = false;
     this.#roomReconnecting = false;
     this.#mediaStatus = 'none';
     this.#unmuteRequest = null;

@@ -13,6 +13,7 @@ import {
   type OriginResponse,
   type OriginResults,
 } from '@sealroom/protocol';
+import type { types as msc } from 'mediasoup-client';
 
 /** Each request method's `data`, straight from the protocol's request schemas. */
 export type OriginRequestData = { [M in OriginMethod]: Extract<ClientToOrigin, { method: M }>['data'] };
@@ -190,4 +191,104 @@ export class OriginClient {
     this.#table.failAll(new OriginError('closed', reason));
     this.#opts.onClosed(reason);
   }
+}
+
+/**
+ * A transport's ICE connection dropped: `disconnected` often recovers on its own (a Wi-Fi
+ * roam, a brief loss), so wait this long before restarting; `failed` restarts at once.
+ */
+export const ICE_DISCONNECTED_GRACE_MS = 3_000;
+/** Restarts in a row without reaching `connected` before the session is given up (rejoin from scratch). */
+export const MAX_ICE_RESTARTS = 3;
+
+/** The part of a mediasoup-client Transport that ICE restarts need. */
+export interface IceTransport {
+  readonly id: string;
+  readonly closed: boolean;
+  readonly connectionState: string;
+  on(event: 'connectionstatechange', listener: (state: RTCPeerConnectionState) => void): unknown;
+  restartIce(options: { iceParameters: msc.IceParameters }): Promise<void>;
+}
+
+export interface IceWatchOptions {
+  /** Asks the origin for fresh ICE parameters (the `restartIce` request). */
+  restartIce: (transportId: string) => Promise<{ iceParameters: Record<string, unknown> }>;
+  /** Restarting did not help, or could not be done: the session is lost. */
+  onGiveUp: (reason: string) => void;
+  graceMs?: number;
+  maxRestarts?: number;
+}
+
+/**
+ * Restarts ICE on `transport` when its connection fails, or stays disconnected for
+ * `graceMs`: fresh parameters from the origin, then a renegotiation on this side. Gives up
+ * after `maxRestarts` attempts that did not reconnect. Returns a function that stops watching.
+ */
+export function watchIce(transport: IceTransport, opts: IceWatchOptions): () => void {
+  const graceMs = opts.graceMs ?? ICE_DISCONNECTED_GRACE_MS;
+  const maxRestarts = opts.maxRestarts ?? MAX_ICE_RESTARTS;
+  let attempts = 0;
+  let restarting = false;
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const later = () => {
+    if (timer === undefined && !stopped) timer = setTimeout(() => ((timer = undefined), void restart()), graceMs);
+  };
+  const cancel = () => {
+    clearTimeout(timer);
+    timer = undefined;
+  };
+  const restart = async () => {
+    if (restarting || stopped || transport.closed) return;
+    if (attempts >= maxRestarts) {
+      stopped = true;
+      opts.onGiveUp(`ICE did not recover after ${attempts} restarts`);
+      return;
+    }
+    attempts++;
+    restarting = true;
+    try {
+      const { iceParameters } = await opts.restartIce(transport.id);
+      if (stopped || transport.closed) return;
+      // Shape checked by the protocol schema; mediasoup-client checks the fields it uses.
+      await transport.restartIce({ iceParameters: iceParameters as unknown as msc.IceParameters });
+    } catch (err) {
+      stopped = true;
+      cancel();
+      opts.onGiveUp(`ICE restart failed: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    } finally {
+      restarting = false;
+    }
+    // Still down once the new checks had their time: try again (or give up).
+    if (transport.connectionState === 'failed' || transport.connectionState === 'disconnected') later();
+  };
+
+  transport.on('connectionstatechange', (state) => {
+    if (stopped) return;
+    switch (state) {
+      case 'connected':
+        attempts = 0;
+        cancel();
+        return;
+      case 'disconnected':
+        later();
+        return;
+      case 'failed':
+        cancel();
+        void restart();
+        return;
+      case 'closed':
+        stopped = true;
+        cancel();
+        return;
+      default:
+        return;
+    }
+  });
+  return () => {
+    stopped = true;
+    cancel();
+  };
 }

@@ -14,8 +14,9 @@ const person = (id: string, index: number, over: Partial<Participant> = {}): Par
   audio: true,
   video: true,
   sharing: false,
+  recording: false,
   handRaisedAt: null,
-  permissions: { share: true, chat: true, unmute: true, rename: true },
+  permissions: { share: true, chat: true, unmute: true, rename: true, record: true },
   breakout: null,
   ...over,
 });
@@ -179,13 +180,17 @@ describe('RoomConnection', () => {
     const a = setup();
     a.socket.deliver(JSON.stringify({ type: 'error', code: 'wrong_password', message: 'no' }));
     expect(a.room.status).toBe('failed');
-    expect(a.h.calls).toEqual([['error', 'wrong_password', 'no', true]]);
+    expect(a.h.calls).toEqual([['error', 'wrong_password', 'no', true, { type: 'error', code: 'wrong_password', message: 'no' }]]);
 
     const b = setup();
     b.socket.deliver(welcome([]));
     b.socket.deliver(JSON.stringify({ type: 'error', code: 'forbidden', message: 'no' }));
     expect(b.room.status).toBe('joined');
-    expect(b.h.calls[1]).toEqual(['error', 'forbidden', 'no', false]);
+    expect(b.h.calls[1]).toEqual(['error', 'forbidden', 'no', false, { type: 'error', code: 'forbidden', message: 'no' }]);
+    // A refused file chunk says which transfer and where to resume; that reaches the handler.
+    const refusal = { type: 'error', code: 'rate_limited', message: 'slow down', retryAfter: 1, file: { id: 'file-0001', next: 7 } };
+    b.socket.deliver(JSON.stringify(refusal));
+    expect(b.h.calls[2]).toEqual(['error', 'rate_limited', 'slow down', false, refusal]);
   });
 
   it('pings every 20 s and asks for a ticket a minute before expiry', () => {
@@ -241,6 +246,27 @@ describe('RoomConnection', () => {
       ['event', chat],
       ['event', forced],
     ]);
+  });
+
+  it('muted-all mutes every participant, sets the unmute default, and is the muted participant\'s forced notice', () => {
+    const { socket, h, room } = setup();
+    const host = person('host-0009', 9, { role: 'host' });
+    socket.deliver(JSON.stringify({ ...welcomeMsg([host, BOB]), self: ANN, origin: null }));
+    socket.deliver(JSON.stringify({ type: 'muted-all', by: host.id, allowUnmute: false }));
+    expect(room.roster.self).toMatchObject({ id: ANN.id, audio: false, permissions: { unmute: false } });
+    expect(room.roster.get(BOB.id)).toMatchObject({ audio: false, permissions: { unmute: false } });
+    expect(room.roster.get(host.id)).toMatchObject({ audio: true, permissions: { unmute: true } });
+    expect(room.roster.state?.settings.allowUnmute).toBe(false);
+    expect(h.calls.filter((c) => c[0] === 'event')).toEqual([['event', { type: 'forced', what: 'mute', by: host.id }]]);
+  });
+
+  it('muted-all tells a host nothing to obey', () => {
+    const { socket, h, room } = setup();
+    socket.deliver(welcome([ANN]));
+    socket.deliver(JSON.stringify({ type: 'muted-all', by: ME.id, allowUnmute: true }));
+    expect(room.roster.get(ANN.id)).toMatchObject({ audio: false });
+    expect(room.roster.self?.audio).toBe(true);
+    expect(h.calls.filter((c) => c[0] === 'event')).toEqual([]);
   });
 
   it('reports an unexpected close with whether it had joined', () => {

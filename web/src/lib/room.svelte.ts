@@ -27,6 +27,7 @@ export type JoinRequest = Omit<Extract<ClientToRoom, { type: 'join' }>, 'type'>;
 export type LeaveReason = Msg<'participant-left'>['reason'];
 export type ClosedReason = Msg<'closed'>['reason'];
 export type WaitingReason = Msg<'waiting'>['reason'];
+export type RoomError = Msg<'error'>;
 /** Messages the connection does not keep state for; it hands them on as they are. */
 export type RoomEvent = Msg<
   | 'ask-unmute'
@@ -177,8 +178,8 @@ export interface RoomHandlers {
   ended(reason: ClosedReason): void;
   /** Everything the connection keeps no state for (chat, reactions, host requests…). */
   event(msg: RoomEvent): void;
-  /** An error answer. Before `welcome` it ends the join; after, it refuses one request. */
-  error(code: ErrorCode, message: string, fatal: boolean): void;
+  /** An error answer. Before `welcome` it ends the join; after, it refuses one request (`msg` says more, e.g. which file transfer). */
+  error(code: ErrorCode, message: string, fatal: boolean, msg: RoomError): void;
   /** The socket closed without `leave()` and without a `closed` message first. */
   closed(code: number, wasJoined: boolean): void;
 }
@@ -200,6 +201,11 @@ export class RoomConnection {
 
   get status(): RoomStatus {
     return this.#status;
+  }
+  /** Bytes queued on the socket, not yet sent: file transfer keeps this bounded. */
+  get bufferedAmount(): number {
+    const socket = this.#socket as (SocketLike & { bufferedAmount?: number }) | null;
+    return socket?.bufferedAmount ?? 0;
   }
   /** The latest origin grant (URL + ticket), refreshed before it expires. */
   get grant(): OriginGrant | null {
@@ -275,14 +281,20 @@ export class RoomConnection {
       case 'participants-updated':
         for (const p of msg.participants) h.participantUpdated(p, this.roster.updated(p));
         return;
-      case 'muted-all':
-        // Applied here exactly as the Room applied it: everyone but hosts and co-hosts.
+      case 'muted-all': {
+        // Applied here exactly as the Room applied it: everyone but hosts and co-hosts, and the
+        // new unmute default. The room sends no separate notice to each muted participant: this
+        // frame is ours, so it is passed on as the `forced` event the room would have sent.
+        const state = this.roster.state;
+        if (state) this.roster.roomState({ ...state, settings: { ...state.settings, allowUnmute: msg.allowUnmute } });
         for (const p of [...this.roster.all]) {
           if (p.role !== 'participant') continue;
           const next = { ...p, audio: false, permissions: { ...p.permissions, unmute: msg.allowUnmute } };
           h.participantUpdated(next, this.roster.updated(next));
         }
+        if (this.roster.self?.role === 'participant') h.event({ type: 'forced', what: 'mute', by: msg.by });
         return;
+      }
       case 'participant-left':
         h.participantLeft(this.roster.left(msg.id), msg.id, msg.reason);
         return;
@@ -319,7 +331,7 @@ export class RoomConnection {
       case 'error': {
         const fatal = this.#status !== 'joined';
         if (fatal) this.#status = 'failed';
-        h.error(msg.code, msg.message, fatal);
+        h.error(msg.code, msg.message, fatal, msg);
         return;
       }
       case 'ask-unmute':

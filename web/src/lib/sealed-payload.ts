@@ -35,7 +35,17 @@ export interface AnnotationPayload {
   text?: string;
 }
 
-export type SealedPayload = ChatPayload | AnnotationPayload;
+/**
+ * The sender's own shared screen is paused (they are choosing another window) or resumed. It
+ * travels sealed with the strokes so the room never learns it; it names no screen, as only the
+ * sharer may pause their own.
+ */
+export interface ScreenStatePayload {
+  k: 'screen';
+  paused: boolean;
+}
+
+export type SealedPayload = ChatPayload | AnnotationPayload | ScreenStatePayload;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const onlyKeys = (o: Record<string, unknown>, keys: string[]) => Object.keys(o).every((k) => keys.includes(k));
@@ -69,15 +79,26 @@ function annotationPayload(v: Record<string, unknown>): AnnotationPayload | null
   return { k: 'annotate', screen, id, tool: tool as AnnotationTool, color, points: pts, ...(text !== undefined ? { text } : {}) };
 }
 
+function screenStatePayload(v: Record<string, unknown>): ScreenStatePayload | null {
+  return onlyKeys(v, ['k', 'paused']) && typeof v.paused === 'boolean' ? { k: 'screen', paused: v.paused } : null;
+}
+
+const PARSERS: { [K in SealedPayload['k']]: (v: Record<string, unknown>) => Extract<SealedPayload, { k: K }> | null } = {
+  chat: chatPayload,
+  annotate: annotationPayload,
+  screen: screenStatePayload,
+};
+
 export function encodePayload(p: SealedPayload): string {
   return JSON.stringify(p);
 }
 
-/** Parses opened plaintext as the expected kind; throws on anything else. */
-export function decodePayload<K extends SealedPayload['k']>(text: string, kind: K): Extract<SealedPayload, { k: K }> {
+/** Parses opened plaintext as one of the expected kinds; throws on anything else. */
+export function decodePayload<K extends SealedPayload['k']>(text: string, ...kinds: [K, ...K[]]): Extract<SealedPayload, { k: K }> {
   const v: unknown = JSON.parse(text);
-  const out = isObj(v) && v.k === kind ? (kind === 'chat' ? chatPayload(v) : annotationPayload(v)) : null;
-  if (!out) throw new Error(`sealed payload is not a valid ${kind}`);
+  const kind = isObj(v) ? kinds.find((k) => k === v.k) : undefined;
+  const out = kind && isObj(v) ? PARSERS[kind](v) : null;
+  if (!out) throw new Error(`sealed payload is not a valid ${kinds.join(' or ')}`);
   return out as Extract<SealedPayload, { k: K }>;
 }
 

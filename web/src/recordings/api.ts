@@ -14,26 +14,17 @@ import {
   SessionInfo,
   SharedRecording,
   ShareView,
+  TailReceipt,
 } from '@sealroom/protocol';
 import { z } from 'zod';
+import { apiErrorOf } from '../lib/api-error.ts';
 
-export class RecordingsApiError extends Error {
-  readonly status: number;
-  readonly code: string;
-  constructor(status: number, code: string, message: string) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
-
-const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+// The app's one API error type, under the name this module has always exported.
+export { ApiError as RecordingsApiError } from '../lib/api-error.ts';
 
 async function check(res: Response): Promise<Response> {
   if (res.ok) return res;
-  const parsed = ErrorBody.safeParse(await res.json().catch(() => null));
-  if (parsed.success) throw new RecordingsApiError(res.status, parsed.data.error.code, parsed.data.error.message);
-  throw new RecordingsApiError(res.status, 'internal', `HTTP ${res.status}`);
+  throw apiErrorOf(res.status, await res.json().catch(() => null));
 }
 
 async function json<S extends z.ZodType>(res: Promise<Response>, schema: S): Promise<z.infer<S>> {
@@ -55,6 +46,15 @@ export class RecordingsApi {
   async #headers(extra: Record<string, string> = {}): Promise<Record<string, string>> {
     if (this.#csrf === null) this.#csrf = (await json(this.#fetch(`${this.base}/api/auth/session`), SessionInfo)).csrfToken;
     return { [CSRF_HEADER]: this.#csrf, ...extra };
+  }
+
+  /** Whether a session is signed in (and so may record to the cloud); keeps its CSRF token for the calls that follow. */
+  async signedIn(): Promise<boolean> {
+    const res = await this.#fetch(`${this.base}/api/auth/session`);
+    if (!res.ok) return false;
+    const parsed = SessionInfo.safeParse(await res.json().catch(() => null));
+    if (parsed.success) this.#csrf = parsed.data.csrfToken;
+    return parsed.success;
   }
 
   #url(path: string): string {
@@ -88,12 +88,21 @@ export class RecordingsApi {
     PartReceipt.parse(await (await check(res)).json());
   }
 
-  /** The sealed bytes, as a stream. */
-  async content(id: string): Promise<Response> {
-    return check(await this.#fetch(this.#url(`/${id}/content`)));
+  /** Sends what is sealed of part `partNumber` from `offset` on, so a closed tab loses only the last seconds. */
+  async putTail(id: string, partNumber: number, offset: number, bytes: Uint8Array): Promise<void> {
+    const res = await this.#fetch(this.#url(`/${id}/tail/${partNumber}/${offset}`), { method: 'PUT', headers: await this.#headers(), body: bytes as Uint8Array<ArrayBuffer> });
+    TailReceipt.parse(await (await check(res)).json());
   }
 
-  async sharedContent(shareId: string): Promise<Response> {
-    return check(await this.#fetch(this.#url(`/shared/${shareId}/content`)));
+  /**
+   * The sealed bytes, as a stream.
+   * @param range - a `Range` header value for part of them (answered 206)
+   */
+  async content(id: string, range: string | null = null, signal?: AbortSignal): Promise<Response> {
+    return check(await this.#fetch(this.#url(`/${id}/content`), { headers: range ? { range } : {}, signal }));
+  }
+
+  async sharedContent(shareId: string, range: string | null = null, signal?: AbortSignal): Promise<Response> {
+    return check(await this.#fetch(this.#url(`/shared/${shareId}/content`), { headers: range ? { range } : {}, signal }));
   }
 }

@@ -78,9 +78,37 @@ export class RecordingSealer {
 export class RecordingOpener {
   #key: SealKey;
   #opener: ChunkOpener | null = null;
+  #header: Uint8Array | null = null;
   #buf = new Uint8Array(0);
   constructor(recordingId: string, recordingKey: Uint8Array) {
     this.#key = recordingSealKey(recordingId, recordingKey);
+  }
+
+  /**
+   * An opener for bytes fetched from the middle of a stream: frames from chunk `index` on.
+   * @param header - the stream's seal header (`header` of an opener that read the start)
+   * @throws RecordingFormatError `format` if the header is not this recording's
+   */
+  static resume(recordingId: string, recordingKey: Uint8Array, header: Uint8Array, index: number): RecordingOpener {
+    const o = new RecordingOpener(recordingId, recordingKey);
+    try {
+      o.#opener = new ChunkOpener('recording', o.#key, header);
+    } catch (err) {
+      throw new RecordingFormatError('format', `recording header: ${(err as Error).message}`);
+    }
+    o.#header = header;
+    o.#opener.seek(index);
+    return o;
+  }
+
+  /** The stream's seal header, once read. */
+  get header(): Uint8Array | null {
+    return this.#header;
+  }
+
+  /** True once the last chunk has opened (the chunks returned by the latest push end with it). */
+  get done(): boolean {
+    return this.#opener?.done ?? false;
   }
 
   /**
@@ -101,7 +129,8 @@ export class RecordingOpener {
       }
       if (!MAGIC.every((b, i) => joined[i] === b)) throw new RecordingFormatError('format', 'not a Sealroom recording');
       try {
-        this.#opener = new ChunkOpener('recording', this.#key, joined.slice(MAGIC.length, MAGIC.length + HEADER_LEN));
+        this.#header = joined.slice(MAGIC.length, MAGIC.length + HEADER_LEN);
+        this.#opener = new ChunkOpener('recording', this.#key, this.#header);
       } catch (err) {
         throw new RecordingFormatError('format', `recording header: ${(err as Error).message}`);
       }

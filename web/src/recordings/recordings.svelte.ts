@@ -85,7 +85,8 @@ export class RecordingsState {
     this.#run(async () => {
       this.#notice = null;
       const key = await unwrapRecordingKey(rec.keyWrap);
-      const opened = await playInto(video, await this.#api.content(rec.id), rec.id, key, rec.mimeType);
+      const source = { size: rec.size, fetch: (range: string | null, signal?: AbortSignal) => this.#api.content(rec.id, range, signal) };
+      const opened = await playInto(video, source, rec.id, key, rec.mimeType, rec.durationMs);
       if (!opened.complete) this.#notice = 'rec.incomplete';
       return opened;
     });

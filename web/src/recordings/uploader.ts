@@ -19,11 +19,20 @@ import { RECORDING_PART_SIZE, type RecordingView } from '@sealroom/protocol';
 import { RecordingsApi } from './api.ts';
 import { RecordingSealer } from './container.ts';
 import { wrapRecordingKey } from './keyring.ts';
+import { NO_CLUSTER, PREAMBLE, encodeIndex } from './seek-index.ts';
+import { firstCluster } from './webm.ts';
 
 /** Container bytes per sealed chunk: MediaRecorder slices are usually far smaller; a big Blob is split so one chunk never nears seal.ts's 4 MiB cap. */
 const MAX_PLAIN_CHUNK = 1024 * 1024;
 /** Parts waiting for the network before push() waits: 3 × 5 MiB, about two minutes of 1 Mbit/s video. */
 const MAX_QUEUED_PARTS = 3;
+/** Largest seek index sealed in the last chunk (12 bytes an entry): ~97 hours of 1 s slices; longer recordings play without it. */
+const MAX_INDEX_ENTRIES = 349_000;
+/**
+ * How often the part being filled is sent as a tail (edge tails.ts): a tab that closes loses at
+ * most this much plus one slice, where without it a low-bitrate meeting could lose minutes.
+ */
+const TAIL_INTERVAL_MS = 2000;
 /** Retries of one part before the upload gives up; backoff doubles from 500 ms up to 10 s (~1 min in all). */
 const MAX_ATTEMPTS = 9;
 
@@ -48,6 +57,8 @@ export interface UploadStats {
   backlog: number;
   /** Largest number of sealed bytes held in memory at once. */
   peakBuffered: number;
+  /** Tail segments the edge acknowledged. */
+  tails: number;
 }
 
 export class UploadError extends Error {}
@@ -70,7 +81,13 @@ export class RecordingUploader {
   #chain: Promise<void> = Promise.resolve();
   #finished = false;
   #onProgress?: (s: UploadStats) => void;
-  readonly stats: UploadStats = { bytesIn: 0, bytesSealed: 0, partsUploaded: 0, retries: 0, backlog: 0, peakBuffered: 0 };
+  /** Per data chunk: sealed length, first cluster's offset and time (seek-index.ts), as flat u32 triples. */
+  #index: number[] = [];
+  /** Bytes of the part being filled already sent as tails, and when the last went. */
+  #tailSent = 0;
+  #tailAt = 0;
+  #tailBusy = false;
+  readonly stats: UploadStats = { bytesIn: 0, bytesSealed: 0, partsUploaded: 0, retries: 0, backlog: 0, peakBuffered: 0, tails: 0 };
 
   private constructor(api: RecordingsApi, recording: RecordingView, key: Uint8Array, partSize: number, onProgress?: (s: UploadStats) => void) {
     this.#api = api;
@@ -79,6 +96,8 @@ export class RecordingUploader {
     this.#sealer = new RecordingSealer(recording.id, key);
     this.#partSize = partSize;
     this.#part = new Uint8Array(partSize);
+    // The part being filled is allocated whole from the start.
+    this.stats.peakBuffered = partSize;
     this.#onProgress = onProgress;
   }
 
@@ -97,7 +116,16 @@ export class RecordingUploader {
       if (this.#finished) throw new UploadError('recording already finished');
       const bytes = data instanceof Uint8Array ? data : new Uint8Array(await data.arrayBuffer());
       this.stats.bytesIn += bytes.length;
-      for (let i = 0; i < bytes.length; i += MAX_PLAIN_CHUNK) await this.#append(this.#sealer.seal(bytes.subarray(i, i + MAX_PLAIN_CHUNK), false));
+      for (let i = 0; i < bytes.length; i += MAX_PLAIN_CHUNK) {
+        const plain = bytes.subarray(i, i + MAX_PLAIN_CHUNK);
+        const sealed = this.#sealer.seal(plain, false);
+        const cluster = firstCluster(plain);
+        // The first chunk also carries the stream preamble, which is not part of its frame.
+        const framed = this.#index.length === 0 ? sealed.length - PREAMBLE : sealed.length;
+        this.#index.push(framed - 4, cluster?.offset ?? NO_CLUSTER, cluster?.timecode ?? NO_CLUSTER);
+        await this.#append(sealed);
+      }
+      this.#sendTail();
     });
     this.#chain = next.catch(() => undefined);
     return next;
@@ -110,8 +138,8 @@ export class RecordingUploader {
   finish(durationMs: number): Promise<RecordingView> {
     const done = this.#chain.then(async () => {
       this.#finished = true;
-      // An empty last chunk: MediaRecorder's final slice is not known to be final when it arrives.
-      await this.#append(this.#sealer.seal(new Uint8Array(0), true));
+      // The last chunk is the seek index: MediaRecorder's final slice is not known to be final when it arrives.
+      await this.#append(this.#sealer.seal(this.#sealedIndex(), true));
       if (this.#fill > 0) this.#enqueue(this.#part.slice(0, this.#fill));
       this.#part = new Uint8Array(0);
       await this.#drain();
@@ -119,6 +147,13 @@ export class RecordingUploader {
     });
     this.#chain = done.then(() => undefined, () => undefined);
     return done;
+  }
+
+  #sealedIndex(): Uint8Array {
+    const n = this.#index.length / 3;
+    if (n > MAX_INDEX_ENTRIES) return new Uint8Array(0);
+    const f = this.#index;
+    return encodeIndex(Array.from({ length: n }, (_, i) => ({ sealedLength: f[3 * i]!, clusterOffset: f[3 * i + 1]!, clusterTimeMs: f[3 * i + 2]! })));
   }
 
   /** Stops and erases what was uploaded. */
@@ -141,11 +176,32 @@ export class RecordingUploader {
         this.#enqueue(this.#part);
         this.#part = new Uint8Array(this.#partSize);
         this.#fill = 0;
+        this.#tailSent = 0;
         // Backpressure: wait while too many parts are waiting for the network.
         while (this.#queue.length > MAX_QUEUED_PARTS && this.#sending) await this.#sending;
         if (this.#failure) throw this.#failure;
       }
     }
+  }
+
+  /** Best effort: a failed tail is sent again with the next one; the part itself is what counts. */
+  #sendTail(): void {
+    const now = Date.now();
+    if (this.#tailBusy || this.#finished || this.#fill <= this.#tailSent || now - this.#tailAt < TAIL_INTERVAL_MS) return;
+    const n = this.#nextPart;
+    const offset = this.#tailSent;
+    // A view, not a copy: a full part is handed to the queue and replaced, never overwritten.
+    const bytes = this.#part.subarray(offset, this.#fill);
+    this.#tailSent = this.#fill;
+    this.#tailAt = now;
+    this.#tailBusy = true;
+    this.#api
+      .putTail(this.recording.id, n, offset, bytes)
+      .then(() => void this.stats.tails++)
+      .catch(() => {
+        if (this.#nextPart === n) this.#tailSent = Math.min(this.#tailSent, offset);
+      })
+      .finally(() => (this.#tailBusy = false));
   }
 
   #enqueue(bytes: Uint8Array): void {

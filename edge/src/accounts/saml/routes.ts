@@ -2,7 +2,7 @@
  * SAML 2.0 SSO routes: SP metadata, SP-initiated login, the assertion consumer (ACS) with
  * just-in-time user creation, and the owner's IdP configuration (mounted under /api/admin).
  */
-import { Email, SamlConfigInput } from '@sealroom/protocol';
+import { Email, SamlConfigInput, SamlLoginQuery, type SamlLoginRedirect } from '@sealroom/protocol';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { readBody } from '../../http/body.ts';
@@ -44,9 +44,9 @@ export const samlRoutes = new Hono<AppEnv>()
     return c.body(spMetadata(spUrls(origin(c), orgId)), 200, { 'content-type': 'application/samlmetadata+xml' });
   })
   .get('/login', async (c) => {
-    const parsed = Email.safeParse(c.req.query('email'));
-    if (!parsed.success) fail(400, 'bad_message', 'email: expected an email address');
-    const domain = parsed.data.split('@')[1]!;
+    const parsed = SamlLoginQuery.safeParse(c.req.query());
+    if (!parsed.success) fail(400, 'bad_message', 'expected email=<work email> or domain=<email domain>');
+    const domain = 'email' in parsed.data ? parsed.data.email.split('@')[1]! : parsed.data.domain;
     const cfg = await c.env.DB.prepare('SELECT * FROM saml_configs WHERE email_domain = ?').bind(domain).first<ConfigRow>();
     if (!cfg) fail(404, 'not_found', 'no single sign-on for this email domain');
     const now = Date.now();
@@ -56,6 +56,8 @@ export const samlRoutes = new Hono<AppEnv>()
       c.env.DB.prepare('DELETE FROM saml_requests WHERE expires_at < ?').bind(now),
       c.env.DB.prepare('INSERT INTO saml_requests (id, org_id, expires_at) VALUES (?, ?, ?)').bind(id, cfg.org_id, now + REQUEST_TTL_MS),
     ]);
+    // The sign-in page asks for JSON, so that "no SSO for this domain" can be shown in the form.
+    if (c.req.header('accept')?.includes('application/json')) return c.json({ location: url } satisfies SamlLoginRedirect);
     return c.redirect(url, 302);
   })
   .post('/:org/acs', async (c) => {
