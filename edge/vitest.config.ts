@@ -10,16 +10,22 @@ mkdirSync(`${root}/web/dist`, { recursive: true });
 
 export default defineProject({
   plugins: [
-    cloudflareTest(async () => ({
+    cloudflareTest(async ({ inject }) => ({
       wrangler: { configPath: `${root}/wrangler.jsonc` },
       miniflare: {
         bindings: {
           SEALROOM_SHARED_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
           TEST_MIGRATIONS: await readD1Migrations(`${root}/edge/migrations`),
-          // accounts (issue 7): a fixed test master key, and scrypt at N=2^10 because scrypt runs ~20× slower
+          // accounts: a fixed test master key, and scrypt at N=2^10 because scrypt runs ~20× slower
           // in this pool than in wrangler dev (production default N=2^15, see edge/src/accounts/password-hash.ts).
           SEALROOM_MASTER_KEY: 'dGVzdC1tYXN0ZXIta2V5LTAxMjM0NTY3ODlhYmNkZWY',
           SCRYPT_LOG_N: '10',
+          SSO_DOMAIN_PROOF: 'operator', // tests have no DNS: SSO domains are approved by a signed operator call
+          // Mail goes over a real SMTP session to the sink that mail-sink.global-setup.ts started.
+          SMTP_HOST: '127.0.0.1',
+          SMTP_PORT: String(inject('mailSink').smtpPort),
+          SMTP_SECURE: 'off',
+          SMTP_FROM: 'Sealroom <no-reply@sealroom.test>',
         },
       },
     })),
@@ -28,7 +34,7 @@ export default defineProject({
     name: 'edge',
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
     setupFiles: ['./test/apply-migrations.ts'],
-    // accounts (issue 7): samlify, in Node, signs the SAML responses the workerd tests post.
-    globalSetup: ['./test/accounts/saml-idp.global-setup.ts'],
+    // accounts: samlify, in Node, signs the SAML responses the workerd tests post.
+    globalSetup: ['./test/accounts/saml-idp.global-setup.ts', './test/accounts/mail-sink.global-setup.ts'],
   },
 });

@@ -6,14 +6,16 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { quietEnv, root } from './env.mjs';
+import { startMailSink } from './mail-sink.mjs';
 
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 
 /**
  * @param {{ port?: number, originPort?: number, metricsPort?: number, rtcPorts?: [number, number],
  *   stateDir?: string, secret: string, masterKey?: string, workerBin?: string, testTap?: boolean, logDir?: string,
- *   withOrigin?: boolean, log?: (line: string) => void }} o
- * @returns {Promise<{ url: string, originUrl: string, stop: () => Promise<void>, pids: number[] }>}
+ *   withOrigin?: boolean, mailPort?: number, log?: (line: string) => void }} o
+ *   mailPort: the HTTP port of the local mail sink's page (scripts/mail-sink.mjs); unset = any free one.
+ * @returns {Promise<{ url: string, originUrl: string, mailUrl: string, stop: () => Promise<void>, pids: number[] }>}
  */
 export async function startStack(o) {
   const port = o.port ?? 8787;
@@ -25,7 +27,7 @@ export async function startStack(o) {
   mkdirSync(logDir, { recursive: true });
   const env = quietEnv();
   // Never talk to someone else's stack by mistake: every port must be ours.
-  for (const p of o.withOrigin === false ? [port] : [port, originPort, o.metricsPort ?? 9464]) {
+  for (const p of [...(o.withOrigin === false ? [port] : [port, originPort, o.metricsPort ?? 9464]), ...(o.mailPort ? [o.mailPort] : [])]) {
     if (!(await portIsFree(p))) throw new Error(`port ${p} on 127.0.0.1 is in use (another Sealroom running?); set another port`);
   }
 
@@ -38,18 +40,26 @@ export async function startStack(o) {
   if (migrate.status !== 0) throw new Error(`D1 migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
 
   const children = [];
+  // Mail (sign-up verification links) goes to a local sink that only shows it, never relays it.
+  const mail = await startMailSink({ httpPort: o.mailPort ?? 0, log });
   const stop = async () => {
     await Promise.all(children.map(stopGroup));
+    await mail.stop();
   };
   try {
     const url = `http://127.0.0.1:${port}`;
+    // No DNS here: SSO email domains are proven by operator approval (an HMAC-signed internal call).
+    // Every local browser and test comes from 127.0.0.1, one address: the per-address limit on
+    // anonymous meeting creation would count them all as one person.
+    const localVars = ['--var', 'SSO_DOMAIN_PROOF:operator', '--var', 'MEETING_CREATE_LIMIT:100000/600'];
+    const mailVars = ['SMTP_HOST:127.0.0.1', `SMTP_PORT:${mail.smtpPort}`, 'SMTP_SECURE:off', 'SMTP_FROM:Sealroom <no-reply@sealroom.localhost>'].flatMap((v) => ['--var', v]);
     children.push(
-      launch('edge', bin('wrangler'), ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', '0', '--persist-to', stateDir, '--log-level', 'warn', '--show-interactive-dev-session=false', '--live-reload=false', '--var', `SEALROOM_SHARED_SECRET:${o.secret}`, ...(o.masterKey ? ['--var', `SEALROOM_MASTER_KEY:${o.masterKey}`] : [])], env, logDir),
+      launch('edge', bin('wrangler'), ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', '0', '--persist-to', stateDir, '--log-level', 'warn', '--show-interactive-dev-session=false', '--live-reload=false', '--var', `SEALROOM_SHARED_SECRET:${o.secret}`, ...(o.masterKey ? ['--var', `SEALROOM_MASTER_KEY:${o.masterKey}`] : []), ...mailVars, ...localVars], env, logDir),
     );
     await waitFor(`${url}/api/meetings/000000000`, (r) => r.status === 404, 60_000, 'edge (wrangler dev)', children[0]);
     if (o.withOrigin === false) {
-      log(`» edge on ${url} (no media origin; logs in ${path.relative(root, logDir)}/)`);
-      return { url, originUrl: '', stop, pids: children.map((c) => c.pid) };
+      log(`» edge on ${url} (no media origin; logs in ${path.relative(root, logDir)}/), mail it sends on ${mail.url}`);
+      return { url, originUrl: '', mailUrl: mail.url, stop, pids: children.map((c) => c.pid) };
     }
 
     const originUrl = `http://127.0.0.1:${originPort}`;
@@ -69,8 +79,8 @@ export async function startStack(o) {
       }, logDir),
     );
     await waitFor(`${originUrl}/healthz`, (r) => r.ok, 60_000, 'media origin', children[1]);
-    log(`» edge on ${url}, media origin on ${originUrl} (logs in ${path.relative(root, logDir)}/)`);
-    return { url, originUrl, stop, pids: children.map((c) => c.pid) };
+    log(`» edge on ${url}, media origin on ${originUrl} (logs in ${path.relative(root, logDir)}/), mail it sends on ${mail.url}`);
+    return { url, originUrl, mailUrl: mail.url, stop, pids: children.map((c) => c.pid) };
   } catch (err) {
     await stop();
     throw err;

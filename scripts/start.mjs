@@ -6,8 +6,10 @@ import { startStack } from './stack.mjs';
 const workerBin = await ensureWorker();
 buildWeb();
 const port = Number(process.env.PORT ?? 8787);
-const stack = await startStack({ port, secret: localSecret(), masterKey: localMasterKey(), workerBin });
-console.log(`\n  Sealroom is running: ${stack.url}\n  Open it in a browser, create a meeting, share its link. Ctrl-C stops everything.\n`);
+// The mail sink's page: where sign-up verification mails show up (nothing is sent anywhere else).
+const mailPort = Number(process.env.MAIL_PORT ?? 8025);
+const stack = await startStack({ port, secret: localSecret(), masterKey: localMasterKey(), workerBin, mailPort });
+console.log(`\n  Sealroom is running: ${stack.url}\n  Open it in a browser, create a meeting, share its link. Ctrl-C stops everything.\n  Mail it sends (sign-up verification links): ${stack.mailUrl}\n`);
 
 let stopping = false;
 const shutdown = async () => {

@@ -14,6 +14,8 @@ declare module 'vitest' {
     stackUrl: string;
     originUrl: string;
     secret: string;
+    /** The stack's mail sink: GET /messages?to=… lists what the edge mailed (scripts/mail-sink.mjs). */
+    mailUrl: string;
   }
 }
 
@@ -38,6 +40,7 @@ export default async function setup(project: TestProject) {
   project.provide('stackUrl', stack.url);
   project.provide('originUrl', stack.originUrl);
   project.provide('secret', secret);
+  project.provide('mailUrl', stack.mailUrl);
   return async () => {
     await stack.stop();
     rmSync(stateDir, { recursive: true, force: true });

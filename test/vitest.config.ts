@@ -9,6 +9,9 @@ export default defineProject({
     globalSetup: ['./stack.global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // A page under load takes seconds, not vitest's default second, to show what it will show:
+    // every expect.poll waits for the condition up to this long.
+    expect: { poll: { timeout: 30_000 } },
     // One browser session at a time: two cores carry one real call comfortably, not three.
     fileParallelism: false,
   },

@@ -1,5 +1,5 @@
 /**
- * SFU forwarding benchmark (issue 5): an RTP generator on loopback, N producers × M consumers
+ * SFU forwarding benchmark: an RTP generator on loopback, N producers × M consumers
  * through PlainTransports on ONE mediasoup worker, with Sealroom's router codecs. For each
  * step it measures packets in and forwarded per second, the worker's CPU, and loss at the
  * receivers; clear payloads and SFrame-shaped sealed payloads run in the same process, one

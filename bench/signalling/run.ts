@@ -1,5 +1,5 @@
 /**
- * Signalling benchmark (issue 4): N WebSocket clients in one meeting on one Room DO under
+ * Signalling benchmark: N WebSocket clients in one meeting on one Room DO under
  * `wrangler dev`, driven from this process over loopback. For each N it measures joins per
  * second, the time for a host action (mute all) and for a chat line to reach every client
  * (p50 / p99 over clients), and workerd's memory per participant.

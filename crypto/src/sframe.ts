@@ -10,7 +10,7 @@
  * | 0x0004 | AES_128_GCM_SHA256_128     | AES-128-GCM                  | SHA-256 |
  * | 0x0005 | AES_256_GCM_SHA512_128     | AES-256-GCM (Sealroom media) | SHA-512 |
  *
- * The five functions named in issue 3 (`encodeHeader`, `decodeHeader`, `deriveKeySalt`,
+ * The five functions (`encodeHeader`, `decodeHeader`, `deriveKeySalt`,
  * `sframeEncrypt`, `sframeDecrypt`) are the RFC's operations one to one. The media path
  * derives key and salt once per KID (`deriveSFrameKey`) and then calls `sealWithKey` /
  * `openWithKey`, or their WebCrypto twins `sealWithKeyAsync` / `openWithKeyAsync`, which

@@ -1,4 +1,4 @@
--- Accounts and administration (issue 7): organizations, users, sessions, MFA, API keys,
+-- Accounts and administration: organizations, users, sessions, MFA, API keys,
 -- scoped tokens, SAML, envelope-encryption data keys, and the audit hash chain.
 --
 -- Secrets are never stored in a form the database alone can open:

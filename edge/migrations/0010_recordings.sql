@@ -1,4 +1,4 @@
--- Cloud recordings (issue 8): client-sealed byte streams in R2, sealed again at rest.
+-- Cloud recordings: client-sealed byte streams in R2, sealed again at rest.
 --
 -- What the database holds cannot open a recording: the per-recording data key sits in
 -- data_keys wrapped by the master key (kms/), and the recording key the browser sealed with is

@@ -7,7 +7,7 @@ export interface Env {
   RECORDINGS: R2Bucket;
   ASSETS: Fetcher;
   SEALROOM_SHARED_SECRET: string;
-  // ── accounts (issue 7) ──
+  // ── accounts ──
   /** 32 bytes base64url: the local KMS master key (a Worker secret; see edge/src/kms/kms.ts). */
   SEALROOM_MASTER_KEY?: string;
   /** Retired master keys, comma-separated, still accepted for unwrapping during rotation. */
@@ -18,4 +18,25 @@ export interface Env {
   DEFAULT_MAX_PARTICIPANTS?: string;
   /** This service's public origin, used in SAML metadata and ACS checks; unset = the request's origin. */
   PUBLIC_ORIGIN?: string;
+  /** How SSO email domains are proven: `dns` (TXT over DoH; unset = dns) or `operator` (local stacks and tests). */
+  SSO_DOMAIN_PROOF?: string;
+  // ── request hardening (edge/src/policy/) ──
+  /** Comma-separated origins besides our own whose pages may open meeting sockets (an app served elsewhere). */
+  ALLOWED_ORIGINS?: string;
+  /** Anonymous meeting creations per address, as `<count>/<seconds>`; unset = 10/600. */
+  MEETING_CREATE_LIMIT?: string;
+  /** Meeting creations per signed-in user, as `<count>/<seconds>`; unset = 100/600. */
+  MEETING_CREATE_USER_LIMIT?: string;
+  // ── outgoing mail (edge/src/mail/): unset SMTP_HOST = mail is not configured ──
+  /** The SMTP relay's host name (or IP); the Worker connects with `cloudflare:sockets`. */
+  SMTP_HOST?: string;
+  /** Unset = 587 with STARTTLS, 465 with implicit TLS, 25 in plain. */
+  SMTP_PORT?: string;
+  /** `starttls` (default), `tls` (implicit TLS, port 465) or `off` (plain: a local sink only). */
+  SMTP_SECURE?: string;
+  /** The envelope and From address, e.g. `Sealroom <no-reply@example.com>`. */
+  SMTP_FROM?: string;
+  /** AUTH PLAIN user; a secret SMTP_PASSWORD goes with it. */
+  SMTP_USER?: string;
+  SMTP_PASSWORD?: string;
 }

@@ -4,31 +4,35 @@ import { HttpError, errorResponse } from './http/errors.ts';
 import { meetings } from './http/meetings.ts';
 import { origins } from './http/origins.ts';
 import type { Env } from './env.ts';
-// ── accounts (issue 7): routers and the one policy middleware ──
+// ── accounts: routers and the one policy middleware ──
 import { authRoutes } from './accounts/auth-routes.ts';
 import { accountsScheduled } from './accounts/cleanup.ts';
 import type { AppEnv } from './accounts/context.ts';
 import { selfRoutes } from './accounts/self-routes.ts';
+import { emailVerificationRoutes } from './accounts/email-verification-routes.ts';
 import { adminRoutes } from './admin/routes.ts';
 import { samlAdminRoutes, samlRoutes } from './accounts/saml/routes.ts';
+import { ssoDomainInternalRoutes } from './accounts/saml/internal-routes.ts';
 import { kmsRoutes } from './kms/routes.ts';
 import { policyMiddleware } from './policy/middleware.ts';
 // ── end accounts ──
-import { recordingsRoutes, recordingsScheduled } from './recordings/index.ts'; // recordings (issue 8)
+import { recordingsRoutes, recordingsScheduled } from './recordings/index.ts'; // recordings
 
 export { Room } from './room/room.ts';
 
 export const app = new Hono<AppEnv>()
-  // accounts (issue 7): every /api route passes the policy middleware first (edge/src/policy/routes.ts)
+  // accounts: every /api route passes the policy middleware first (edge/src/policy/routes.ts)
   .use('/api/*', policyMiddleware())
   .route('/api/auth', authRoutes)
   .route('/api/account', selfRoutes)
+  .route('/api', emailVerificationRoutes)
   .route('/api/admin', adminRoutes)
   .route('/api/admin', samlAdminRoutes)
   .route('/api/saml', samlRoutes)
   .route('/internal/kms', kmsRoutes)
+  .route('/internal/sso-domains', ssoDomainInternalRoutes)
   // end accounts
-  .route('/api/recordings', recordingsRoutes) // recordings (issue 8)
+  .route('/api/recordings', recordingsRoutes) // recordings
   .route('/api/meetings', meetings)
   .route('/internal/origins', origins)
   .all('/api/*', () => {
@@ -36,8 +40,8 @@ export const app = new Hono<AppEnv>()
   })
   .onError(errorResponse);
 
-// The cron trigger's sweeps beside the HTTP app: recordings (issue 8: retention, abandoned uploads)
-// and accounts (issue 7: expired sessions, tokens, nonces, SAML ids).
+// The cron trigger's sweeps beside the HTTP app: recordings (retention, abandoned uploads)
+// and accounts (expired sessions, tokens, nonces, SAML ids).
 export default {
   fetch: app.fetch,
   scheduled: async (controller, env, ctx) => {

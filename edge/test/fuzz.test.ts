@@ -1,10 +1,13 @@
 /**
- * Hostile input at the Room: 10,000+ random and mutated messages from an admitted participant.
- * Each must get an error code; none may crash the object or change what it has stored.
+ * Hostile input at the Room: 10,000+ random and mutated messages from admitted participants.
+ * Each must get an error code; none may crash the object or change what it has stored. The
+ * frames are spread over many sockets, each staying below the flood cut (rate-limit.ts FLOOD),
+ * so that every one of them is answered; flood.test.ts covers what happens above it.
  */
 import { ClientToRoom } from '@sealroom/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { FLOOD } from '../src/room/rate-limit.ts';
 import { fakePublicKey, joined, newMeeting, roomSnapshot } from './helpers.ts';
 
 const valid = (target: string): unknown[] => [
@@ -59,8 +62,6 @@ describe('fuzzing the Room', () => {
   it('answers 10,000 hostile frames with error codes and changes nothing', async () => {
     const m = await newMeeting();
     const host = await joined(m.id, 'Host', 1, { hostKey: m.hostKey });
-    const eve = await joined(m.id, 'Eve', 2);
-    await host.c.drain(50);
     const frames = fc.sample(fc.oneof({ weight: 9, arbitrary: frame(host.id) }, { weight: 1, arbitrary: forbiddenCommand(host.id) }), { numRuns: 10_000, seed: 9605 });
     // Only frames the schema rejects, or host commands from a participant, are hostile by construction.
     const hostile = frames.filter((f) => {
@@ -72,18 +73,33 @@ describe('fuzzing the Room', () => {
       }
     });
     expect(hostile.length).toBeGreaterThanOrEqual(9_500);
+    // Each socket answers its first FLOOD.answered refusals; stay a little below that.
+    const perSocket = FLOOD.answered - 10;
+    const eves: Awaited<ReturnType<typeof joined>>[] = [];
+    for (let i = 0; i * perSocket < hostile.length; i++) eves.push(await joined(m.id, `Eve ${i}`, 2 + (i % 200)));
+    // Every Eve hears of each one who joined after it; wait for those notices, then clear them.
+    const heard = () => eves.every((e, i) => e.c.inbox.filter((x) => x.type === 'participant-joined').length >= eves.length - 1 - i);
+    const settle = Date.now() + 30_000;
+    while (!heard() && Date.now() < settle) await new Promise((r) => setTimeout(r, 20));
+    expect(heard()).toBe(true);
+    for (const e of eves) e.c.inbox.splice(0);
+    await host.c.drain(50);
     const before = await roomSnapshot(m.id);
-    for (const f of hostile) eve.c.send(f);
+    eves.forEach((e, i) => {
+      for (const f of hostile.slice(i * perSocket, (i + 1) * perSocket)) e.c.send(f);
+    });
+    const answered = () => eves.reduce((n, e) => n + e.c.inbox.length, 0);
     const deadline = Date.now() + 60_000;
-    while (eve.c.inbox.length < hostile.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    const replies = eve.c.inbox.splice(0);
+    while (answered() < hostile.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const replies = eves.flatMap((e) => e.c.inbox.splice(0));
     expect(replies).toHaveLength(hostile.length);
+    expect(eves.every((e) => !e.c.closed)).toBe(true);
     const codes = new Set(replies.map((r) => (r.type === 'error' ? r.code : `not an error: ${r.type}`)));
     expect([...codes].every((c) => ['bad_message', 'unknown_type', 'forbidden', 'already_joined'].includes(c))).toBe(true);
     expect(await roomSnapshot(m.id)).toBe(before);
     // Still alive and still serving: the host saw nothing, a newcomer gets in.
     expect(await host.c.drain(100)).toEqual([]);
     const late = await joined(m.id, 'Late', 3);
-    expect(late.welcome.participants.map((p) => p.name).sort()).toEqual(['Eve', 'Host']);
+    expect(late.welcome.participants.map((p) => p.name).sort()).toEqual(['Host', ...eves.map((_, i) => `Eve ${i}`)].sort());
   }, 120_000);
 });

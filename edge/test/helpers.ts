@@ -32,6 +32,7 @@ export class TestClient {
   readonly inbox: RoomToClient[] = [];
   #waiters: Array<() => void> = [];
   closed = false;
+  closeCode: number | null = null;
   readonly ws: WebSocket;
   private constructor(ws: WebSocket) {
     this.ws = ws;
@@ -39,8 +40,9 @@ export class TestClient {
       if (typeof e.data === 'string' && e.data !== 'pong') this.inbox.push(JSON.parse(e.data) as RoomToClient);
       for (const w of this.#waiters.splice(0)) w();
     });
-    ws.addEventListener('close', () => {
+    ws.addEventListener('close', (e) => {
       this.closed = true;
+      this.closeCode = e.code;
       for (const w of this.#waiters.splice(0)) w();
     });
   }
@@ -85,6 +87,7 @@ export interface JoinOptions {
   hostKey?: string;
   password?: string;
   clientId?: string;
+  resume?: string;
 }
 
 /** Connects and joins; resolves once welcomed. */
@@ -109,7 +112,7 @@ export async function roomSnapshot(meetingId: string): Promise<string> {
   const { runInDurableObject } = await import('cloudflare:test');
   const stub = env.ROOM.get(env.ROOM.idFromName(meetingId));
   return runInDurableObject(stub, (_instance, state) => {
-    const tables = ['meta', 'members', 'waiting', 'banned'];
+    const tables = ['meta', 'members', 'waiting', 'banned', 'departed', 'denied', 'password_attempts'];
     return JSON.stringify(tables.map((t) => state.storage.sql.exec(`SELECT * FROM ${t} ORDER BY 1`).toArray()));
   });
 }

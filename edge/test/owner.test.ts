@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { addUser, newOrg } from './accounts/helpers.ts';
+import { verifyByMail } from './accounts/mail.ts';
 import { TestClient, call, fakePublicKey } from './helpers.ts';
 
 const SCRYPT_MS = 90_000;
@@ -18,6 +19,9 @@ describe('meetings of signed-in users', () => {
   it('the owner claims host by session, alternative hosts too, and others join as participants', async () => {
     const { owner } = await newOrg('Board Co');
     const member = await addUser(owner, 'member');
+    // Alternative hosts are named by email: the member proves that address first.
+    await member.agent.ok('POST', '/api/account/verify-email/resend');
+    await verifyByMail(member.agent, member.email);
     const outsider = await addUser(owner, 'member');
     const { id } = await owner.ok<{ id: string }>('POST', '/api/meetings', { topic: 'Board', alternativeHosts: [member.email], startAt: Date.now() + 3_600_000 }, 201);
 

@@ -1,5 +1,5 @@
 /**
- * Audio levels for the meters on participants' tiles (issue 5 item 6), from mediasoup's
+ * Audio levels for the meters on participants' tiles, from mediasoup's
  * AudioLevelObserver: it reads the RFC 6464 level each sender puts in an RTP header
  * extension (ssrc-audio-level), never the sealed payload. Only producers above the
  * threshold are reported (those speaking), at most every AUDIO_LEVEL_INTERVAL_MS, rounded to

@@ -1,5 +1,5 @@
 /**
- * Pipe transports between origins (issue 5 item 4: the path to webinars and meetings that
+ * Pipe transports between origins (the path to webinars and meetings that
  * span regions). What `router.pipeToRouter()` does inside one process, split into steps the
  * edge drives over the signed `/pipe` API, one origin at a time:
  *

@@ -1,7 +1,7 @@
 /**
  * Structured JSON logs, one object a line, always with an `event` name and, where there is
  * one, the meeting id. Callers pass identifiers and figures only: never a payload, a ticket,
- * SDP-ish parameters or anything a client sent verbatim (issue 5, privacy).
+ * SDP-ish parameters or anything a client sent verbatim (privacy).
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 

@@ -1,5 +1,5 @@
 /**
- * Prometheus metrics (issue 5 item 10). A registry per origin, not prom-client's global one,
+ * Prometheus metrics. A registry per origin, not prom-client's global one,
  * so several origins in one process (tests) don't collide. Values are read at scrape time
  * from the origin's counts and its last load sample: scraping costs no worker round trip.
  */

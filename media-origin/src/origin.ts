@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import {
   ClientToOrigin,
   type MediaSource,
+  MemoryNonceLedger,
   OriginControl,
   ORIGIN_CLOSE,
   OriginControlBatch,
@@ -70,6 +71,8 @@ export class Origin {
   /** `meetingId` or `meetingId/participantId` → when it was removed (ms). */
   readonly #removed = new Map<string, number>();
   readonly #sockets = new Set<WebSocket>();
+  /** Nonces of accepted edge calls: one process, so memory is the whole ledger. */
+  readonly #nonces = new MemoryNonceLedger();
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #sweepTimer: NodeJS.Timeout | undefined;
   #lastLoad: { load: OriginLoad; packetsLost: number; perWorker: MetricsSnapshot['perWorker'] } | undefined;
@@ -515,10 +518,10 @@ export class Origin {
       }
       if (req.method === 'POST' && (path === '/control' || path === '/pipe' || (path === '/test/tap' && this.config.testTap))) {
         const body = await readBody(req, MAX_HTTP_BODY);
-        const signed = await verifyRequest(this.config.sharedSecret, 'POST', path, body, { get: (h) => headerOf(req, h) });
-        if (!signed) {
-          this.#log.warn({ event: 'unsigned_internal_request', path });
-          return fail(new OriginError('forbidden', 'bad or missing signature'));
+        const auth = await verifyRequest(this.config.sharedSecret, 'POST', path, body, { get: (h) => headerOf(req, h) }, this.#nonces);
+        if (!auth.ok) {
+          this.#log.warn({ event: auth.reason === 'replayed' ? 'replayed_internal_request' : 'unsigned_internal_request', path, reason: auth.reason });
+          return fail(new OriginError('forbidden', auth.reason === 'replayed' ? 'this signed request was already used' : 'bad or missing signature'));
         }
         if (path === '/control') {
           // A batch (one host action such as mute all) is an array: applied in order, answered together.

@@ -1,5 +1,5 @@
 /**
- * What viewers get (issue 5 items 9–10): loss, round-trip time and jitter per consumer, from
+ * What viewers get: loss, round-trip time and jitter per consumer, from
  * mediasoup's consumer stats, boiled down to quantiles for the edge and histograms for
  * Prometheus, so the size of what leaves the origin never grows with the number of
  * participants, and no participant is named in it.

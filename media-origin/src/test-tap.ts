@@ -1,5 +1,5 @@
 /**
- * The test-only tap (issue 2's end-to-end test): records, for a while, the RTP a meeting's
+ * The test-only tap: records, for a while, the RTP a meeting's
  * router forwards, so a test can check that every payload is sealed. Mounted only when
  * SEALROOM_TEST_TAP=1; in production there is no code path that reads payloads.
  */

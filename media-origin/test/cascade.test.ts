@@ -1,5 +1,5 @@
 /**
- * Cascading between two origins (issue 5 item 4): two real origins in this process, each with
+ * Cascading between two origins: two real origins in this process, each with
  * its own mediasoup worker, joined by SRTP pipe transports on loopback through the signed
  * `/pipe` API, called here as the edge would. RTP enters origin A and leaves origin B.
  */

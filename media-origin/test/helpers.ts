@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   type MediaSource,
+  MemoryNonceLedger,
   OriginHeartbeat,
   type OriginMethod,
   type OriginNotification,
@@ -335,15 +336,16 @@ export async function until(check: () => boolean, timeoutMs = 5000, what = 'cond
 /** A stand-in for the edge's heartbeat route: verifies the signature and the schema. */
 export class FakeEdge {
   readonly beats: OriginHeartbeat[] = [];
+  readonly nonces = new MemoryNonceLedger();
   rejected = 0;
   readonly server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', async () => {
       const body = Buffer.concat(chunks).toString();
-      const signed = await verifyRequest(SECRET, req.method ?? '', req.url ?? '', body, { get: (h) => (req.headers[h] as string | undefined) ?? null });
+      const signed = await verifyRequest(SECRET, req.method ?? '', req.url ?? '', body, { get: (h) => (req.headers[h] as string | undefined) ?? null }, this.nonces);
       const parsed = OriginHeartbeat.safeParse(JSON.parse(body));
-      if (req.url !== HEARTBEAT_PATH || !signed || !parsed.success) {
+      if (req.url !== HEARTBEAT_PATH || !signed.ok || !parsed.success) {
         this.rejected++;
         res.writeHead(401).end();
         return;

@@ -1,11 +1,12 @@
 /**
- * Accounts and administration API bodies (issue 7): organizations, users, sign-in, MFA,
+ * Accounts and administration API bodies: organizations, users, sign-in, MFA,
  * security policy, API keys, scoped tokens, audit queries. Shared by the edge and web/src/admin.
  *
  * Error codes of this API are their own enum (the shared `ErrorCode` stays the meeting path's);
  * the edge sends them in the same `{ error: { code, message } }` shape.
  */
 import { z } from 'zod';
+import { humanText } from './common.ts';
 
 export const AccountErrorCode = z.enum([
   'bad_message',
@@ -34,9 +35,20 @@ export const AccountErrorCode = z.enum([
   'scope_exceeded',
   'saml_invalid',
   'saml_replayed',
+  // the SSO email domain's ownership is not (yet) proven
+  'domain_unverified',
   'kms_unavailable',
   'rate_limited',
+  // a request body over the route's limit (413)
+  'too_large',
+  // too many password checks at once in this isolate: retry after `retry-after` seconds
+  'busy',
   'internal',
+  // email verification
+  'verification_invalid',
+  'verification_expired',
+  'already_verified',
+  'mail_unavailable',
 ]);
 export type AccountErrorCode = z.infer<typeof AccountErrorCode>;
 
@@ -53,6 +65,10 @@ export const ACTIONS = [
   'meeting:create',
   'meeting:update',
   'meeting:delete',
+  /** Claim host in one's own meeting (as owner or alternative host) without the host key. */
+  'meeting:host',
+  /** Read a meeting's settings and alternative hosts, or list one's own meetings with them. */
+  'meeting:read-details',
   'recording:create',
   'recording:read',
   'recording:share',
@@ -77,12 +93,8 @@ export const Action = z.enum(ACTIONS);
 export type Action = z.infer<typeof Action>;
 
 export const Email = z.string().trim().toLowerCase().email().max(254);
-const Name = z
-  .string()
-  .trim()
-  .min(1)
-  .max(100)
-  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'control characters');
+/** User, org and API-key names: shown to other people, so held to the display-name rules (common.ts). */
+const Name = humanText('name', { max: 100 });
 /** Passwords: bounded so a hostile body cannot make scrypt hash megabytes. Policy checks come after. */
 export const Password = z.string().min(1).max(256);
 export const Id = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'bad id');
@@ -170,13 +182,27 @@ export type PasswordChangeInput = z.infer<typeof PasswordChangeInput>;
 
 /** What a signed-in caller learns about itself. `csrfToken` goes back in `x-csrf-token` on every change. */
 export const SessionInfo = z.strictObject({
-  user: z.strictObject({ id: z.string(), email: z.string(), name: z.string(), role: OrgRole, mfaEnabled: z.boolean() }),
+  user: z.strictObject({ id: z.string(), email: z.string(), name: z.string(), role: OrgRole, mfaEnabled: z.boolean(), emailVerified: z.boolean() }),
   org: z.strictObject({ id: z.string(), name: z.string(), tier: Tier }),
   mfa: z.boolean(),
   csrfToken: z.string(),
   passwordExpired: z.boolean(),
 });
 export type SessionInfo = z.infer<typeof SessionInfo>;
+
+/** The token of an email verification link: 256 random bits, base64url. */
+export const EmailVerificationToken = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected the token from the verification link');
+
+/** `POST /api/auth/verify-email`, by the signed-in account the link was mailed for. */
+export const VerifyEmailInput = z.strictObject({ token: EmailVerificationToken });
+export type VerifyEmailInput = z.infer<typeof VerifyEmailInput>;
+
+export const VerifyEmailResult = z.strictObject({ emailVerified: z.literal(true), email: z.string() });
+export type VerifyEmailResult = z.infer<typeof VerifyEmailResult>;
+
+/** `POST /api/account/verify-email/resend`: where the link went, and when another may be asked for. */
+export const ResendVerificationResult = z.strictObject({ sentTo: z.string(), retryAfterSeconds: z.number().int().nonnegative() });
+export type ResendVerificationResult = z.infer<typeof ResendVerificationResult>;
 
 // ── administration ─────────────────────────────────────────────────────────────
 
@@ -260,6 +286,14 @@ export const SamlConfigInput = z.strictObject({
   defaultRole: OrgRole.exclude(['owner']).default('member'),
 });
 export type SamlConfigInput = z.infer<typeof SamlConfigInput>;
+
+/** `POST /internal/sso-domains/approve` (operator, HMAC-signed): approve one organization's domain challenge. */
+export const SsoDomainApproval = z.strictObject({
+  orgId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
+  domain: EmailDomain,
+  token: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/),
+});
+export type SsoDomainApproval = z.infer<typeof SsoDomainApproval>;
 
 // ── signing API requests (client side and server side share the canonical form) ─────────
 

@@ -1,6 +1,6 @@
 /** HTTP API bodies (edge routes), shared with the web client. */
 import { z } from 'zod';
-import { MeetingId } from './common.ts';
+import { MeetingId, humanText } from './common.ts';
 import { MeetingSettings } from './room.ts';
 
 export const Recurrence = z.strictObject({
@@ -20,7 +20,7 @@ export const TimeZone = z.string().min(1).max(64).regex(/^[A-Za-z0-9_+\-/]+$/);
 const Email = z.string().email().max(254);
 
 export const MeetingInput = z.strictObject({
-  topic: z.string().trim().max(200).optional(),
+  topic: humanText('topic', { min: 0, max: 200 }).optional(),
   /** Empty string or absent: no password. */
   password: z.string().max(64).optional(),
   settings: MeetingSettings.partial().optional(),

@@ -1,5 +1,5 @@
 /**
- * Cloud recordings API (issue 8): bodies and answers of /api/recordings, shared by edge and web.
+ * Cloud recordings API: bodies and answers of /api/recordings, shared by edge and web.
  *
  * The edge stores bytes it cannot read: the browser seals each MediaRecorder chunk with a
  * random recording key (crypto/ seal.ts, kind 'recording') and uploads the sealed byte stream

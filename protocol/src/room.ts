@@ -60,6 +60,9 @@ export const DEFAULT_SETTINGS: MeetingSettings = {
 
 // ── client → room ─────────────────────────────────────────────────────────────
 
+/** 43 random base64url characters (258 bits): the server-issued identity of one participant in one meeting. */
+export const ResumeSecret = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'resume secret must be 43 base64url characters');
+
 export const JoinMsg = z.strictObject({
   type: z.literal('join'),
   name: DisplayName,
@@ -67,6 +70,11 @@ export const JoinMsg = z.strictObject({
   clientId: ClientId.optional(),
   hostKey: z.string().max(128).optional(),
   password: z.string().max(128).optional(),
+  /**
+   * The resume secret this client was given in an earlier welcome to this meeting: it is the
+   * participant the room knows, so a reconnect keeps its seat and a removal keeps holding.
+   */
+  resume: ResumeSecret.optional(),
 });
 
 /** A sender hands its current base key, sealed pairwise, to some participants. */
@@ -263,6 +271,10 @@ export const WelcomeMsg = z.strictObject({
   origin: OriginGrant.nullable(),
   /** Largest file a member may send through the room (bytes), so the UI can show the limit. */
   maxFileBytes: z.number().int().min(1).optional(),
+  /** This participant's resume secret: kept by the client, sent with a later join, stored only hashed by the room. */
+  resume: ResumeSecret.optional(),
+  /** True when this join resumed an earlier seat (same id, role and rights) instead of starting a new one. */
+  resumed: z.boolean().optional(),
 });
 
 export const ParticipantJoinedMsg = z.strictObject({ type: z.literal('participant-joined'), participant: Participant });

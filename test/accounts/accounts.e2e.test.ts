@@ -8,6 +8,7 @@
  * The steps build on each other (one organization, one owner), so they run in order.
  */
 import { inflateRawSync } from 'node:zlib';
+import { signRequest } from '@sealroom/protocol';
 import * as OTPAuth from 'otpauth';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -109,7 +110,7 @@ describe('accounts in the browser', () => {
     await ownerPage.getByLabel('Password').fill(PASSWORD);
     await ownerPage.getByRole('button', { name: 'Sign in', exact: true }).click();
     await consoleHeading(ownerPage).waitFor({ timeout: 20_000 });
-    await ownerPage.getByText(owner.email).waitFor();
+    await ownerPage.getByText(owner.email, { exact: true }).waitFor();
   });
 
   it('enrols an authenticator through the UI; the otpauth URI parses in an independent implementation', async () => {
@@ -239,6 +240,12 @@ describe('accounts in the browser', () => {
     const keys = idpKeyPair('e2e-idp');
     const configured = await apiAs(ownerPage, 'PUT', '/api/admin/saml', { idpEntityId: IDP_ENTITY, idpSsoUrl: IDP_SSO_URL, idpCertificate: keys.cert, emailDomain: SSO_DOMAIN, defaultRole: 'admin' });
     expect(configured.status).toBe(200);
+    // The domain routes nobody until it is proven: locally, by the operator approving its challenge.
+    const { domain } = (await configured.json()) as { domain: { status: string; challenge: { value: string } } };
+    expect(domain.status).toBe('pending');
+    const approval = JSON.stringify({ orgId: org.id, domain: SSO_DOMAIN, token: domain.challenge.value.split('=')[1] });
+    const approved = await fetch(`${stack}/internal/sso-domains/approve`, { method: 'POST', body: approval, headers: await signRequest(inject('secret'), 'POST', '/internal/sso-domains/approve', approval) });
+    expect(approved.status).toBe(200);
 
     const ssoUser = `sam.${stamp}@${SSO_DOMAIN}`;
     const seen: Array<{ xml: string; relayState: string | null }> = [];

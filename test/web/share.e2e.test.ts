@@ -22,7 +22,7 @@ async function screenStat(page: Page, from: string): Promise<Stat | undefined> {
   return ((await inboundStats(page)) as Stat[]).find((s) => s.source === 'screen' && s.participantId === from);
 }
 
-/** The page's current participant id (a room reconnect gives a new one). */
+/** The page's current participant id (kept across a reconnect within the resume window; a new one after it). */
 const idOf = (p: Page) => p.evaluate(() => (window as unknown as { __sealroom: { selfId: string } }).__sealroom.selfId);
 
 const strokesOn = async (p: Page, owner: string) => Number(await p.locator(`[data-testid="screen-stage"][data-owner="${owner}"] [data-testid="annotation-layer"]`).getAttribute('data-strokes'));

@@ -7,7 +7,8 @@
  * `canonicalApiRequest`), its timestamp is within MAX_SKEW_MS of ours, and its nonce has not
  * been seen for this key within that window.
  */
-import { API_KEY_SCHEME, API_NONCE_HEADER, API_TIME_HEADER, apiSignature, canonicalApiRequest } from '@sealroom/protocol';
+import { API_KEY_SCHEME, API_NONCE_HEADER, API_TIME_HEADER, RECORDING_PART_SIZE, apiSignature, canonicalApiRequest } from '@sealroom/protocol';
+import { readText } from '../http/body.ts';
 import { timingSafeEqual } from '../kms/bytes.ts';
 import { openField, sealField, shredField } from '../kms/envelope.ts';
 import type { Kms } from '../kms/kms.ts';
@@ -78,8 +79,9 @@ export async function verifySignedRequest(db: D1Database, kms: Kms, req: Request
   const key = await getApiKey(db, m[1]!);
   if (!key) fail(401, 'bad_signature', 'unknown key or bad signature');
   if (key.disabled) fail(401, 'key_disabled', 'this API key is disabled');
-  const secret = await openField(db, kms, 'apikey', key.secret_sealed);
-  const body = req.method === 'GET' || req.method === 'HEAD' ? '' : await req.clone().text();
+  const secret = await openField(db, kms, { userId: key.user_id }, 'apikey', key.secret_sealed);
+  // The signature covers the body, so it is read here (bounded: the largest body a route takes is a recording part).
+  const body = req.method === 'GET' || req.method === 'HEAD' ? '' : await readText(req.clone(), RECORDING_PART_SIZE);
   const expected = await apiSignature(secret, await canonicalApiRequest(req.method, new URL(req.url), time, nonce, body));
   if (!timingSafeEqual(expected, m[2]!)) fail(401, 'bad_signature', 'unknown key or bad signature');
   await db.prepare('DELETE FROM api_nonces WHERE key_id = ? AND expires_at < ?').bind(key.id, now).run();

@@ -4,14 +4,17 @@ import { Hono } from 'hono';
 import { readBody } from '../http/body.ts';
 import { type AppEnv, auditRequest, clientIp, kmsOf } from './context.ts';
 import { fail } from './errors.ts';
-import { afterFailure, isLocked } from './lockout.ts';
-import { checkSecondFactor } from './mfa.ts';
+import { verifySecondFactor } from './mfa.ts';
 import { hashAccountPassword, scryptLogN } from './password-hash.ts';
 import { checkPasswordShape } from './password-policy.ts';
 import { rotateSession, sessionInfo } from './session-info.ts';
 import { checkPassword } from './signin.ts';
+import { mailVerificationLink } from './email-verification-routes.ts';
 import { clearSessionCookie, deleteSession } from './sessions.ts';
-import { createOrg, createUser, getOrg, getUser, setLockState } from './store.ts';
+import { createOrg, createUser, getOrg } from './store.ts';
+
+/** A `retry-after` value in whole seconds, at least 1 (0 would invite an immediate retry). */
+const retryAfter = (ms: number): string => String(Math.max(1, Math.ceil(ms / 1000)));
 
 export const authRoutes = new Hono<AppEnv>()
   .post('/signup', async (c) => {
@@ -19,8 +22,9 @@ export const authRoutes = new Hono<AppEnv>()
     // A new organization starts from the default policy, so that is what the owner's password must meet.
     const problems = checkPasswordShape(input.password, DEFAULT_SECURITY_POLICY.password, input.email);
     if (problems.length) fail(400, 'password_policy', `password: ${problems.join(', ')}`);
-    const org = await createOrg(c.env.DB, input.orgName, 100);
+    // Hash first: a busy scrypt gate then refuses before anything is written.
     const hash = await hashAccountPassword(input.password, scryptLogN(c.env.SCRYPT_LOG_N));
+    const org = await createOrg(c.env.DB, input.orgName, 100);
     const user = await createUser(c.env.DB, { orgId: org.id, email: input.email, name: input.name, role: 'owner', passwordHash: hash });
     if (!user) {
       await c.env.DB.prepare('DELETE FROM orgs WHERE id = ?').bind(org.id).run();
@@ -28,6 +32,9 @@ export const authRoutes = new Hono<AppEnv>()
     }
     const session = await rotateSession(c, user, org, { mfa: false, pendingMfa: false });
     await auditRequest(c, { action: 'org.create', result: 'ok', actor: user.id, orgId: org.id, role: 'owner', target: org.id });
+    // The account stands without a verified address (it only lacks rights granted by email), so a
+    // mail failure does not undo the sign-up: the person can ask for another link once signed in.
+    await mailVerificationLink(c, user, { orgId: org.id, role: 'owner' });
     return c.json(sessionInfo(user, org, session), 201);
   })
   .post('/signin', async (c) => {
@@ -43,8 +50,12 @@ export const authRoutes = new Hono<AppEnv>()
         detail: outcome.user ? 'password' : 'unknown email',
       });
       if (outcome.reason === 'account_locked') {
-        c.header('retry-after', String(Math.ceil((outcome.retryAfterMs ?? 60_000) / 1000)));
+        c.header('retry-after', retryAfter(outcome.retryAfterMs));
         fail(429, 'account_locked', 'too many failed attempts; try again later');
+      }
+      if (outcome.reason === 'busy') {
+        c.header('retry-after', retryAfter(outcome.retryAfterMs));
+        fail(503, 'busy', 'too many sign-ins at once; try again shortly');
       }
       if (outcome.reason === 'account_disabled') fail(403, 'account_disabled', 'this account is disabled');
       fail(401, 'bad_credentials', 'wrong email or password');
@@ -63,19 +74,18 @@ export const authRoutes = new Hono<AppEnv>()
     const p = c.get('principal');
     if (p.kind !== 'session') fail(401, 'unauthenticated', 'sign in first');
     const { code } = await readBody(c.req.raw, MfaVerifyInput);
-    const user = (await getUser(c.env.DB, p.user.id))!;
-    if (!user.mfaEnabled) fail(400, 'mfa_not_enrolled', 'no authenticator is enrolled');
-    const now = Date.now();
-    if (isLocked(user, now)) fail(429, 'account_locked', 'too many failed attempts; try again later');
-    const kind = await checkSecondFactor(c.env.DB, await kmsOf(c.env), user, code, now);
-    if (!kind) {
-      // Six digits are guessable; wrong codes count toward the same lockout as wrong passwords.
-      const next = afterFailure(user, now);
-      await setLockState(c.env.DB, user.id, next.failedCount, next.lockedUntil);
-      await auditRequest(c, { action: 'auth.mfa', result: 'mfa_invalid' });
+    if (!p.user.mfaEnabled) fail(400, 'mfa_not_enrolled', 'no authenticator is enrolled');
+    const outcome = await verifySecondFactor(c.env.DB, await kmsOf(c.env), p.user.id, code);
+    if (!outcome.ok) {
+      await auditRequest(c, { action: 'auth.mfa', result: outcome.reason });
+      if (outcome.reason === 'account_locked') {
+        c.header('retry-after', retryAfter(outcome.retryAfterMs));
+        fail(429, 'account_locked', 'too many failed attempts; try again later');
+      }
+      if (outcome.reason === 'mfa_not_enrolled') fail(400, 'mfa_not_enrolled', 'no authenticator is enrolled');
       fail(401, 'mfa_invalid', 'wrong or already used code');
     }
-    if (user.failedCount > 0) await setLockState(c.env.DB, user.id, 0, 0);
+    const { user, kind } = outcome;
     const session = await rotateSession(c, user, p.org, { mfa: true, pendingMfa: false });
     await auditRequest(c, { action: 'auth.mfa', result: 'ok', detail: kind });
     return c.json(sessionInfo(user, p.org, session));

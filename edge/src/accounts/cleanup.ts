@@ -1,7 +1,8 @@
 /**
  * The scheduled sweep of what signing in leaves behind: expired sessions, expired short-lived
- * tokens, signed-request nonces past the skew window, SAML request and assertion ids past their
- * lifetime, and per-address sign-in failures long quiet. None of these rows grant anything once
+ * tokens, signed-request nonces (API keys and edge ↔ origin calls) past the skew window, SAML request and assertion ids past their
+ * lifetime, per-address sign-in failures long quiet, expired email-verification links and
+ * request-rate windows long past. None of these rows grant anything once
  * expired (every lookup checks `expires_at`), so this is housekeeping, not enforcement: it keeps
  * the tables, and what a database reader could learn from them (who signed in from where), small.
  *
@@ -23,10 +24,17 @@ const SWEEPS = {
   sessions: 'expires_at <= ?1',
   tokens: 'expires_at <= ?1',
   api_nonces: 'expires_at < ?1',
+  internal_nonces: 'expires_at < ?1',
   saml_requests: 'expires_at < ?1',
   saml_assertions: 'expires_at < ?1',
   signin_failures: 'locked_until <= ?1 AND updated_at < ?2',
+  email_verifications: 'expires_at < ?1',
+  // Windows are minutes long; a week-old one limits nothing.
+  rate_limits: 'window_start < ?2',
 } as const;
+
+/** Tables declared WITHOUT ROWID are batched by their primary key instead. */
+const KEY_COLUMN: Partial<Record<keyof typeof SWEEPS, string>> = { rate_limits: 'key' };
 
 export type SweepCounts = Record<keyof typeof SWEEPS, number>;
 
@@ -38,7 +46,8 @@ export async function sweepAccounts(
   const counts = {} as SweepCounts;
   for (const [table, where] of Object.entries(SWEEPS) as Array<[keyof typeof SWEEPS, string]>) {
     // Table names come from the constant above, never from input.
-    const stmt = db.prepare(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${where} LIMIT ?3)`);
+    const key = KEY_COLUMN[table] ?? 'rowid';
+    const stmt = db.prepare(`DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${where} LIMIT ?3)`);
     counts[table] = 0;
     for (let i = 0; i < maxBatches; i++) {
       const { meta } = await stmt.bind(now, now - FAILURES_FORGOTTEN_AFTER_MS, batch).run();

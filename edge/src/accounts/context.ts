@@ -16,7 +16,14 @@ export type Principal =
 
 export type Authenticated = Exclude<Principal, { kind: 'anonymous' }>;
 
-export type AppEnv = { Bindings: Env; Variables: { principal: Principal } };
+/**
+ * `principal` is whoever presented credentials, weak or not: audit names them, and the sign-in
+ * routes finish their MFA step with it. `authority` is what a handler may act on: the principal
+ * when the policy middleware found it full for the route's action (MFA done where required,
+ * source address allowed, password current, scope naming the action), otherwise null. Handlers
+ * that grant anything read `authority`, never `principal`.
+ */
+export type AppEnv = { Bindings: Env; Variables: { principal: Principal; authority: Authenticated | null } };
 export type Ctx = Context<AppEnv>;
 
 export function clientIp(c: Context): string | null {
@@ -24,10 +31,10 @@ export function clientIp(c: Context): string | null {
   return c.req.header('cf-connecting-ip') ?? null;
 }
 
-/** The signed-in caller; the policy middleware has already refused anonymous callers on these routes. */
+/** The caller with full authority for the route; the policy middleware has already refused anyone less on these routes. */
 export function caller(c: Ctx): Authenticated {
-  const p = c.get('principal');
-  if (!p || p.kind === 'anonymous') fail(401, 'unauthenticated', 'sign in first');
+  const p = c.get('authority');
+  if (!p) fail(401, 'unauthenticated', 'sign in first');
   return p;
 }
 

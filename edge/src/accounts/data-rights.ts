@@ -15,10 +15,10 @@ import { type Org, type User, listUsers, orgView, userView } from './store.ts';
 
 export const ARCHIVE_FORMAT = 'sealroom-user-export/1';
 
-async function openOrNull(db: D1Database, kms: Kms, sealed: string | null): Promise<string | null> {
+async function openOrNull(db: D1Database, kms: Kms, userId: string, sealed: string | null): Promise<string | null> {
   if (!sealed) return null;
   try {
-    return await openField(db, kms, 'phone', sealed);
+    return await openField(db, kms, { userId }, 'phone', sealed);
   } catch (err) {
     if (err instanceof SealedUnavailable) return null;
     throw err;
@@ -35,7 +35,7 @@ export async function exportUser(db: D1Database, kms: Kms, user: User, org: Org,
   return {
     format: ARCHIVE_FORMAT,
     exportedAt: now,
-    user: { ...userView(user), phone: await openOrNull(db, kms, user.phoneSealed), passwordChangedAt: user.passwordChangedAt },
+    user: { ...userView(user), phone: await openOrNull(db, kms, user.id, user.phoneSealed), passwordChangedAt: user.passwordChangedAt },
     organization: orgView(org),
     mfa: { enabled: user.mfaEnabled, recoveryCodesRemaining: await remainingRecoveryCodes(db, user.id) },
     sessions: await all('SELECT created_at AS createdAt, expires_at AS expiresAt, ip, mfa FROM sessions WHERE user_id = ? ORDER BY created_at', user.id),

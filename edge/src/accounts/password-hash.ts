@@ -11,10 +11,15 @@
  *
  * `SCRYPT_LOG_N` (a binding) lowers N for the test pool only, where scrypt runs ~20× slower;
  * it is clamped to ≥ 10 and never set in wrangler.jsonc.
+ *
+ * Every hash and verify goes through the isolate's scrypt gate, so concurrent sign-ins cannot
+ * hold more than a few 32 MiB blocks at once; past its queue both throw `ScryptBusy`, which
+ * callers answer with 503 `busy` and `retry-after`.
  */
 import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { verifyPassword as verifyScrypt } from '../meetings/password.ts';
 import { b64urlEncode } from '../kms/bytes.ts';
+import { runScrypt } from '../scrypt-gate.ts';
 
 export const DEFAULT_LOG_N = 15;
 
@@ -26,11 +31,12 @@ export function scryptLogN(binding: string | undefined): number {
 export async function hashAccountPassword(password: string, logN: number): Promise<string> {
   const salt = crypto.getRandomValues(new Uint8Array(16));
   const params = { N: 2 ** logN, r: 8, p: 1, dkLen: 32 };
-  const hash = await scryptAsync(new TextEncoder().encode(password.normalize('NFC')), salt, params);
+  const hash = await runScrypt(() => scryptAsync(new TextEncoder().encode(password.normalize('NFC')), salt, params));
   return `scrypt$${params.N}$${params.r}$${params.p}$${b64urlEncode(salt)}$${b64urlEncode(hash)}`;
 }
 
-export const verifyAccountPassword = verifyScrypt;
+/** Constant-time check of a password against a stored hash (the format's N, r, p apply). */
+export const verifyAccountPassword = (password: string, stored: string): Promise<boolean> => runScrypt(() => verifyScrypt(password, stored));
 
 /** True when a stored hash is weaker than the current cost and should be replaced after a good sign-in. */
 export function needsRehash(stored: string, logN: number): boolean {

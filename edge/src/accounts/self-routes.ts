@@ -57,7 +57,7 @@ export const selfRoutes = new Hono<AppEnv>()
     const { code } = await readBody(c.req.raw, MfaConfirmInput);
     if (p.user.mfaEnabled) fail(409, 'mfa_already_enrolled', 'an authenticator is already enrolled');
     if (!p.user.mfaSecretSealed) fail(400, 'mfa_not_enrolled', 'start enrolment first');
-    const secret = await openField(c.env.DB, await kmsOf(c.env), 'totp', p.user.mfaSecretSealed);
+    const secret = await openField(c.env.DB, await kmsOf(c.env), { userId: p.user.id }, 'totp', p.user.mfaSecretSealed);
     const step = await verifyTotp(secret, code, Date.now(), p.user.mfaLastStep);
     if (step === null) {
       await auditRequest(c, { action: 'account.mfa.confirm', result: 'mfa_invalid' });

@@ -8,7 +8,7 @@ import type { Org, User } from './store.ts';
 
 export function sessionInfo(user: User, org: Org, session: Session, now = Date.now()): SessionInfo {
   return {
-    user: { id: user.id, email: user.email, name: user.name, role: user.role, mfaEnabled: user.mfaEnabled },
+    user: { id: user.id, email: user.email, name: user.name, role: user.role, mfaEnabled: user.mfaEnabled, emailVerified: user.emailVerifiedAt !== null },
     org: { id: org.id, name: org.name, tier: org.tier },
     mfa: session.mfa,
     csrfToken: session.csrf,

@@ -1,6 +1,7 @@
 /** Organizations and users in D1: rows in, typed records out. No policy decisions here. */
 import { DEFAULT_SECURITY_POLICY, type OrgRole, SecurityPolicy, type Tier } from '@sealroom/protocol';
 import { randomToken } from '../random.ts';
+import { ACCOUNT_FREE, type LockState, armedBy, refundSetSql, reserveSetSql } from './lockout.ts';
 import { isTier } from './tiers.ts';
 
 export interface Org {
@@ -27,6 +28,8 @@ export interface User {
   mfaLastStep: number;
   phoneSealed: string | null;
   samlNameId: string | null;
+  /** When the user proved they read `email`; null until then. Rights granted by email need it. */
+  emailVerifiedAt: number | null;
   createdAt: number;
 }
 
@@ -54,6 +57,7 @@ export interface UserRow {
   mfa_last_step: number;
   phone_sealed: string | null;
   saml_name_id: string | null;
+  email_verified_at: number | null;
   created_at: number;
 }
 
@@ -80,6 +84,7 @@ export function userFromRow(r: UserRow): User {
     mfaLastStep: r.mfa_last_step,
     phoneSealed: r.phone_sealed,
     samlNameId: r.saml_name_id,
+    emailVerifiedAt: r.email_verified_at ?? null,
     createdAt: r.created_at,
   };
 }
@@ -93,6 +98,7 @@ export const userView = (u: User) => ({
   disabled: u.disabled,
   mfaEnabled: u.mfaEnabled,
   sso: u.samlNameId !== null,
+  emailVerified: u.emailVerifiedAt !== null,
   createdAt: u.createdAt,
 });
 
@@ -127,16 +133,26 @@ export interface NewUser {
 /** @returns null when the email is taken (emails are unique across organizations: they route sign-in). */
 export async function createUser(db: D1Database, u: NewUser, now = Date.now()): Promise<User | null> {
   const id = newId();
+  // An SSO user's address comes from the IdP, which is proven for its domain: verified from the start.
+  const verifiedAt = u.samlNameId ? now : null;
   const r = await db
     .prepare(
-      `INSERT INTO users (id, org_id, email, name, role, password_hash, password_changed_at, saml_name_id, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(email) DO NOTHING`,
+      `INSERT INTO users (id, org_id, email, name, role, password_hash, password_changed_at, saml_name_id, email_verified_at, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(email) DO NOTHING`,
     )
-    .bind(id, u.orgId, u.email, u.name, u.role, u.passwordHash, u.passwordHash ? now : null, u.samlNameId ?? null, now)
+    .bind(id, u.orgId, u.email, u.name, u.role, u.passwordHash, u.passwordHash ? now : null, u.samlNameId ?? null, verifiedAt, now)
     .run();
   if (r.meta.changes !== 1) return null;
   if (u.passwordHash) await rememberPassword(db, id, u.passwordHash, now);
   return getUser(db, id);
+}
+
+/**
+ * Records that the user proved they read `email` (an IdP's assertion for its own domain, say);
+ * nothing changes if the account's address is another one by now.
+ */
+export async function markEmailVerified(db: D1Database, userId: string, email: string, now = Date.now()): Promise<void> {
+  await db.prepare('UPDATE users SET email_verified_at = ? WHERE id = ? AND email = ? AND email_verified_at IS NULL').bind(now, userId, email).run();
 }
 
 export async function getUser(db: D1Database, id: string): Promise<User | null> {
@@ -159,8 +175,32 @@ export async function countOwners(db: D1Database, orgId: string): Promise<number
   return r?.n ?? 0;
 }
 
-export async function setLockState(db: D1Database, userId: string, failedCount: number, lockedUntil: number): Promise<void> {
-  await db.prepare('UPDATE users SET failed_count = ?, locked_until = ? WHERE id = ?').bind(failedCount, lockedUntil, userId).run();
+/**
+ * Reserves one sign-in attempt as a failure (lockout.ts: count before check), in one statement so
+ * concurrent attempts are serialized by D1. `key` is `email` or `id`.
+ * @returns `reserved` with the user as the reservation left them, or not reserved with the user as
+ *   they are (null when unknown; otherwise locked)
+ */
+export async function reserveAttempt(db: D1Database, key: 'email' | 'id', value: string, now: number): Promise<{ reserved: boolean; user: User | null }> {
+  const [reserved, current] = await db.batch([
+    db.prepare(`UPDATE users SET ${reserveSetSql(ACCOUNT_FREE, '?2')} WHERE ${key} = ?1 AND locked_until <= ?2 RETURNING *`).bind(value, now),
+    // In the same round trip, so an unknown email and a locked account cost what a reservation does.
+    db.prepare(`SELECT * FROM users WHERE ${key} = ?1`).bind(value),
+  ]);
+  const row = (reserved!.results as UserRow[])[0];
+  if (row) return { reserved: true, user: userFromRow(row) };
+  const cur = (current!.results as UserRow[])[0];
+  return { reserved: false, user: cur ? userFromRow(cur) : null };
+}
+
+/** Gives back an attempt that `reserveAttempt` returned `reserved` for: it was right, or never checked. */
+export async function refundAttempt(db: D1Database, userId: string, reserved: LockState): Promise<void> {
+  await db.prepare(`UPDATE users SET ${refundSetSql(ACCOUNT_FREE, '?2')} WHERE id = ?1`).bind(userId, armedBy(reserved, ACCOUNT_FREE)).run();
+}
+
+/** A full sign-in succeeded: every failure so far is forgiven. */
+export async function clearLockState(db: D1Database, userId: string): Promise<void> {
+  await db.prepare('UPDATE users SET failed_count = 0, locked_until = 0 WHERE id = ?').bind(userId).run();
 }
 
 export async function setPassword(db: D1Database, userId: string, hash: string, now = Date.now()): Promise<void> {

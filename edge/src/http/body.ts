@@ -1,10 +1,67 @@
-/** Reads a JSON body through a schema: bounded, parsed once, a clear 400 otherwise. */
+/**
+ * Request bodies, bounded while they are read: a declared `content-length` over the limit is
+ * refused before a byte is read, and an undeclared (chunked) body is counted as it streams and
+ * cancelled at the limit, so no route ever holds more than its limit in memory. 413 `too_large`.
+ */
 import { parseJson } from '@sealroom/protocol';
 import type { z } from 'zod';
+import { AccountError } from '../accounts/errors.ts';
 import { HttpError } from './errors.ts';
 
-export async function readBody<S extends z.ZodType>(req: Request, schema: S, maxBytes = 16_384): Promise<z.infer<S>> {
-  const text = await req.text();
+/** JSON bodies of the API: the largest (a SAML certificate, a meeting with alternative hosts) is a few KiB. */
+export const JSON_BODY_LIMIT = 16_384;
+
+/** Any request: the Worker's own, a clone, or one built in a test. */
+type Body = Pick<Request, 'headers' | 'body'>;
+
+const tooLarge = (maxBytes: number) => new AccountError(413, 'too_large', `request body larger than ${maxBytes} bytes`);
+
+/**
+ * The body's bytes, at most `maxBytes` of them.
+ * @throws HttpError 413 too_large over the limit; 400 bad_message for a malformed content-length
+ */
+export async function readBytes(req: Body, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
+  const declared = req.headers.get('content-length');
+  if (declared !== null) {
+    if (!/^[0-9]{1,16}$/.test(declared.trim())) throw new HttpError(400, 'bad_message', 'content-length: expected a byte count');
+    if (Number(declared) > maxBytes) {
+      await req.body?.cancel().catch(() => undefined);
+      throw tooLarge(maxBytes);
+    }
+  }
+  if (!req.body) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      // A lying content-length or a chunked body: stop reading and let the sender's stream fail.
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const ch of chunks) {
+    out.set(ch, at);
+    at += ch.byteLength;
+  }
+  return out;
+}
+
+/** The body as text (UTF-8, like `Request.text()`), at most `maxBytes` bytes of it. */
+export async function readText(req: Body, maxBytes: number): Promise<string> {
+  return new TextDecoder().decode(await readBytes(req, maxBytes));
+}
+
+/** Reads a JSON body through a schema: bounded while read, parsed once, a clear 400 otherwise. An empty body is `{}`. */
+export async function readBody<S extends z.ZodType>(req: Body, schema: S, maxBytes = JSON_BODY_LIMIT): Promise<z.infer<S>> {
+  const text = await readText(req, maxBytes);
+  // The byte limit is already enforced; parseJson's own limit counts characters, which are never more.
   const parsed = parseJson(schema, text.length === 0 ? '{}' : text, maxBytes);
   if (!parsed.ok) throw new HttpError(400, 'bad_message', parsed.message);
   return parsed.value;

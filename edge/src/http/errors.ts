@@ -5,6 +5,7 @@
 import type { ErrorCode } from '@sealroom/protocol';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ScryptBusy } from '../scrypt-gate.ts';
 
 export class HttpError extends Error {
   readonly status: ContentfulStatusCode;
@@ -18,6 +19,8 @@ export class HttpError extends Error {
 
 export function errorResponse(err: unknown, c: Context): Response {
   if (err instanceof HttpError) return c.json({ error: { code: err.code, message: err.message } }, err.status);
+  // Any route that hashes a password (sign-up, password change, admin-created users) may meet a full scrypt gate.
+  if (err instanceof ScryptBusy) return c.json({ error: { code: 'busy', message: err.message } }, 503, { 'retry-after': String(err.retryAfterSeconds) });
   console.error(JSON.stringify({ event: 'unhandled', error: String(err) }));
   return c.json({ error: { code: 'internal', message: 'internal error' } }, 500);
 }

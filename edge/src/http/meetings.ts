@@ -1,12 +1,14 @@
 /** Meeting routes: schedule, read, edit, delete, invite, and the WebSocket into the meeting's Room. */
 import { HOST_KEY_SCHEME, MeetingId, MeetingInput } from '@sealroom/protocol';
 import { Hono } from 'hono';
-import type { AppEnv } from '../accounts/context.ts';
+import { type AppEnv, type Ctx, clientIp } from '../accounts/context.ts';
 import { invitationIcs, invitationText } from '../meetings/invitation.ts';
 import { type Meeting, createMeeting, deleteMeeting, detailsView, getMeeting, personalMeeting, publicView, upcomingMeetings, updateMeeting } from '../meetings/store.ts';
 import { sha256HexOf, timingSafeEqual } from '../kms/bytes.ts';
 import { CLIENT_IP_HEADER, HOST_CLAIM_HEADER, MEETING_HEADER, USER_HEADER } from '../room/room.ts';
+import { hit, parseLimit } from '../policy/rate-limit.ts';
 import { readBody } from './body.ts';
+import { addressKey } from './client-address.ts';
 import { HttpError } from './errors.ts';
 
 async function findMeeting(db: D1Database, rawId: string): Promise<Meeting> {
@@ -39,19 +41,48 @@ function checkInput(input: MeetingInput): MeetingInput {
 
 const link = (req: Request, id: string) => `${new URL(req.url).origin}/m/${id}`;
 
-/** The signed-in user behind a request (session, API key or token), if any. */
-function userOf(c: { get(key: 'principal'): AppEnv['Variables']['principal'] | undefined }) {
-  const p = c.get('principal');
-  return p && p.kind !== 'anonymous' ? p.user : null;
+/**
+ * The user whose rights this request carries: only a full principal for the route's action (the
+ * policy middleware decides). A pending-MFA session, a session from outside the org's address
+ * ranges or with an expired password, or a token scoped to something else is null here: anonymous.
+ */
+function userOf(c: Ctx) {
+  return c.get('authority')?.user ?? null;
 }
 
-/** The meeting's owner and its alternative hosts claim host from their own session, without the host key. */
-function claimsHost(m: Meeting, user: { id: string; email: string } | null): boolean {
-  return user !== null && (m.ownerId === user.id || m.alternativeHosts.some((e) => e.toLowerCase() === user.email.toLowerCase()));
+/** Anonymous creation: 10 per address in 10 minutes is a busy classroom, not a flood. */
+const ANONYMOUS_CREATE = { count: 10, windowMs: 600_000 };
+/** Signed-in creation is bounded per user instead, well above any scheduling by hand. */
+const USER_CREATE = { count: 100, windowMs: 600_000 };
+
+/** 429 with retry-after once the caller's creation budget is spent; null when admitted. */
+async function creationRefused(c: Ctx): Promise<Response | null> {
+  const user = userOf(c);
+  const ip = clientIp(c);
+  // Cloudflare sets cf-connecting-ip on every request; without it (a bare workerd) there is no address to count by.
+  if (!user && !ip) return null;
+  const admitted = user
+    ? await hit(c.env.DB, `meeting-create-user:${user.id}`, parseLimit(c.env.MEETING_CREATE_USER_LIMIT, USER_CREATE, 'MEETING_CREATE_USER_LIMIT'))
+    : await hit(c.env.DB, `meeting-create-addr:${addressKey(ip!)}`, parseLimit(c.env.MEETING_CREATE_LIMIT, ANONYMOUS_CREATE, 'MEETING_CREATE_LIMIT'));
+  if (admitted.ok) return null;
+  return c.json({ error: { code: 'rate_limited', message: 'too many meetings created; try again later' } }, 429, { 'retry-after': String(admitted.retryAfterSeconds) });
+}
+
+/**
+ * The meeting's owner and its alternative hosts claim host from their own session, without the host key.
+ * An alternative host is named by email, so only an account that proved it reads that address counts:
+ * anyone can sign up with any address. A caller without `emailVerifiedAt` is taken as unverified.
+ */
+function claimsHost(m: Meeting, user: { id: string; email: string; emailVerifiedAt?: number | null } | null): boolean {
+  if (user === null) return false;
+  if (m.ownerId === user.id) return true;
+  return user.emailVerifiedAt != null && m.alternativeHosts.some((e) => e.toLowerCase() === user.email.toLowerCase());
 }
 
 export const meetings = new Hono<AppEnv>()
   .post('/', async (c) => {
+    const refused = await creationRefused(c);
+    if (refused) return refused;
     const input = checkInput(await readBody(c.req.raw, MeetingInput));
     // Signed in: the meeting is the caller's (listed as upcoming, host by session). Anonymous: host key only.
     const { id, hostKey } = await createMeeting(c.env.DB, input, userOf(c)?.id ?? null);
@@ -66,7 +97,7 @@ export const meetings = new Hono<AppEnv>()
   .get('/', async (c) => {
     const user = userOf(c);
     if (!user) throw new HttpError(401, 'forbidden', 'sign in to list your meetings');
-    const list = await upcomingMeetings(c.env.DB, user.id, user.email);
+    const list = await upcomingMeetings(c.env.DB, user);
     return c.json({ meetings: list.map(detailsView) });
   })
   .get('/:id', async (c) => {
@@ -113,6 +144,7 @@ export const meetings = new Hono<AppEnv>()
     // Only the Worker may say who claims host; whatever a client sent under that name goes.
     headers.delete(HOST_CLAIM_HEADER);
     headers.delete(USER_HEADER);
+    // Only a full principal is anyone to the Room: a weaker one joins as a guest, like anyone without an account.
     const user = userOf(c);
     if (user) headers.set(USER_HEADER, user.id);
     if (claimsHost(m, user)) headers.set(HOST_CLAIM_HEADER, user!.id);

@@ -15,13 +15,16 @@ import { b64urlDecode, b64urlEncode, sha256 } from './bytes.ts';
 export interface Kms {
   /** Id of the key new wraps use, stored beside each wrapped data key. */
   readonly currentKeyId: string;
-  /** @param aad binds the wrap to its data key id, so a wrapped key cannot be moved to another row. */
+  /** @param aad binds the wrap to its data key id and owner, so a wrapped key cannot be moved to another row. */
   wrap(dataKey: Uint8Array, aad: string): Promise<{ kekId: string; wrapped: string }>;
-  /** @throws KmsError when the key id is unknown or the wrap was altered. */
+  /** @throws KmsError when the key id is unknown; WrapAuthFailed when the wrap or its AAD differ from what was wrapped. */
   unwrap(kekId: string, wrapped: string, aad: string): Promise<Uint8Array>;
 }
 
 export class KmsError extends Error {}
+
+/** The master key is there but the wrap does not open under it with this AAD: altered, or read for another owner or id. */
+export class WrapAuthFailed extends KmsError {}
 
 const enc = new TextEncoder();
 
@@ -78,7 +81,7 @@ export class LocalKms implements Kms {
         await crypto.subtle.decrypt({ name: 'AES-GCM', iv: raw.subarray(0, 12), additionalData: enc.encode(aad) }, key, raw.subarray(12)),
       );
     } catch {
-      throw new KmsError('wrapped key failed authentication');
+      throw new WrapAuthFailed('wrapped key failed authentication');
     }
   }
 }

@@ -156,10 +156,14 @@ export async function personalMeeting(db: D1Database, userId: string, name: stri
 }
 
 /**
- * A user's meetings still to come: theirs or ones naming them an alternative host; scheduled
- * ones not yet over, recurring ones, and unscheduled ones not ended.
+ * A user's meetings still to come: theirs or ones naming them an alternative host (only once the
+ * user has verified that address: an unverified one could be anybody's); scheduled ones not yet
+ * over, recurring ones, and unscheduled ones not ended.
  */
-export async function upcomingMeetings(db: D1Database, userId: string, email: string, now = Date.now()): Promise<Meeting[]> {
+export async function upcomingMeetings(db: D1Database, user: { id: string; email: string; emailVerifiedAt: number | null }, now = Date.now()): Promise<Meeting[]> {
+  // NULL matches no alternative host: lower(value) = lower(NULL) is never true.
+  const email = user.emailVerifiedAt !== null ? user.email : null;
+  const userId = user.id;
   const rows = await db
     .prepare(
       `SELECT * FROM meetings WHERE ended_at IS NULL

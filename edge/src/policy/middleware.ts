@@ -1,6 +1,6 @@
 /**
  * The one policy middleware on /api/*: finds the route's rule, works out who is calling, refuses
- * cross-site writes, and asks `evaluate` whether the caller may do the route's action.
+ * cross-site writes and foreign pages' sockets, and decides the request's authority.
  *
  * Credentials, in order: `authorization: Bearer srt_…` (scoped token), `authorization:
  * SR1-HMAC-SHA256 …` (signed API request), the session cookie. A cookie only counts on a
@@ -8,11 +8,17 @@
  * and the Origin, if sent, is ours; SameSite=Strict is the second wall, not the only one.
  * On meeting routes, which the anonymous web client calls without that header, a cookie without
  * the token is ignored rather than refused: it then carries no authority, which is the point.
+ *
+ * Authority is decided here and nowhere else: `c.var.authority` is the principal when `evaluate`
+ * allows it the route's action (so MFA, address range, password age and token scope all held),
+ * and null otherwise. Routes open to anonymous callers let a weaker principal through as anonymous
+ * instead of refusing it, so a pending-MFA session or an unrelated token can still join a meeting
+ * as a guest or use a host key, but can never own, host or read details by itself.
  */
-import { CSRF_HEADER } from '@sealroom/protocol';
+import { type Action, CSRF_HEADER } from '@sealroom/protocol';
 import type { MiddlewareHandler } from 'hono';
 import { looksLikeApiKeyAuth, verifySignedRequest } from '../accounts/apikeys.ts';
-import { type AppEnv, type Ctx, type Principal, auditRequest, clientIp, kmsOf } from '../accounts/context.ts';
+import { type AppEnv, type Authenticated, type Ctx, type Principal, auditRequest, clientIp, kmsOf } from '../accounts/context.ts';
 import { AccountError, fail } from '../accounts/errors.ts';
 import { passwordExpired } from '../accounts/password-policy.ts';
 import { findSession, sessionToken } from '../accounts/sessions.ts';
@@ -20,6 +26,7 @@ import { getOrg, getUser } from '../accounts/store.ts';
 import { TOKEN_PREFIX, findToken } from '../accounts/tokens.ts';
 import { timingSafeEqual } from '../kms/bytes.ts';
 import { evaluate } from './evaluate.ts';
+import { isWebSocketUpgrade, trustedOrigin } from './origin.ts';
 import { type RouteEntry, findRoute, ownsPath } from './routes.ts';
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -67,8 +74,46 @@ async function resolve(c: Ctx, route: RouteEntry): Promise<Principal> {
   return { kind: 'session', ...(await loadUser(c.env.DB, session.userId)), session, mfa: session.mfa };
 }
 
+/** Tells the caller whether its credentials counted: `full`, `none` (went on as anonymous) or `session` (sign-in routes). */
+export const AUTHORITY_HEADER = 'x-sealroom-authority';
+
+type Verdict = { full: true } | { full: false; error: AccountError; byPolicy: boolean };
+
+/** Whether `principal` is full for `action`; the reason when not. */
+function judge(c: Ctx, principal: Principal, action: Action): Verdict {
+  if (principal.kind === 'anonymous') return { full: false, error: new AccountError(401, 'unauthenticated', 'sign in first'), byPolicy: false };
+  if (principal.kind === 'session' && principal.session.pendingMfa) {
+    return { full: false, error: new AccountError(401, 'mfa_required', 'enter your authentication code first'), byPolicy: false };
+  }
+  const decision = evaluate({
+    role: principal.user.role,
+    action,
+    mfa: principal.mfa,
+    ip: clientIp(c),
+    now: Date.now(),
+    scopes: principal.kind === 'token' ? principal.scopes : undefined,
+    policy: principal.org.policy,
+    // SSO users have no password here to expire.
+    passwordExpired: principal.user.samlNameId === null && passwordExpired(principal.user.passwordChangedAt, principal.org.policy.password, Date.now()),
+  });
+  return decision.allow ? { full: true } : { full: false, error: new AccountError(403, decision.code, decision.reason), byPolicy: true };
+}
+
+/**
+ * A foreign page's WebSocket is refused outright: the handshake is a GET, so the CSRF token never
+ * guards it, yet the socket acts with the cookie's authority. A handshake without Origin comes
+ * from a non-browser client (browsers always send it); that client keeps its cookie's authority,
+ * host claim included, because no other site can have put the cookie there: only its holder.
+ */
+function refuseForeignSocket(c: Ctx): void {
+  if (!isWebSocketUpgrade(c.req.raw)) return;
+  const origin = c.req.header('origin');
+  if (origin !== undefined && !trustedOrigin(c.env, c.req.url, origin)) fail(403, 'csrf', 'a page of another origin may not open this socket');
+}
+
 export function policyMiddleware(): MiddlewareHandler<AppEnv> {
   return async function policy(c, next) {
+    c.set('authority', null);
     const path = new URL(c.req.url).pathname;
     const route = findRoute(c.req.method, path);
     if (!route) {
@@ -78,33 +123,36 @@ export function policyMiddleware(): MiddlewareHandler<AppEnv> {
       return next();
     }
     if (!SAFE.has(c.req.method) && !route.crossSite && crossSite(c) && ownsPath(path)) fail(403, 'csrf', 'cross-site request refused');
+    refuseForeignSocket(c);
     const principal = await resolve(c, route);
     c.set('principal', principal);
-    if (route.rule === 'public') return next();
-    if (principal.kind === 'anonymous') {
-      if (route.rule !== 'session' && route.rule.anonymous) return next();
-      fail(401, 'unauthenticated', 'sign in first');
-    }
-    if (route.rule === 'session') {
-      if (principal.kind !== 'session') fail(401, 'unauthenticated', 'a browser session is required');
+    const rule = route.rule;
+    if (rule === 'public') {
+      c.header(AUTHORITY_HEADER, 'none');
       return next();
     }
-    if (principal.kind === 'session' && principal.session.pendingMfa) fail(401, 'mfa_required', 'enter your authentication code first');
-    const decision = evaluate({
-      role: principal.user.role,
-      action: route.rule.action,
-      mfa: principal.mfa,
-      ip: clientIp(c),
-      now: Date.now(),
-      scopes: principal.kind === 'token' ? principal.scopes : undefined,
-      policy: principal.org.policy,
-      // SSO users have no password here to expire.
-      passwordExpired: principal.user.samlNameId === null && passwordExpired(principal.user.passwordChangedAt, principal.org.policy.password, Date.now()),
-    });
-    if (!decision.allow) {
-      await auditRequest(c, { action: 'policy.deny', result: decision.code, target: route.rule.action, detail: decision.reason });
-      throw new AccountError(403, decision.code, decision.reason);
+    if (rule === 'session') {
+      if (principal.kind !== 'session') fail(401, 'unauthenticated', 'a browser session is required');
+      c.header(AUTHORITY_HEADER, 'session');
+      return next();
     }
+    const verdict = judge(c, principal, rule.action);
+    if (verdict.full) {
+      c.set('authority', principal as Authenticated);
+      c.header(AUTHORITY_HEADER, 'full');
+      return next();
+    }
+    const { error, byPolicy } = verdict;
+    if (byPolicy) {
+      await auditRequest(c, {
+        action: rule.anonymous ? 'policy.downgrade' : 'policy.deny',
+        result: error.code,
+        target: rule.action,
+        detail: rule.anonymous ? `${error.message}; treated as anonymous` : error.message,
+      });
+    }
+    if (!rule.anonymous) throw error;
+    c.header(AUTHORITY_HEADER, 'none');
     return next();
   };
 }

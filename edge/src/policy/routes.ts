@@ -1,10 +1,15 @@
 /**
  * Every /api route and what it requires, in one table the policy middleware reads.
  *
- *   { action }                     — a signed-in caller the policy allows to do `action`
- *   { action, anonymous: true }    — as above when credentials are presented; callers without any
- *                                    pass through (meeting routes: the host key is checked downstream)
- *   'public'                       — anyone (sign-in, SAML metadata …)
+ *   { action }                     — a full principal: one the policy allows to do `action` (MFA
+ *                                    done where required, address allowed, password current, a
+ *                                    token's scope naming the action); anyone less is refused
+ *   { action, anonymous: true }    — anyone may call; a full principal for `action` acts with its
+ *                                    rights, anyone less goes on as anonymous, so a weak credential
+ *                                    never confers anything (meeting routes: the host key, a
+ *                                    capability, is checked downstream)
+ *   'public'                       — anyone, and no credential counts (sign-in, SAML metadata …);
+ *                                    never for a route that confers rights
  *   'session'                      — any session, even one still waiting for its MFA code
  *
  * `crossSite: true` marks the one route a foreign origin legitimately POSTs to (the SAML ACS,
@@ -28,6 +33,8 @@ export const ROUTES: readonly RouteEntry[] = [
   { method: 'POST', path: '/api/auth/mfa/verify', rule: 'session' },
   { method: 'POST', path: '/api/auth/signout', rule: 'session' },
   { method: 'GET', path: '/api/auth/session', rule: 'session' },
+  // email verification (edge/src/accounts/email-verification-routes.ts): the link is used by the account it was sent for
+  { method: 'POST', path: '/api/auth/verify-email', rule: { action: 'self:manage' } },
   // SAML (edge/src/accounts/saml-routes.ts)
   { method: 'GET', path: '/api/saml/:org/metadata', rule: 'public' },
   { method: 'GET', path: '/api/saml/login', rule: 'public' },
@@ -47,6 +54,7 @@ export const ROUTES: readonly RouteEntry[] = [
   { method: 'DELETE', path: '/api/account/keys/:id', rule: { action: 'apikey:manage' } },
   { method: 'POST', path: '/api/account/keys/:id/rotate', rule: { action: 'apikey:manage' } },
   { method: 'POST', path: '/api/account/tokens', rule: { action: 'token:create' } },
+  { method: 'POST', path: '/api/account/verify-email/resend', rule: { action: 'self:manage' } },
   // administration (edge/src/admin/routes.ts)
   { method: 'GET', path: '/api/admin/org', rule: { action: 'org:read' } },
   { method: 'PATCH', path: '/api/admin/org', rule: { action: 'org:manage' } },
@@ -63,6 +71,7 @@ export const ROUTES: readonly RouteEntry[] = [
   { method: 'GET', path: '/api/admin/usage', rule: { action: 'usage:read' } },
   { method: 'GET', path: '/api/admin/saml', rule: { action: 'org:manage' } },
   { method: 'PUT', path: '/api/admin/saml', rule: { action: 'org:manage' } },
+  { method: 'POST', path: '/api/admin/saml/domain/verify', rule: { action: 'org:manage' } },
   // cloud recordings (edge/src/recordings/routes.ts). Share links first: they are public, and
   // `/shared/…` must not be read as a recording id. Literal segments before `/:id`.
   { method: 'GET', path: '/api/recordings/shared/:shareId', rule: 'public' },
@@ -82,18 +91,21 @@ export const ROUTES: readonly RouteEntry[] = [
   { method: 'POST', path: '/api/recordings/:id/shares', rule: { action: 'recording:share' } },
   { method: 'GET', path: '/api/recordings/:id/shares', rule: { action: 'recording:share' } },
   { method: 'DELETE', path: '/api/recordings/:id/shares/:shareId', rule: { action: 'recording:share' } },
-  // meetings (edge/src/http/meetings.ts, not ours): anonymous use stays possible
+  // meetings (edge/src/http/meetings.ts): anonymous use stays possible; only a full principal
+  // owns what it creates, hosts by session, or reads details without the host key.
   { method: 'POST', path: '/api/meetings', rule: { action: 'meeting:create', anonymous: true } },
-  // Listing one's own upcoming meetings needs no more than the right to create them.
-  { method: 'GET', path: '/api/meetings', rule: { action: 'meeting:create' } },
-  { method: 'POST', path: '/api/meetings/personal', rule: { action: 'meeting:create' } },
+  // Both answer with details (settings, alternative hosts) of the caller's own meetings.
+  { method: 'GET', path: '/api/meetings', rule: { action: 'meeting:read-details' } },
+  { method: 'POST', path: '/api/meetings/personal', rule: { action: 'meeting:read-details' } },
   { method: 'PATCH', path: '/api/meetings/:id', rule: { action: 'meeting:update', anonymous: true } },
   { method: 'DELETE', path: '/api/meetings/:id', rule: { action: 'meeting:delete', anonymous: true } },
+  // What anyone with the link sees: nothing here depends on who asks.
   { method: 'GET', path: '/api/meetings/:id', rule: 'public' },
-  { method: 'GET', path: '/api/meetings/:id/details', rule: 'public' },
+  { method: 'GET', path: '/api/meetings/:id/details', rule: { action: 'meeting:read-details', anonymous: true } },
   { method: 'GET', path: '/api/meetings/:id/invitation', rule: 'public' },
   { method: 'GET', path: '/api/meetings/:id/invitation.ics', rule: 'public' },
-  { method: 'GET', path: '/api/meetings/:id/ws', rule: 'public' },
+  // The socket claims host for its owner's session, and tells the Room who is signed in.
+  { method: 'GET', path: '/api/meetings/:id/ws', rule: { action: 'meeting:host', anonymous: true } },
 ];
 
 /**
@@ -104,6 +116,7 @@ export const ROUTES: readonly RouteEntry[] = [
 export const INTERNAL_ROUTES: readonly Pick<RouteEntry, 'method' | 'path'>[] = [
   { method: 'POST', path: '/internal/origins/heartbeat' },
   { method: 'POST', path: '/internal/kms/rotate' },
+  { method: 'POST', path: '/internal/sso-domains/approve' },
 ];
 
 /** Path prefixes this table owns completely: a route under them that the table lacks is refused. */

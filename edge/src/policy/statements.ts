@@ -22,6 +22,8 @@ export const MEMBER_ACTIONS: readonly Action[] = [
   'meeting:create',
   'meeting:update',
   'meeting:delete',
+  'meeting:host',
+  'meeting:read-details',
   'recording:create',
   'recording:read',
   'recording:share',

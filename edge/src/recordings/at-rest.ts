@@ -4,8 +4,13 @@
  * the browser; this layer is what makes deleting the wrapped data key erase every copy.
  *
  *   stored part = salt(16) ‖ record_0 ‖ … ‖ record_{k-1}
- *   partKey     = HKDF-SHA-256(ikm = dataKey, salt, info = "sealroom/recording-part\n" ‖ id ‖ "\n" ‖ partNumber)
- *   record_i    = AES-256-GCM(partKey, nonce = u64(i) ‖ u32(last), aad = "sealroom/recording-at-rest\n" ‖ id ‖ "\n" ‖ partNumber)
+ *   partKey     = HKDF-SHA-256(ikm = dataKey, salt, info = "sealroom/recording-part/v2\n" ‖ owner ‖ "\n" ‖ id ‖ "\n" ‖ partNumber)
+ *   record_i    = AES-256-GCM(partKey, nonce = u64(i) ‖ u32(last), aad = "sealroom/recording-at-rest/v2\n" ‖ owner ‖ "\n" ‖ id ‖ "\n" ‖ partNumber)
+ *   owner       = "user:" ‖ the recording's owner id (kms/envelope.ts ownerLabel)
+ *
+ * The owner is bound twice: into the data key's wrap (data-key.ts), so the key does not unwrap for
+ * a recording row whose owner was changed, and here, so no record opens under another owner even
+ * with the key in hand. "v2" marks the format; v1 (no owner) objects do not open.
  *
  * The STREAM construction again (as crypto/src/seal.ts): the index and the last flag in the
  * nonce detect reordered, dropped or cut records. The random salt gives every upload of a part
@@ -32,10 +37,17 @@ const enc = new TextEncoder();
 /** A part's number, or a tail segment's `t<part>.<offset>` (tails.ts): each names its own key and AAD. */
 export type PartLabel = number | string;
 
-async function partKey(dataKey: CryptoKey, salt: Uint8Array, recordingId: string, partNumber: PartLabel): Promise<CryptoKey> {
+/** A recording's data key together with the owner it was unwrapped for (data-key.ts loadDataKey). */
+export interface RecordingKey {
+  readonly key: CryptoKey;
+  /** `user:<id>`, as in the wrap's AAD. */
+  readonly owner: string;
+}
+
+async function partKey(dataKey: RecordingKey, salt: Uint8Array, recordingId: string, partNumber: PartLabel): Promise<CryptoKey> {
   return crypto.subtle.deriveKey(
-    { name: 'HKDF', hash: 'SHA-256', salt: salt as Uint8Array<ArrayBuffer>, info: enc.encode(`sealroom/recording-part\n${recordingId}\n${partNumber}`) },
-    dataKey,
+    { name: 'HKDF', hash: 'SHA-256', salt: salt as Uint8Array<ArrayBuffer>, info: enc.encode(`sealroom/recording-part/v2\n${dataKey.owner}\n${recordingId}\n${partNumber}`) },
+    dataKey.key,
     { name: 'AES-GCM', length: 256 },
     false,
     ['encrypt', 'decrypt'],
@@ -50,7 +62,7 @@ function nonce(index: number, last: boolean): Uint8Array<ArrayBuffer> {
   return n;
 }
 
-const aad = (recordingId: string, partNumber: PartLabel) => enc.encode(`sealroom/recording-at-rest\n${recordingId}\n${partNumber}`);
+const aad = (owner: string, recordingId: string, partNumber: PartLabel) => enc.encode(`sealroom/recording-at-rest/v2\n${owner}\n${recordingId}\n${partNumber}`);
 
 /** Imports a raw 32-byte data key for HKDF; the raw bytes can be wiped right after. */
 export function importDataKey(raw: Uint8Array): Promise<CryptoKey> {
@@ -104,10 +116,10 @@ class ExactReader {
  * @param body - the client's bytes; must be exactly `length` long (else the stream errors)
  * @returns a stream of exactly `storedLength(length)` bytes
  */
-export function sealPart(body: ReadableStream<Uint8Array>, length: number, dataKey: CryptoKey, recordingId: string, partNumber: PartLabel): ReadableStream<Uint8Array> {
+export function sealPart(body: ReadableStream<Uint8Array>, length: number, dataKey: RecordingKey, recordingId: string, partNumber: PartLabel): ReadableStream<Uint8Array> {
   const src = new ExactReader(body);
   const records = Math.ceil(length / RECORD_SIZE);
-  const ad = aad(recordingId, partNumber);
+  const ad = aad(dataKey.owner, recordingId, partNumber);
   let key: CryptoKey | null = null;
   let index = 0;
   return new ReadableStream<Uint8Array>({
@@ -195,7 +207,7 @@ export function planRange(partSizes: number[], start: number, end: number): {
 export function openObject(
   stored: ReadableStream<Uint8Array>,
   partSizes: number[],
-  dataKey: CryptoKey,
+  dataKey: RecordingKey,
   recordingId: string,
   span?: { from: RecordPos; to: RecordPos; salt: Uint8Array | null },
   label: (part: number) => PartLabel = (part) => part + 1,
@@ -234,7 +246,7 @@ export function openObject(
         const last = index === records - 1;
         let pt: ArrayBuffer;
         try {
-          pt = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: nonce(index, last), additionalData: aad(recordingId, label(part)) }, key, rec as Uint8Array<ArrayBuffer>);
+          pt = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: nonce(index, last), additionalData: aad(dataKey.owner, recordingId, label(part)) }, key, rec as Uint8Array<ArrayBuffer>);
         } catch {
           throw new AtRestError(`stored record ${index} of part ${part + 1} failed authentication`);
         }

@@ -1,4 +1,4 @@
-/** Cloud recordings (issue 8): the router mounted at /api/recordings and the cron sweep. */
+/** Cloud recordings: the router mounted at /api/recordings and the cron sweep. */
 import type { Env } from '../env.ts';
 import { sweepRecordings } from './retention.ts';
 

@@ -63,7 +63,7 @@ export async function uploadPart(d: Deps, rec: RecordingRow, partNumber: number,
   if (rec.status !== 'uploading' || !rec.upload_id) fail(409, 'wrong_state', 'this recording is already complete');
   if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > RECORDING_MAX_PARTS) fail(400, 'bad_part', `part number must be 1…${RECORDING_MAX_PARTS}`);
   if (length < 1 || length > rec.part_size) fail(400, 'bad_part', `a part is 1…${rec.part_size} bytes (all but the last exactly ${rec.part_size})`);
-  const key = await loadDataKey(d.db, d.kms, rec.data_key_id);
+  const key = await loadDataKey(d.db, d.kms, rec);
   const stored = storedLength(length);
   // R2 needs a stream of known length; FixedLengthStream also errors if the client sends more or less.
   const fixed = new FixedLengthStream(stored);
@@ -160,7 +160,7 @@ export async function salvage(d: Deps, rec: RecordingRow, now = Date.now()): Pro
  */
 export async function openContent(d: Deps, rec: RecordingRow, range: ByteRange | null = null): Promise<ReadableStream<Uint8Array>> {
   if (rec.status !== 'complete') fail(409, 'wrong_state', 'the recording is still uploading');
-  const key = await loadDataKey(d.db, d.kms, rec.data_key_id);
+  const key = await loadDataKey(d.db, d.kms, rec);
   const parts = await listParts(d.db, rec.id);
   const sizes = parts.map((p) => p.size);
   const plan = range ? planRange(sizes, range.start, range.end) : null;

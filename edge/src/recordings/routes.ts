@@ -1,5 +1,5 @@
 /**
- * /api/recordings: cloud recordings of the signed-in user (issue 8), and the public side of
+ * /api/recordings: cloud recordings of the signed-in user, and the public side of
  * share links. See docs/recordings.md for the flow and protocol/src/recordings.ts for bodies.
  *
  *   POST   /                       create (starts the R2 multipart upload)          → 201 RecordingView

@@ -28,7 +28,7 @@ export async function putTail(d: Deps, rec: RecordingRow, n: number, offset: num
   if (rec.status !== 'uploading') fail(409, 'wrong_state', 'this recording is already complete');
   if (!Number.isInteger(n) || n < 1 || n > RECORDING_MAX_PARTS) fail(400, 'bad_part', `part number must be 1…${RECORDING_MAX_PARTS}`);
   if (!Number.isInteger(offset) || offset < 0 || length < 1 || offset + length > rec.part_size) fail(400, 'bad_part', `a tail lies within one part of ${rec.part_size} bytes`);
-  const key = await loadDataKey(d.db, d.kms, rec.data_key_id);
+  const key = await loadDataKey(d.db, d.kms, rec);
   const fixed = new FixedLengthStream(storedLength(length));
   const piping = sealPart(body, length, key, rec.id, label(n, offset)).pipeTo(fixed.writable);
   try {
@@ -68,7 +68,7 @@ export async function tailOf(d: Deps, rec: RecordingRow, n: number): Promise<{ l
     end += size;
   }
   if (end === 0) return null;
-  const dataKey = await loadDataKey(d.db, d.kms, rec.data_key_id);
+  const dataKey = await loadDataKey(d.db, d.kms, rec);
   let i = 0;
   let current: ReadableStreamDefaultReader<Uint8Array> | null = null;
   const body = new ReadableStream<Uint8Array>({

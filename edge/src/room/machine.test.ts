@@ -1,11 +1,12 @@
 import { DEFAULT_SETTINGS, type MeetingSettings } from '@sealroom/protocol';
 import { describe, expect, it } from 'vitest';
-import { type Conn, type DecideContext, type Effect, type MemberRecord, NO_BREAKOUT, type RoomData, type WaitingRecord, decide, departure } from './machine.ts';
+import { RESUME_GRACE_MS } from './identity.ts';
+import { type Conn, type DecideContext, type DepartedRecord, type Effect, type MemberRecord, NO_BREAKOUT, type RoomData, type WaitingRecord, decide, departure } from './machine.ts';
 
 const pk = 'A'.repeat(43);
 const perms = { share: true, chat: true, unmute: true, rename: true, record: true };
 function member(id: string, role: MemberRecord['role'] = 'participant', over: Partial<MemberRecord> = {}): MemberRecord {
-  return { id, index: id.length, name: id, role, publicKey: pk, audio: false, video: false, sharing: false, recording: false, handRaisedAt: null, permissions: perms, breakout: null, clientId: `client-${id}-0000000`, ip: '10.0.0.1', joinedAt: 1, ...over };
+  return { id, index: id.length, name: id, role, publicKey: pk, audio: false, video: false, sharing: false, recording: false, handRaisedAt: null, permissions: perms, breakout: null, clientId: `client-${id}-0000000`, ip: '10.0.0.1', joinedAt: 1, resumeHash: `resume-${id}`, userId: null, restricted: [], ...over };
 }
 function room(members: MemberRecord[], over: Partial<Omit<RoomData, 'settings'>> & { settings?: Partial<MeetingSettings> } = {}): RoomData {
   return {
@@ -16,6 +17,8 @@ function room(members: MemberRecord[], over: Partial<Omit<RoomData, 'settings'>>
     ended: false,
     waiting: new Map<string, WaitingRecord>(),
     banned: new Map(),
+    departed: new Map(),
+    denied: [],
     files: new Map(),
     breakout: NO_BREAKOUT,
     ...over,
@@ -33,6 +36,9 @@ const ctx = (over: Partial<DecideContext> = {}): DecideContext => ({
   maxParticipants: 1000,
   allowAnonymous: true,
   signedIn: false,
+  userId: null,
+  resumeHash: null,
+  newResume: () => ({ secret: 'S'.repeat(43), hash: 'fresh-resume-hash' }),
   maxFileBytes: 100 * 1024 * 1024,
   ...over,
 });
@@ -102,11 +108,11 @@ describe('join gate', () => {
     const r = room([], { settings: { joinBeforeHost: false } });
     const fx = decide(r, fresh, join, ctx());
     expect(fx[2]).toMatchObject({ msg: { type: 'waiting', reason: 'no-host' } });
-    const w: WaitingRecord = { id: 'waiter-0001', name: 'W', since: 1, publicKey: pk, clientId: null, ip: '', reason: 'no-host' };
+    const w: WaitingRecord = { id: 'waiter-0001', name: 'W', since: 1, publicKey: pk, clientId: null, userId: null, resumeHash: null, ip: '', reason: 'no-host' };
     const r2 = room([], { settings: { joinBeforeHost: false }, waiting: new Map([[w.id, w]]) });
     const hostFx = decide(r2, fresh, { ...join, hostKey: 'k' }, ctx({ hostKeyValid: true, newParticipantId: () => 'thehost-0001' }));
     expect(hostFx).toContainEqual({ kind: 'del-waiting', id: 'waiter-0001' });
-    expect(hostFx).toContainEqual({ kind: 'welcome', id: 'waiter-0001' });
+    expect(hostFx).toContainEqual(expect.objectContaining({ kind: 'welcome', id: 'waiter-0001', resumed: false }));
   });
 
   it('mutes on entry on the origin too when participants may not unmute', () => {
@@ -202,7 +208,7 @@ describe('departure', () => {
   it('passes the host role to the longest-serving co-host', () => {
     const c1 = member('cohos-0001', 'cohost', { joinedAt: 5 });
     const c2 = member('cohos-0002', 'cohost', { joinedAt: 3 });
-    const fx = departure(room([host, c1, c2]), host, 'left');
+    const fx = departure(room([host, c1, c2]), host, 'left', 1000);
     expect(fx).toContainEqual(expect.objectContaining({ kind: 'put-member', member: expect.objectContaining({ id: c2.id, role: 'host' }) }));
   });
 });
@@ -280,9 +286,9 @@ describe('recording is announced', () => {
 
   it('a recorder who leaves takes the indicator with them', () => {
     const on = { ...alice, recording: true };
-    const fx = departure(room([host, on]), on, 'disconnected');
+    const fx = departure(room([host, on]), on, 'disconnected', 1000);
     expect(fx[0]).toEqual({ kind: 'del-member', id: alice.id });
-    expect(fx[1]).toMatchObject({ msg: { type: 'participant-left', id: alice.id } });
+    expect(fx).toContainEqual(expect.objectContaining({ msg: { type: 'participant-left', id: alice.id, reason: 'disconnected' } }));
   });
 });
 
@@ -326,5 +332,50 @@ describe('file relay (files.ts): strictly in order, resumable after a refusal', 
     expect(fx).toEqual([{ kind: 'reply', msg: { type: 'error', code: 'not_found', message: 'that transfer has already started', file: { id: 'file-0005' } } }]);
     expect(kinds(decide(withFile(0), as(carol), { type: 'file-answer', id: 'file-0005', from: alice.id, accept: true }, ctx()))).toEqual(['put-file', 'send']);
     expect(kinds(decide(withFile(1), as(carol), { type: 'file-answer', id: 'file-0005', from: alice.id, accept: false }, ctx()))).toEqual(['put-file', 'send']);
+  });
+});
+
+describe('seats and identities (identity.ts)', () => {
+  const dropped = (over: Partial<DepartedRecord> = {}): DepartedRecord => ({
+    id: 'alice-0001',
+    resumeHash: 'resume-alice',
+    userId: null,
+    clientId: 'client-alice-0001',
+    role: 'cohost',
+    permissions: { ...perms, chat: false },
+    restricted: ['chat'],
+    breakout: null,
+    handRaisedAt: 500,
+    leftAt: 1000,
+    reason: 'disconnected',
+    ...over,
+  });
+  const withDeparted = (d: DepartedRecord, over: Partial<Omit<RoomData, 'settings'>> = {}) => room([host], { departed: new Map([[d.id, d]]), ...over });
+
+  it('resumes a dropped seat within the grace window, past the lock, as the same participant', () => {
+    const fx = decide(withDeparted(dropped(), { locked: true }), fresh, join, ctx({ now: 1000 + RESUME_GRACE_MS - 1, resumeHash: 'resume-alice' }));
+    expect(fx).toContainEqual({ kind: 'del-departed', id: 'alice-0001' });
+    expect(fx).toContainEqual(expect.objectContaining({ kind: 'put-member', member: expect.objectContaining({ id: 'alice-0001', role: 'cohost', handRaisedAt: 500, resumeHash: 'fresh-resume-hash' }) }));
+    expect(fx).toContainEqual(expect.objectContaining({ kind: 'welcome', id: 'alice-0001', resumed: true }));
+  });
+
+  it('after the grace window the secret is a fresh join: the lock holds, the restriction still follows', () => {
+    const late = ctx({ now: 1000 + RESUME_GRACE_MS, resumeHash: 'resume-alice' });
+    expect(replyCode(decide(withDeparted(dropped(), { locked: true }), fresh, join, late))).toBe('meeting_locked');
+    const fx = decide(withDeparted(dropped()), fresh, join, late);
+    expect(fx[0]).toMatchObject({ kind: 'put-member', member: { id: 'newcomer-0001', role: 'participant', permissions: { chat: false, unmute: true }, restricted: ['chat'] } });
+  });
+
+  it('a seat that left on purpose is not resumed, and a removed identity is refused by any handle', () => {
+    expect(kinds(decide(withDeparted(dropped({ reason: 'left' })), fresh, join, ctx({ resumeHash: 'resume-alice' })))).not.toContain('del-departed');
+    const banned = room([host], { banned: new Map([['gone-000001', { id: 'gone-000001', resumeHash: 'resume-gone', userId: 'user-gone', clientId: null, name: 'x', at: 1 }]]) });
+    expect(replyCode(decide(banned, fresh, join, ctx({ resumeHash: 'resume-gone' })))).toBe('removed');
+    expect(replyCode(decide(banned, fresh, join, ctx({ userId: 'user-gone' })))).toBe('removed');
+    expect(kinds(decide(banned, fresh, join, ctx({ userId: 'someone-else' })))).toContain('welcome');
+  });
+
+  it('a device key can only take away: it carries a restriction but never a role', () => {
+    const fx = decide(withDeparted(dropped({ resumeHash: 'other' })), fresh, { ...join, clientId: 'client-alice-0001' }, ctx());
+    expect(fx[0]).toMatchObject({ kind: 'put-member', member: { role: 'participant', permissions: { chat: false } } });
   });
 });

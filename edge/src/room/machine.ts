@@ -8,6 +8,8 @@
  */
 import { BREAKOUT_REFUSALS, breakoutAction, chooseBreakout } from './breakout.ts';
 import { fileMessage } from './files.ts';
+import { type Identity, carriedRestrictions, denialCoolDown, isBanned, resumableSeat } from './identity.ts';
+import { addressKey } from '../http/client-address.ts';
 import type {
   BreakoutState,
   ClientToRoom,
@@ -29,19 +31,49 @@ export interface MemberRecord extends Participant {
   clientId: string | null;
   ip: string;
   joinedAt: number;
+  /** SHA-256 (hex) of the resume secret in this seat's latest welcome: the seat's server-issued identity. */
+  resumeHash: string;
+  /** The signed-in account behind this seat, as the Worker vouched for it. */
+  userId: string | null;
+  /** Rights a host took from this person: they follow the person to any later seat (identity.ts). */
+  restricted: Permission[];
 }
 
 export interface WaitingRecord extends WaitingEntry {
   publicKey: string;
   clientId: string | null;
+  userId: string | null;
+  /** The resume secret the knock presented (hashed), so restrictions of an earlier seat still apply once admitted. */
+  resumeHash: string | null;
   ip: string;
   reason: 'waiting-room' | 'no-host';
 }
 
-export interface BanRecord {
+/** A removal: every handle the removed person had, so that none of them gets back in. */
+export interface BanRecord extends Partial<Identity> {
   id: string;
-  clientId: string | null;
   name: string;
+  at: number;
+}
+
+/** A seat that ended: resumable for a while when it dropped, and its restrictions outlive it. */
+export interface DepartedRecord extends Identity {
+  id: string;
+  role: Role;
+  permissions: Permissions;
+  restricted: Permission[];
+  breakout: string | null;
+  handRaisedAt: number | null;
+  leftAt: number;
+  reason: 'left' | 'disconnected';
+}
+
+/** A waiting-room request the host declined: the person waits out a cool-down before knocking again. */
+export interface DeniedRecord {
+  clientId: string | null;
+  userId: string | null;
+  /** addressKey of the request's address. */
+  address: string;
   at: number;
 }
 
@@ -68,6 +100,8 @@ export interface RoomData {
   members: ReadonlyMap<string, MemberRecord>;
   waiting: ReadonlyMap<string, WaitingRecord>;
   banned: ReadonlyMap<string, BanRecord>;
+  departed: ReadonlyMap<string, DepartedRecord>;
+  denied: readonly DeniedRecord[];
   files: ReadonlyMap<string, FileTransfer>;
 }
 
@@ -77,7 +111,7 @@ export const NO_BREAKOUT: BreakoutState = { rooms: [], assignments: {}, open: fa
 export type Conn = { status: 'new'; ip: string } | { status: 'waiting'; ip: string; id: string } | { status: 'member'; ip: string; id: string };
 
 export type PasswordCheck = 'none' | 'ok' | 'wrong' | { retryAfter: number };
-export type Bucket = 'chat' | 'reaction' | 'annotate' | 'control' | 'file' | 'file-chunk';
+export type Bucket = 'chat' | 'reaction' | 'annotate' | 'control' | 'file' | 'file-chunk' | 'state' | 'keys' | 'ticket' | 'help';
 
 /** Facts worked out before a decision (async, random or rate-limited), passed in so the decision stays pure. */
 export interface DecideContext {
@@ -95,6 +129,12 @@ export interface DecideContext {
   allowAnonymous: boolean;
   /** This connection carries a signed-in session. */
   signedIn: boolean;
+  /** The account the Worker vouched for on this connection (null when anonymous). */
+  userId: string | null;
+  /** SHA-256 (hex) of the resume secret the join presented, if any. */
+  resumeHash: string | null;
+  /** A fresh resume secret and its hash, for each welcome. */
+  newResume: () => { secret: string; hash: string };
   /** Largest file a member may send through the room. */
   maxFileBytes: number;
 }
@@ -110,13 +150,17 @@ export type Effect =
   | { kind: 'del-waiting'; id: string }
   | { kind: 'ban'; ban: BanRecord }
   | { kind: 'unban'; id: string }
+  | { kind: 'put-departed'; record: DepartedRecord }
+  | { kind: 'del-departed'; id: string }
+  | { kind: 'put-denied'; record: DeniedRecord }
   | { kind: 'room'; patch: RoomPatch }
   | { kind: 'put-file'; file: FileTransfer }
   | { kind: 'del-file'; id: string }
   /** Binds the sending connection to a participant id. */
   | { kind: 'bind'; id: string; status: 'waiting' | 'member' }
   // messages and calls
-  | { kind: 'welcome'; id: string }
+  /** The welcome for a seat, with its new resume secret (the room keeps only the hash, in the member record). */
+  | { kind: 'welcome'; id: string; resume: string; resumed: boolean }
   | { kind: 'reply'; msg: RoomToClient }
   | { kind: 'send'; to: string; msg: RoomToClient }
   /** To every member (or host), optionally only those in one breakout room (null = the main room). */
@@ -188,9 +232,17 @@ export function decide(room: RoomData, conn: Conn, msg: ClientToRoom, ctx: Decid
   if (conn.status !== 'member') return [error('not_joined', conn.status === 'waiting' ? 'still waiting to be admitted' : 'send join first')];
   const self = room.members.get(conn.id);
   if (!self) return [error('not_joined', 'no longer in this meeting')];
+  // Every kind of message costs the room work and usually fans out: each has a budget per member.
+  const bucket = BUCKET_OF[msg.type];
+  if (bucket !== null && !ctx.allow(self.id, bucket)) return [error('rate_limited', `too many ${msg.type} messages`, 1)];
 
   switch (msg.type) {
     case 'key-blobs': {
+      // One blob per recipient, and never more recipients than the sender's key group has: a
+      // frame can never turn into more sends than there are members.
+      const targets = new Set(msg.blobs.map((b) => b.to));
+      if (targets.size !== msg.blobs.length) return [error('bad_message', 'key-blobs: at most one blob per recipient')];
+      if (msg.blobs.length > Math.max(1, room.members.size - 1)) return [error('bad_message', 'key-blobs: more blobs than other members')];
       // The room only routes sealed blobs; it cannot open them. Recipients must be current members.
       const effects: Effect[] = [];
       const missing: string[] = [];
@@ -211,7 +263,6 @@ export function decide(room: RoomData, conn: Conn, msg: ClientToRoom, ctx: Decid
     case 'hand':
       return updated({ ...self, handRaisedAt: msg.raised ? (self.handRaisedAt ?? ctx.now) : null });
     case 'reaction':
-      if (!ctx.allow(self.id, 'reaction')) return [error('rate_limited', 'too many reactions', 1)];
       return [{ kind: 'broadcast', to: 'members', except: null, msg: { type: 'reaction', from: self.id, reaction: msg.reaction }, room: self.breakout }];
     case 'rename':
       if (!self.permissions.rename) return [error('forbidden', 'renaming is not allowed in this meeting')];
@@ -219,14 +270,13 @@ export function decide(room: RoomData, conn: Conn, msg: ClientToRoom, ctx: Decid
     case 'chat':
       return chat(room, self, msg.to, msg.envelope, ctx);
     case 'annotate':
-      if (!ctx.allow(self.id, 'annotate')) return [error('rate_limited', 'too many annotation strokes', 1)];
       return [{ kind: 'broadcast', to: 'members', except: self.id, msg: { type: 'annotate', from: self.id, envelope: msg.envelope }, room: self.breakout }];
     case 'host':
       return hostAction(room, self, msg.command, ctx);
     case 'ticket':
       return [{ kind: 'grant-ticket' }];
     case 'leave':
-      return departure(room, self, 'left');
+      return departure(room, self, 'left', ctx.now);
     case 'breakout-choose':
       return chooseBreakout(room, self, msg.room);
     case 'breakout-help':
@@ -241,6 +291,31 @@ export function decide(room: RoomData, conn: Conn, msg: ClientToRoom, ctx: Decid
   }
 }
 
+/**
+ * The budget each message kind draws on (rate-limit.ts sets the rates). Null: the message has
+ * its own limit further in (host actions, files, recording) or ends the seat (leave).
+ */
+const BUCKET_OF: Record<Exclude<ClientToRoom['type'], 'join'>, Bucket | null> = {
+  'key-blobs': 'keys',
+  'media-state': 'state',
+  share: 'state',
+  hand: 'state',
+  rename: 'state',
+  'breakout-choose': 'state',
+  reaction: 'reaction',
+  chat: 'chat',
+  annotate: 'annotate',
+  ticket: 'ticket',
+  'breakout-help': 'help',
+  record: null,
+  host: null,
+  leave: null,
+  'file-offer': null,
+  'file-answer': null,
+  'file-chunk': null,
+  'file-cancel': null,
+};
+
 // ── join gate ───────────────────────────────────────────────────────────────
 
 function join(room: RoomData, conn: Conn, msg: Extract<ClientToRoom, { type: 'join' }>, ctx: DecideContext): Effect[] {
@@ -252,8 +327,16 @@ function join(room: RoomData, conn: Conn, msg: Extract<ClientToRoom, { type: 'jo
   if (room.ended) return refuse('meeting_ended', 'this meeting has ended');
   if (msg.hostKey !== undefined && !ctx.hostKeyValid) return refuse('forbidden', 'host key is not valid for this meeting');
   const asHost = ctx.hostKeyValid;
+  const who: Identity = { resumeHash: ctx.resumeHash, userId: ctx.userId, clientId: msg.clientId ?? null };
   if (!asHost) {
-    if (msg.clientId && [...room.banned.values()].some((b) => b.clientId === msg.clientId)) return refuse('removed', 'the host removed you from this meeting');
+    if (isBanned(room, who)) return refuse('removed', 'the host removed you from this meeting');
+    const coolDown = denialCoolDown(room, who, conn.ip, ctx.now);
+    if (coolDown > 0) return refuse('rate_limited', 'the host declined your request to join; try again later', coolDown);
+  }
+  // A seat that dropped a moment ago comes back as it was, past the gates it had already passed.
+  const seat = resumableSeat(room, ctx.resumeHash, ctx.now);
+  if (seat) return resume(room, conn, msg, seat, ctx);
+  if (!asHost) {
     if (typeof ctx.password === 'object') return refuse('rate_limited', 'too many wrong passwords; try again later', ctx.password.retryAfter);
     if (ctx.password === 'wrong') return refuse('wrong_password', msg.password ? 'wrong meeting password' : 'this meeting needs a password');
     if (room.locked) return refuse('meeting_locked', 'the host has locked this meeting');
@@ -267,7 +350,7 @@ function join(room: RoomData, conn: Conn, msg: Extract<ClientToRoom, { type: 'jo
   if (!asHost) {
     const reason = !room.settings.joinBeforeHost && !hostPresent ? 'no-host' : room.settings.waitingRoom ? 'waiting-room' : null;
     if (reason) {
-      const entry: WaitingRecord = { id, name: msg.name, since: ctx.now, publicKey: msg.publicKey, clientId: msg.clientId ?? null, ip: conn.ip, reason };
+      const entry: WaitingRecord = { id, name: msg.name, since: ctx.now, publicKey: msg.publicKey, clientId: msg.clientId ?? null, userId: ctx.userId, resumeHash: ctx.resumeHash, ip: conn.ip, reason };
       return [
         { kind: 'put-waiting', entry },
         { kind: 'bind', id, status: 'waiting' },
@@ -278,10 +361,32 @@ function join(room: RoomData, conn: Conn, msg: Extract<ClientToRoom, { type: 'jo
   }
   // A host key makes its holder host, unless a host is already present: then co-host.
   const role: Role = asHost ? (hostPresent ? 'cohost' : 'host') : 'participant';
-  const admitted = admit(room, { id, name: msg.name, publicKey: msg.publicKey, clientId: msg.clientId ?? null, ip: conn.ip }, role, ctx, true);
+  const admitted = admit(room, { id, name: msg.name, publicKey: msg.publicKey, clientId: msg.clientId ?? null, userId: ctx.userId, resumeHash: ctx.resumeHash, ip: conn.ip }, role, ctx, true);
   // The first host to arrive lets in everyone who was waiting for one.
   if (role === 'host' && !hostPresent) admitted.push(...releaseNoHostWaiters(room, ctx));
   return admitted;
+}
+
+/**
+ * The same participant again: same id, role, rights, hand and breakout room, and a fresh
+ * resume secret (the old one dies with this use). A seat whose old socket is still open (the
+ * drop is not noticed yet, or a second tab) is taken over: the old socket is closed and the
+ * origin, which keys peers by participant id, replaces the old media connection by itself.
+ */
+function resume(room: RoomData, conn: Conn, msg: Extract<ClientToRoom, { type: 'join' }>, seat: NonNullable<ReturnType<typeof resumableSeat>>, ctx: DecideContext): Effect[] {
+  const old = 'live' in seat ? seat.live : seat.departed;
+  const effects: Effect[] = [];
+  if ('live' in seat) {
+    effects.push({ kind: 'close', id: old.id, code: 4000, reason: 'resumed elsewhere' }, { kind: 'del-member', id: old.id });
+    effects.push({ kind: 'broadcast', to: 'members', except: old.id, msg: { type: 'participant-left', id: old.id, reason: 'disconnected' } });
+  } else effects.push({ kind: 'del-departed', id: old.id });
+  // A host who dropped may find a co-host promoted meanwhile: one host at a time, so they return as co-host.
+  const otherHost = [...room.members.values()].some((m) => m.role === 'host' && m.id !== old.id);
+  const role: Role = old.role === 'host' && otherHost ? 'cohost' : old.role;
+  const breakout = old.breakout !== null && room.breakout.rooms.some((r) => r.id === old.breakout) ? old.breakout : null;
+  const joiner: Joiner = { id: old.id, name: msg.name, publicKey: msg.publicKey, clientId: msg.clientId ?? null, userId: ctx.userId, resumeHash: ctx.resumeHash, ip: conn.ip };
+  effects.push(...admit(room, joiner, role, ctx, true, { permissions: old.permissions, restricted: old.restricted, handRaisedAt: old.handRaisedAt, breakout, resumed: true }));
+  return effects;
 }
 
 interface Joiner {
@@ -289,11 +394,25 @@ interface Joiner {
   name: string;
   publicKey: string;
   clientId: string | null;
+  userId: string | null;
+  resumeHash: string | null;
   ip: string;
 }
 
-function admit(room: RoomData, j: Joiner, role: Role, ctx: DecideContext, self: boolean): Effect[] {
-  const permissions = permissionsFor(role, room.settings);
+/** What a resumed seat keeps instead of a fresh seat's defaults. */
+interface Kept {
+  permissions: Permissions;
+  restricted: Permission[];
+  handRaisedAt: number | null;
+  breakout: string | null;
+  resumed: true;
+}
+
+function admit(room: RoomData, j: Joiner, role: Role, ctx: DecideContext, self: boolean, kept?: Kept): Effect[] {
+  const who: Identity = { resumeHash: j.resumeHash, userId: j.userId, clientId: j.clientId };
+  const permissions = kept?.permissions ?? (role === 'participant' ? carriedRestrictions(room, who, permissionsFor(role, room.settings)) : permissionsFor(role, room.settings));
+  const restricted = kept?.restricted ?? (Object.keys(permissions) as Permission[]).filter((k) => !permissions[k] && permissionsFor(role, room.settings)[k]);
+  const { secret, hash } = ctx.newResume();
   const member: MemberRecord = {
     id: j.id,
     index: ctx.nextSenderIndex(),
@@ -304,17 +423,20 @@ function admit(room: RoomData, j: Joiner, role: Role, ctx: DecideContext, self: 
     video: false,
     sharing: false,
     recording: false,
-    handRaisedAt: null,
+    handRaisedAt: kept?.handRaisedAt ?? null,
     permissions,
-    breakout: null,
+    breakout: kept?.breakout ?? null,
     clientId: j.clientId,
     ip: j.ip,
     joinedAt: ctx.now,
+    resumeHash: hash,
+    userId: j.userId,
+    restricted,
   };
   const effects: Effect[] = [
     { kind: 'put-member', member },
     ...(self ? [{ kind: 'bind', id: j.id, status: 'member' } as const] : []),
-    { kind: 'welcome', id: j.id },
+    { kind: 'welcome', id: j.id, resume: secret, resumed: kept !== undefined },
     { kind: 'broadcast', to: 'members', except: j.id, msg: { type: 'participant-joined', participant: participantOf(member) } },
   ];
   // Muted on entry without the right to unmute: the origin holds the microphone paused too.
@@ -395,7 +517,6 @@ function record(self: MemberRecord, on: boolean, ctx: DecideContext): Effect[] {
 function chat(room: RoomData, self: MemberRecord, to: string | null, envelope: string, ctx: DecideContext): Effect[] {
   if (!self.permissions.chat) return [error('forbidden', 'the host has turned chat off for you')];
   if (to !== null && (to === self.id || room.members.get(to)?.breakout !== self.breakout)) return [error('not_found', 'that participant is not in this room')];
-  if (!ctx.allow(self.id, 'chat')) return [error('rate_limited', 'you are sending messages too fast', 1)];
   // The room keeps no history: it relays sealed envelopes and forgets them.
   const msg: RoomToClient = { type: 'chat', id: ctx.now, from: self.id, to, at: ctx.now, envelope };
   return to === null ? [{ kind: 'broadcast', to: 'members', except: self.id, msg, room: self.breakout }] : [{ kind: 'send', to, msg }];
@@ -497,7 +618,7 @@ function hostAction(room: RoomData, self: MemberRecord, cmd: HostAction, ctx: De
     }
     case 'ask-unmute':
       // The participant decides: the room grants the right and asks; it never unmutes anyone.
-      return ok(...updated({ ...t!, permissions: { ...t!.permissions, unmute: true } }), { kind: 'send', to: t!.id, msg: { type: 'ask-unmute', from: self.id } });
+      return ok(...updated({ ...t!, restricted: t!.restricted.filter((p) => p !== 'unmute'), permissions: { ...t!.permissions, unmute: true } }), { kind: 'send', to: t!.id, msg: { type: 'ask-unmute', from: self.id } });
     case 'stop-video':
       return ok(...forceStop(room, t!, self.id, 'stop-video'));
     case 'set-permission':
@@ -526,6 +647,7 @@ function hostAction(room: RoomData, self: MemberRecord, cmd: HostAction, ctx: De
       if (!w) return refuse('not_found', 'nobody by that id is waiting');
       return ok(
         { kind: 'del-waiting', id: w.id },
+        { kind: 'put-denied', record: { clientId: w.clientId, userId: w.userId, address: addressKey(w.ip), at: ctx.now } },
         { kind: 'send', to: w.id, msg: { type: 'closed', reason: 'denied' } },
         { kind: 'close', id: w.id, code: 1000, reason: 'denied' },
         { kind: 'waiting-list' },
@@ -574,7 +696,9 @@ function roleChange(room: RoomData, m: MemberRecord, role: Role): Effect[] {
 }
 
 function setPermission(room: RoomData, m: MemberRecord, permission: Permission, allowed: boolean, by: string): Effect[] {
-  const member = { ...m, permissions: { ...m.permissions, [permission]: allowed } };
+  // A right taken from one person is remembered against them (identity.ts), so a reload cannot shed it.
+  const restricted = m.restricted.filter((p) => p !== permission).concat(allowed ? [] : [permission]);
+  const member = { ...m, restricted, permissions: { ...m.permissions, [permission]: allowed } };
   if (allowed) {
     const effects = updated(member);
     // Granting share releases the origin's hold; granting unmute waits for the participant to unmute.
@@ -590,9 +714,9 @@ function setPermission(room: RoomData, m: MemberRecord, permission: Permission, 
 
 function removal(room: RoomData, m: MemberRecord, ctx: DecideContext): Effect[] {
   return [
-    { kind: 'ban', ban: { id: m.id, clientId: m.clientId, name: m.name, at: ctx.now } },
+    { kind: 'ban', ban: { id: m.id, resumeHash: m.resumeHash, userId: m.userId, clientId: m.clientId, name: m.name, at: ctx.now } },
     { kind: 'send', to: m.id, msg: { type: 'closed', reason: 'removed' } },
-    ...departure(room, m, 'removed'),
+    ...departure(room, m, 'removed', ctx.now),
   ];
 }
 
@@ -600,9 +724,11 @@ function removal(room: RoomData, m: MemberRecord, ctx: DecideContext): Effect[] 
  * A member is gone (left, dropped or removed): forget them, tell the others (whose clients
  * then rekey without them) and the origin (which closes their transports).
  */
-export function departure(room: RoomData, m: MemberRecord, reason: 'left' | 'removed' | 'disconnected'): Effect[] {
+export function departure(room: RoomData, m: MemberRecord, reason: 'left' | 'removed' | 'disconnected', now: number): Effect[] {
   const effects: Effect[] = [
     { kind: 'del-member', id: m.id },
+    // A removed seat is remembered as a ban instead; any other is kept to resume or to carry its restrictions.
+    ...(reason === 'removed' ? [] : [{ kind: 'put-departed', record: departedOf(m, reason, now) } as const]),
     { kind: 'broadcast', to: 'members', except: m.id, msg: { type: 'participant-left', id: m.id, reason } },
     { kind: 'origin', control: { action: 'closeParticipant', meetingId: room.meetingId, participantId: m.id } },
   ];
@@ -616,6 +742,20 @@ export function departure(room: RoomData, m: MemberRecord, reason: 'left' | 'rem
   if (reason !== 'disconnected') effects.push({ kind: 'close', id: m.id, code: 1000, reason });
   return effects;
 }
+
+const departedOf = (m: MemberRecord, reason: 'left' | 'disconnected', now: number): DepartedRecord => ({
+  id: m.id,
+  resumeHash: m.resumeHash,
+  userId: m.userId,
+  clientId: m.clientId,
+  role: m.role,
+  permissions: m.permissions,
+  restricted: m.restricted,
+  breakout: m.breakout,
+  handRaisedAt: m.handRaisedAt,
+  leftAt: now,
+  reason,
+});
 
 /** A waiting connection went away. */
 export function waiterGone(w: WaitingRecord): Effect[] {

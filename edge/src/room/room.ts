@@ -15,10 +15,16 @@ import { getMeeting, markEnded } from '../meetings/store.ts';
 import { sendControl } from '../origins/control.ts';
 import { type OriginRow, getOrigin, pickOrigin } from '../origins/registry.ts';
 import { sha256HexOf, timingSafeEqual } from '../kms/bytes.ts';
+import { addressKey } from '../http/client-address.ts';
 import { randomToken } from '../random.ts';
+import { ScryptBusy, runScrypt } from '../scrypt-gate.ts';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { closeBreakouts } from './breakout.ts';
+import { DENY_COOL_DOWN_MS, resumableSeat } from './identity.ts';
 import { type Conn, type DecideContext, type Effect, type PasswordCheck, type RoomData, decide, departure, isHostish, participantOf, roomState, waiterGone, waitingEntries } from './machine.ts';
-import { RateLimiter } from './rate-limit.ts';
+import { reservePasswordAttempt } from './password-gate.ts';
+import { FLOOD, RateLimiter } from './rate-limit.ts';
 import { RoomStore } from './store.ts';
 import { signTicket } from './ticket.ts';
 
@@ -27,6 +33,12 @@ interface Attachment {
   id: string | null;
   status: Conn['status'];
   ip: string;
+  /** This socket's own key for the frame budget and flood strikes (it has no participant id before a join). */
+  conn: string;
+  /** Cut off for flooding: whatever it still sends is dropped unread. */
+  cut?: boolean;
+  /** The signed-in account, as the Worker vouched for it. */
+  userId?: string | null;
   /** The connection came with the owner's (or an alternative host's) session: it claims host like a host key. */
   hostClaim?: boolean;
   /** The connection came with a signed-in session. */
@@ -40,14 +52,12 @@ export const HOST_CLAIM_HEADER = 'x-sealroom-host-user';
 /** Set by the Worker (never by a client) when the caller is signed in. */
 export const USER_HEADER = 'x-sealroom-user';
 
-/** Wrong passwords allowed per client address per minute before joins are refused for a while. */
-export const PASSWORD_FAILURES_PER_MINUTE = 5;
 /** Dead connections are swept this often while anyone is connected. */
 const SWEEP_MS = 30_000;
 /** How long the Room trusts its copies of the meeting row and the origin row. */
 const MEETING_CACHE_MS = 3000;
 const ORIGIN_CACHE_MS = 5000;
-/** Files relayed through the room: larger ones belong in R2 (issue 8). */
+/** Files relayed through the room: larger ones belong in R2. */
 export const MAX_FILE_BYTES = 100 * 1024 * 1024;
 /** A meeting without an organization's tier (anonymous) may hold this many people. */
 export const DEFAULT_MAX_PARTICIPANTS = 1000;
@@ -83,7 +93,15 @@ export class Room extends DurableObject<Env> {
     }
     const pair = new WebSocketPair();
     this.ctx.acceptWebSocket(pair[1]);
-    pair[1].serializeAttachment({ id: null, status: 'new', ip: request.headers.get(CLIENT_IP_HEADER) ?? '', hostClaim: request.headers.has(HOST_CLAIM_HEADER), signedIn: request.headers.has(USER_HEADER) } satisfies Attachment);
+    pair[1].serializeAttachment({
+      id: null,
+      status: 'new',
+      ip: request.headers.get(CLIENT_IP_HEADER) ?? '',
+      conn: randomToken(9),
+      hostClaim: request.headers.has(HOST_CLAIM_HEADER),
+      signedIn: request.headers.has(USER_HEADER),
+      userId: request.headers.get(USER_HEADER),
+    } satisfies Attachment);
     await this.#armSweep();
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
@@ -91,14 +109,18 @@ export class Room extends DurableObject<Env> {
   override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
     const room = this.#room;
     if (!room) return ws.close(1011, 'room not initialised');
-    const parsed = parseJson(ClientToRoom, raw, MAX_ROOM_FRAME);
-    if (!parsed.ok) return this.#send(ws, { type: 'error', code: parsed.code, message: parsed.message });
-    const msg = parsed.value;
     const a = ws.deserializeAttachment() as Attachment;
+    if (a.cut) return;
+    // Every frame, even one that will not parse, draws on the socket's budget before any work is done.
+    if (!this.#limiter.take(a.conn, 'frame', Date.now())) return this.#strike(ws, a, { type: 'error', code: 'rate_limited', message: 'too many messages', retryAfter: 1 });
+    const parsed = parseJson(ClientToRoom, raw, MAX_ROOM_FRAME);
+    if (!parsed.ok) return this.#strike(ws, a, { type: 'error', code: parsed.code, message: parsed.message });
+    const msg = parsed.value;
     const conn: Conn = a.status === 'new' || a.id === null ? { status: 'new', ip: a.ip } : { status: a.status, id: a.id, ip: a.ip };
 
     let hostKeyValid = false;
     let password: PasswordCheck = 'none';
+    const resumeHash = msg.type === 'join' && msg.resume !== undefined ? bytesToHex(sha256(new TextEncoder().encode(msg.resume))) : null;
     // Only a join consults the meeting row, the tier and the org policy; other messages skip the lookups.
     let access = { maxParticipants: DEFAULT_MAX_PARTICIPANTS, allowAnonymous: true };
     if (msg.type === 'join' && conn.status === 'new') {
@@ -107,7 +129,9 @@ export class Room extends DurableObject<Env> {
       if (!meeting || meeting.ended) return this.#apply(ws, [{ kind: 'reply', msg: { type: 'error', code: 'meeting_ended', message: 'this meeting has ended' } }]);
       if (msg.hostKey !== undefined) hostKeyValid = timingSafeEqual(await sha256HexOf(msg.hostKey), meeting.hostKeyHash);
       else if (a.hostClaim) hostKeyValid = true;
-      if (!hostKeyValid && meeting.passwordHash) password = await this.#checkPassword(conn.ip, msg.password, meeting.passwordHash);
+      // A seat resuming within its grace window passed the password when it first came in.
+      const resuming = resumableSeat(room, resumeHash, Date.now()) !== null;
+      if (!hostKeyValid && !resuming && meeting.passwordHash) password = await this.#checkPassword(conn.ip, msg.clientId ?? '', msg.password, meeting.passwordHash);
     }
     const ctx: DecideContext = {
       now: Date.now(),
@@ -118,9 +142,51 @@ export class Room extends DurableObject<Env> {
       allow: (id, bucket) => this.#limiter.take(id, bucket, Date.now()),
       ...access,
       signedIn: a.signedIn === true,
+      userId: a.userId ?? null,
+      resumeHash,
+      newResume: () => {
+        // 43 base64url characters: 258 random bits.
+        const secret = randomToken(43);
+        return { secret, hash: bytesToHex(sha256(new TextEncoder().encode(secret))) };
+      },
       maxFileBytes: MAX_FILE_BYTES,
     };
-    await this.#apply(ws, decide(room, conn, msg, ctx));
+    const effects = decide(room, conn, msg, ctx);
+    // A refusal is a strike against the socket; a join's refusals are the gates' business, and a
+    // file sender paces itself on its transfer's own rate refusals, so neither counts.
+    const refusal = msg.type === 'join' ? undefined : effects.find((e) => e.kind === 'reply' && e.msg.type === 'error');
+    if (refusal?.kind === 'reply' && !(msg.type.startsWith('file-') && refusal.msg.type === 'error' && refusal.msg.code === 'rate_limited')) {
+      await this.#apply(ws, effects.filter((e) => e !== refusal));
+      return this.#strike(ws, a, refusal.msg);
+    }
+    await this.#apply(ws, effects);
+  }
+
+  /**
+   * A refused frame (over budget or unparseable). The first few are answered, so an honest
+   * client learns to slow down; after that they are dropped unanswered, and a socket that keeps
+   * on is cut off: its seat ends as if its network had dropped, and it is not let back in on
+   * this socket.
+   */
+  async #strike(ws: WebSocket, a: Attachment, reply: RoomToClient): Promise<void> {
+    const strikes = this.#limiter.strike(a.conn, Date.now());
+    if (strikes <= FLOOD.answered) this.#send(ws, reply);
+    if (strikes < FLOOD.cutAfter) return;
+    const room = this.#room;
+    ws.serializeAttachment({ ...a, cut: true } satisfies Attachment);
+    log({ event: 'flood_cut', meetingId: room?.meetingId, participantId: a.id, strikes });
+    const m = a.id && room ? room.members.get(a.id) : undefined;
+    const w = a.id && room ? room.waiting.get(a.id) : undefined;
+    const effects: Effect[] = m ? departure(room!, m, 'disconnected', Date.now()) : w ? waiterGone(w) : [];
+    effects.push({ kind: 'audit', actor: a.id, role: m?.role ?? null, action: 'flood-cut', target: a.id, result: 'rate_limited', detail: `${strikes} refused frames` });
+    if (a.id) this.#socketsById().delete(a.id);
+    this.#limiter.forget(a.conn);
+    await this.#apply(null, effects);
+    try {
+      ws.close(1008, 'flooding');
+    } catch {
+      // already gone
+    }
   }
 
   override async webSocketClose(ws: WebSocket): Promise<void> {
@@ -142,7 +208,7 @@ export class Room extends DurableObject<Env> {
       if (a?.id && ws.readyState === WebSocket.OPEN) live.add(a.id);
     }
     const effects: Effect[] = [];
-    for (const m of room.members.values()) if (!live.has(m.id)) effects.push(...departure(room, m, 'disconnected'));
+    for (const m of room.members.values()) if (!live.has(m.id)) effects.push(...departure(room, m, 'disconnected', Date.now()));
     for (const w of room.waiting.values()) if (!live.has(w.id)) effects.push(...waiterGone(w));
     if (effects.length) await this.#apply(null, effects);
     await this.#armSweep();
@@ -170,8 +236,9 @@ export class Room extends DurableObject<Env> {
     ws.serializeAttachment({ ...a, id: null, status: 'new' } satisfies Attachment);
     this.#socketsById().delete(a.id);
     this.#limiter.forget(a.id);
+    this.#limiter.forget(a.conn);
     const m = room.members.get(a.id);
-    if (m) return this.#apply(null, departure(room, m, 'disconnected'));
+    if (m) return this.#apply(null, departure(room, m, 'disconnected', Date.now()));
     const w = room.waiting.get(a.id);
     if (w) return this.#apply(null, waiterGone(w));
   }
@@ -186,28 +253,28 @@ export class Room extends DurableObject<Env> {
     return this.#meetingCache.meeting;
   }
 
-  async #checkPassword(ip: string, given: string | undefined, hash: string): Promise<PasswordCheck> {
-    const now = Date.now();
-    const recent = this.#store.passwordFailures(ip, now - 60_000);
-    if (recent.length >= PASSWORD_FAILURES_PER_MINUTE) {
-      const oldest = Math.min(...recent);
-      return { retryAfter: Math.max(1, Math.ceil((oldest + 60_000 - now) / 1000)) };
+  /** One password check inside the gate's budget (password-gate.ts), with scrypt bounded per isolate. */
+  async #checkPassword(ip: string, device: string, given: string | undefined, hash: string): Promise<PasswordCheck> {
+    // Asking for the password is not a guess.
+    if (given === undefined) return 'wrong';
+    const attempt = reservePasswordAttempt(this.#store, addressKey(ip), device, Date.now());
+    if (!attempt.ok) return { retryAfter: attempt.retryAfter };
+    let good: boolean;
+    try {
+      // scrypt costs ~0.2 s of CPU and a Room runs one thing at a time, so a thousand people
+      // entering one password would queue for minutes. Once the password is known to be right,
+      // its SHA-256 (kept in memory only, bound to the stored hash) lets the next ones in at once.
+      const digest = await sha256HexOf(`${hash}\n${given}`);
+      good = (this.#knownGoodPassword !== null && timingSafeEqual(digest, this.#knownGoodPassword)) || (await runScrypt(() => verifyPassword(given, hash)));
+      if (good) this.#knownGoodPassword = digest;
+    } catch (err) {
+      // Not checked, so not a guess.
+      this.#store.refundPasswordAttempt(attempt.id);
+      if (err instanceof ScryptBusy) return { retryAfter: err.retryAfterSeconds };
+      throw err;
     }
-    if (given === undefined) {
-      this.#store.recordPasswordFailure(ip, now);
-      return 'wrong';
-    }
-    // scrypt costs ~0.2 s of CPU and a Room runs one thing at a time, so a thousand people
-    // entering one password would queue for minutes. Once the password is known to be right,
-    // its SHA-256 (kept in memory only, bound to the stored hash) lets the next ones in at once.
-    const digest = await sha256HexOf(`${hash}\n${given}`);
-    if (this.#knownGoodPassword !== null && timingSafeEqual(digest, this.#knownGoodPassword)) return 'ok';
-    if (await verifyPassword(given, hash)) {
-      this.#knownGoodPassword = digest;
-      return 'ok';
-    }
-    this.#store.recordPasswordFailure(ip, now);
-    return 'wrong';
+    if (good) this.#store.refundPasswordAttempt(attempt.id);
+    return good ? 'ok' : 'wrong';
   }
 
   // ── effects ────────────────────────────────────────────────────────────────
@@ -240,6 +307,15 @@ export class Room extends DurableObject<Env> {
         case 'unban':
           this.#store.unban(e.id);
           break;
+        case 'put-departed':
+          this.#store.putDeparted(e.record);
+          break;
+        case 'del-departed':
+          this.#store.deleteDeparted(e.id);
+          break;
+        case 'put-denied':
+          this.#store.putDenied(e.record, e.record.at - DENY_COOL_DOWN_MS);
+          break;
         case 'room':
           this.#store.patchRoom(e.patch);
           break;
@@ -266,6 +342,8 @@ export class Room extends DurableObject<Env> {
             waiting: isHostish(m.role) ? waitingEntries(room) : [],
             origin: await this.#grant(m.id, m.role, m.breakout),
             maxFileBytes: MAX_FILE_BYTES,
+            resume: e.resume,
+            ...(e.resumed ? { resumed: true } : {}),
           });
           log({ event: 'join', meetingId: room.meetingId, participantId: m.id, role: m.role });
           // Usage reports (participant-minutes, peaks) for the owner's organization.

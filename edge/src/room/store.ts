@@ -4,12 +4,15 @@
  * meeting exactly as it was: roster, roles, settings, lock, waiting queue, removals.
  */
 import { BreakoutState, type MeetingSettings, MeetingSettings as SettingsSchema } from '@sealroom/protocol';
-import { type BanRecord, type FileTransfer, type MemberRecord, NO_BREAKOUT, type RoomData, type RoomPatch, type WaitingRecord } from './machine.ts';
+import { MAX_DEPARTED } from './identity.ts';
+import { type BanRecord, type DeniedRecord, type DepartedRecord, type FileTransfer, type MemberRecord, NO_BREAKOUT, type RoomData, type RoomPatch, type WaitingRecord } from './machine.ts';
 
 interface LiveRoom extends RoomData {
   members: Map<string, MemberRecord>;
   waiting: Map<string, WaitingRecord>;
   banned: Map<string, BanRecord>;
+  departed: Map<string, DepartedRecord>;
+  denied: DeniedRecord[];
   files: Map<string, FileTransfer>;
 }
 
@@ -24,8 +27,11 @@ export class RoomStore {
       CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, json TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS waiting (id TEXT PRIMARY KEY, json TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS banned (id TEXT PRIMARY KEY, json TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS password_failures (ip TEXT NOT NULL, at INTEGER NOT NULL);
-      CREATE INDEX IF NOT EXISTS password_failures_ip ON password_failures (ip, at);
+      CREATE TABLE IF NOT EXISTS departed (id TEXT PRIMARY KEY, left_at INTEGER NOT NULL, json TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS denied (at INTEGER NOT NULL, json TEXT NOT NULL);
+      DROP TABLE IF EXISTS password_failures;
+      CREATE TABLE IF NOT EXISTS password_attempts (address TEXT NOT NULL, device TEXT NOT NULL, at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS password_attempts_at ON password_attempts (at);
     `);
   }
 
@@ -38,7 +44,7 @@ export class RoomStore {
     this.#sql.exec('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', key, value);
   }
 
-  #rows<T>(table: 'members' | 'waiting' | 'banned'): Map<string, T> {
+  #rows<T>(table: 'members' | 'waiting' | 'banned' | 'departed'): Map<string, T> {
     const out = new Map<string, T>();
     for (const r of this.#sql.exec<{ id: string; json: string }>(`SELECT id, json FROM ${table}`)) out.set(r.id, JSON.parse(r.json) as T);
     return out;
@@ -61,6 +67,8 @@ export class RoomStore {
       members: this.#rows<MemberRecord>('members'),
       waiting: this.#rows<WaitingRecord>('waiting'),
       banned: this.#rows<BanRecord>('banned'),
+      departed: this.#rows<DepartedRecord>('departed'),
+      denied: this.#sql.exec<{ json: string }>('SELECT json FROM denied ORDER BY at').toArray().map((r) => JSON.parse(r.json) as DeniedRecord),
     };
     return this.#room;
   }
@@ -107,6 +115,30 @@ export class RoomStore {
     this.#sql.exec('DELETE FROM banned WHERE id = ?', id);
   }
 
+  putDeparted(d: DepartedRecord): void {
+    const room = this.#live();
+    room.departed.set(d.id, d);
+    this.#sql.exec('INSERT INTO departed (id, left_at, json) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET left_at = excluded.left_at, json = excluded.json', d.id, d.leftAt, JSON.stringify(d));
+    if (room.departed.size > MAX_DEPARTED) {
+      // Oldest first out: Map keeps insertion order, and a re-put seat was deleted and re-added by the machine.
+      const oldest = room.departed.keys().next().value!;
+      this.deleteDeparted(oldest);
+    }
+  }
+
+  deleteDeparted(id: string): void {
+    this.#live().departed.delete(id);
+    this.#sql.exec('DELETE FROM departed WHERE id = ?', id);
+  }
+
+  /** Denials older than their cool-down no longer matter; they are pruned as new ones arrive. */
+  putDenied(d: DeniedRecord, keepSince: number): void {
+    const room = this.#live();
+    room.denied = [...room.denied.filter((x) => x.at > keepSince), d];
+    this.#sql.exec('DELETE FROM denied WHERE at <= ?', keepSince);
+    this.#sql.exec('INSERT INTO denied (at, json) VALUES (?, ?)', d.at, JSON.stringify(d));
+  }
+
   putFile(f: FileTransfer): void {
     this.#live().files.set(f.id, f);
   }
@@ -139,12 +171,44 @@ export class RoomStore {
     this.#setMeta('originId', id);
   }
 
-  passwordFailures(ip: string, since: number): number[] {
-    this.#sql.exec('DELETE FROM password_failures WHERE at < ?', since);
-    return this.#sql.exec<{ at: number }>('SELECT at FROM password_failures WHERE ip = ?', ip).toArray().map((r) => r.at);
+  /**
+   * Reserves one password attempt, synchronously, before any check runs: concurrent joins see
+   * each other's reservations, so at most the budget is ever checked. Returns the row id to
+   * refund if the attempt turns out not to be a wrong guess.
+   */
+  reservePasswordAttempt(address: string, device: string, at: number): number {
+    return this.#sql.exec<{ id: number }>('INSERT INTO password_attempts (address, device, at) VALUES (?, ?, ?) RETURNING rowid AS id', address, device, at).one().id;
   }
 
-  recordPasswordFailure(ip: string, at: number): void {
-    this.#sql.exec('INSERT INTO password_failures (ip, at) VALUES (?, ?)', ip, at);
+  refundPasswordAttempt(id: number): void {
+    this.#sql.exec('DELETE FROM password_attempts WHERE rowid = ?', id);
+  }
+
+  /** Attempts since `since`, and the oldest of them, for this device at this address, this address, and the whole meeting. */
+  passwordAttempts(address: string, device: string, since: number): Record<'device' | 'address' | 'meeting', { count: number; oldest: number }> {
+    this.#sql.exec('DELETE FROM password_attempts WHERE at < ?', since);
+    const r = this.#sql
+      .exec<Record<'dn' | 'dt' | 'an' | 'at' | 'mn' | 'mt', number | null>>(
+        `SELECT SUM(address = ?1 AND device = ?2) AS dn, MIN(CASE WHEN address = ?1 AND device = ?2 THEN at END) AS dt,
+                SUM(address = ?1) AS an, MIN(CASE WHEN address = ?1 THEN at END) AS at,
+                COUNT(*) AS mn, MIN(at) AS mt
+           FROM password_attempts`,
+        address,
+        device,
+      )
+      .one();
+    return {
+      device: { count: r.dn ?? 0, oldest: r.dt ?? since },
+      address: { count: r.an ?? 0, oldest: r.at ?? since },
+      meeting: { count: r.mn ?? 0, oldest: r.mt ?? since },
+    };
+  }
+
+  meta(key: string): string | null {
+    return this.#meta(key);
+  }
+
+  setMeta(key: string, value: string): void {
+    this.#setMeta(key, value);
   }
 }

@@ -22,7 +22,7 @@ describe('API keys with signed requests', () => {
     const listed = await owner.ok('GET', '/api/account/keys');
     expect(JSON.stringify(listed)).not.toContain(secret);
     const row = await env.DB.prepare('SELECT secret_sealed FROM api_keys WHERE id = ?').bind(id).first<{ secret_sealed: string }>();
-    expect(row!.secret_sealed).toMatch(/^ev1\./);
+    expect(row!.secret_sealed).toMatch(/^ev2\./);
     const res = await (await signed(id, secret, 'GET', '/api/account?x=1&a=2')).send();
     expect(res.status).toBe(200);
     expect(((await res.json()) as any).via).toBe('apikey');

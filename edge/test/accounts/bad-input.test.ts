@@ -13,12 +13,13 @@ async function snapshot(): Promise<string> {
   return JSON.stringify(parts);
 }
 
-const BAD_BODIES: Array<[string, string]> = [
-  ['not JSON', '{"email": '],
-  ['an array', '[]'],
-  ['an unknown field', '{"unexpected": true}'],
-  ['wrong types', '{"email": 5, "password": [], "name": {}, "role": "god", "scopes": "all", "code": 123, "tier": "big", "label": null, "disabled": "yes", "next": 1, "current": 2}'],
-  ['too large', JSON.stringify({ name: 'x'.repeat(20_000) })],
+/** Each bad body and the refusal it gets: 400 for what the schema refuses, 413 for a body over the limit. */
+const BAD_BODIES: Array<[string, string, number, string]> = [
+  ['not JSON', '{"email": ', 400, 'bad_message'],
+  ['an array', '[]', 400, 'bad_message'],
+  ['an unknown field', '{"unexpected": true}', 400, 'bad_message'],
+  ['wrong types', '{"email": 5, "password": [], "name": {}, "role": "god", "scopes": "all", "code": 123, "tier": "big", "label": null, "disabled": "yes", "next": 1, "current": 2}', 400, 'bad_message'],
+  ['too large', JSON.stringify({ name: 'x'.repeat(20_000) }), 413, 'too_large'],
 ];
 
 describe('bad input on every route with a body: a clear 400 and no change', () => {
@@ -34,11 +35,11 @@ describe('bad input on every route with a body: a clear 400 and no change', () =
       // Routes without a body schema ignore the body; the rest must refuse each bad one.
       const probe = await owner.req(r.method, path, '{"unexpected": true}');
       if (probe.status !== 400) continue;
-      for (const [label, body] of BAD_BODIES) {
+      for (const [label, body, status, code] of BAD_BODIES) {
         const before = await snapshot();
         const res = await owner.req(r.method, path, body);
         const data = (await res.json()) as { error?: { code: string; message: string } };
-        expect([r.method, r.path, label, res.status, data.error?.code]).toEqual([r.method, r.path, label, 400, 'bad_message']);
+        expect([r.method, r.path, label, res.status, data.error?.code]).toEqual([r.method, r.path, label, status, code]);
         expect(data.error!.message.length).toBeGreaterThan(0);
         expect(await snapshot(), `${r.method} ${r.path} with ${label} changed state`).toBe(before);
         checked++;

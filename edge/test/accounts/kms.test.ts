@@ -18,16 +18,16 @@ describe('envelope encryption', () => {
     const b = await sealField(env.DB, kms, owner, 'phone', '+86 10 1234 5678');
     expect(a).not.toBe(b);
     expect(a.split('.')[1]).not.toBe(b.split('.')[1]);
-    expect(await openField(env.DB, kms, 'phone', a)).toBe('+86 10 1234 5678');
+    expect(await openField(env.DB, kms, owner, 'phone', a)).toBe('+86 10 1234 5678');
   });
 
   it('binds a sealed value to its purpose and refuses a flipped byte', async () => {
     const kms = await LocalKms.create(key());
     const s = await sealField(env.DB, kms, owner, 'totp', 'JBSWY3DPEHPK3PXP');
-    await expect(openField(env.DB, kms, 'phone', s)).rejects.toThrow(SealedUnavailable);
+    await expect(openField(env.DB, kms, owner, 'phone', s)).rejects.toThrow(SealedUnavailable);
     const [v, id, body] = s.split('.');
     const flipped = body!.slice(0, 20) + (body![20] === 'A' ? 'B' : 'A') + body!.slice(21);
-    await expect(openField(env.DB, kms, 'totp', `${v}.${id}.${flipped}`)).rejects.toThrow(SealedUnavailable);
+    await expect(openField(env.DB, kms, owner, 'totp', `${v}.${id}.${flipped}`)).rejects.toThrow(SealedUnavailable);
   });
 
   it('rotates the master key by rewrapping data keys only; sealed values are untouched', async () => {
@@ -37,15 +37,15 @@ describe('envelope encryption', () => {
     const sealed = await sealField(env.DB, kms1, owner, 'phone', 'before rotation');
     const kms2 = await LocalKms.create(newKey, [oldKey]);
     // The new key reads old wraps while both are configured.
-    expect(await openField(env.DB, kms2, 'phone', sealed)).toBe('before rotation');
+    expect(await openField(env.DB, kms2, owner, 'phone', sealed)).toBe('before rotation');
     const r = await rewrapAll(env.DB, kms2);
     expect(r.rewrapped).toBeGreaterThanOrEqual(1);
     const row = await env.DB.prepare('SELECT kek_id FROM data_keys WHERE id = ?').bind(sealed.split('.')[1]).first<{ kek_id: string }>();
     expect(row!.kek_id).toBe(kms2.currentKeyId);
     // Same sealed string, now opened with only the new master key.
     const onlyNew = await LocalKms.create(newKey);
-    expect(await openField(env.DB, onlyNew, 'phone', sealed)).toBe('before rotation');
-    await expect(openField(env.DB, kms1, 'phone', sealed)).rejects.toThrow(KmsError);
+    expect(await openField(env.DB, onlyNew, owner, 'phone', sealed)).toBe('before rotation');
+    await expect(openField(env.DB, kms1, owner, 'phone', sealed)).rejects.toThrow(KmsError);
   });
 
   it('crypto-shreds: deleting the data keys makes every copy unreadable', async () => {
@@ -54,7 +54,7 @@ describe('envelope encryption', () => {
     const s = await sealField(env.DB, kms, who, 'phone', 'erase me');
     const copy = String(s);
     expect(await shredUser(env.DB, who.userId)).toBe(1);
-    await expect(openField(env.DB, kms, 'phone', copy)).rejects.toThrow(SealedUnavailable);
+    await expect(openField(env.DB, kms, who, 'phone', copy)).rejects.toThrow(SealedUnavailable);
   });
 
   it('refuses a master key of the wrong size', async () => {

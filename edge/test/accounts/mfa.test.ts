@@ -84,7 +84,7 @@ describe('MFA enrolment and sign-in', () => {
     const { owner, email } = await newOrg();
     const { secret } = await enrol(owner);
     const row = await env.DB.prepare('SELECT mfa_secret_sealed FROM users WHERE email = ?').bind(email).first<{ mfa_secret_sealed: string }>();
-    expect(row!.mfa_secret_sealed).toMatch(/^ev1\./);
+    expect(row!.mfa_secret_sealed).toMatch(/^ev2\./);
     expect(row!.mfa_secret_sealed).not.toContain(secret);
   });
 

@@ -45,6 +45,8 @@ const LEVEL: Record<Action, 'enrol' | 'member' | 'admin' | 'owner'> = {
   'meeting:create': 'member',
   'meeting:update': 'member',
   'meeting:delete': 'member',
+  'meeting:host': 'member',
+  'meeting:read-details': 'member',
   'recording:create': 'member',
   'recording:read': 'member',
   'recording:share': 'member',

@@ -1,11 +1,10 @@
 import { describe, expect, inject, it, beforeAll, vi } from 'vitest';
 import { hashAccountPassword } from '../../src/accounts/password-hash.ts';
 import { createUser } from '../../src/accounts/store.ts';
-import { excC14n } from '../../src/accounts/saml/c14n.ts';
-import { parseSamlXml } from '../../src/accounts/saml/verify.ts';
 import { DEFAULT_SECURITY_POLICY } from '@sealroom/protocol';
 import { Agent, GOOD_PASSWORD, auditRows, call, env, uniqueEmail } from './helpers.ts';
 import { DOMAIN, IDP_ENTITY, SAML_ORG } from './saml-constants.ts';
+import { type ConfigAnswer, approveDomain, challengeToken } from './saml-domain.ts';
 
 // Every sign-in runs scrypt and several D1 round trips; under a full parallel run that needs more than 5 s.
 vi.setConfig({ testTimeout: 30_000 });
@@ -32,7 +31,8 @@ beforeAll(async () => {
   const email = uniqueEmail('ssoowner');
   await createUser(env.DB, { orgId: SAML_ORG, email, name: 'SSO Owner', role: 'owner', passwordHash: await hashAccountPassword(GOOD_PASSWORD, 10) });
   await owner.ok('POST', '/api/auth/signin', { email, password: GOOD_PASSWORD });
-  await owner.ok('PUT', '/api/admin/saml', { idpEntityId: IDP_ENTITY, idpSsoUrl: 'https://idp.example.test/sso', idpCertificate: fx.cert, emailDomain: DOMAIN });
+  const cfg = await owner.ok<ConfigAnswer>('PUT', '/api/admin/saml', { idpEntityId: IDP_ENTITY, idpSsoUrl: 'https://idp.example.test/sso', idpCertificate: fx.cert, emailDomain: DOMAIN });
+  expect((await approveDomain(SAML_ORG, DOMAIN, challengeToken(cfg))).status).toBe(200);
 });
 
 describe('SAML SP against samlify as IdP', () => {
@@ -111,6 +111,8 @@ describe('SAML SP against samlify as IdP', () => {
 
   it.each([
     ['forged', /digest mismatch/],
+    ['mfaInSignature', /ds:Signature/],
+    ['inResponseToSwap', /InResponseTo only on the unsigned Response/],
     ['expired', /expired/],
     ['wrongAudience', /audience/],
     ['wrongRecipient', /recipient/],
@@ -145,12 +147,16 @@ describe('SAML SP against samlify as IdP', () => {
     a.cookie = `__Host-sealroom_session=${cookie}`;
     expect((await a.ok('GET', '/api/account')).mfa).toBe(true);
   });
-});
 
-describe('exclusive canonicalization', () => {
-  it('renders only visibly used namespaces, sorts attributes, escapes, drops comments', () => {
-    const doc = parseSamlXml('<a:root xmlns:a="urn:a" xmlns:b="urn:b" xmlns:unused="urn:u"><a:child z="1" b:y="2" a="&lt;&quot;">t&amp;<!-- c --><b:x/></a:child></a:root>');
-    const child = doc.documentElement.firstChild;
-    expect(excC14n(child)).toBe('<a:child xmlns:a="urn:a" xmlns:b="urn:b" a="&lt;&quot;" z="1" b:y="2">t&amp;<b:x></b:x></a:child>');
+  it('accepts responses from a second IdP library (auth0 `saml`), with and without MFA', async () => {
+    for (const [name, mfa] of [['auth0', false], ['auth0Mfa', true]] as const) {
+      const res = await post(name);
+      expect(res.status, name).toBe(200);
+      const a = new Agent();
+      a.cookie = `__Host-sealroom_session=${/__Host-sealroom_session=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')![1]!}`;
+      const me = await a.ok('GET', '/api/account');
+      expect([me.user.email, me.mfa]).toEqual([`${name === 'auth0' ? 'dora' : 'erin'}@${DOMAIN}`, mfa]);
+    }
   });
 });
+

@@ -2,7 +2,7 @@
  * The accounts API from the browser: one fetch wrapper that sends the session's CSRF token on
  * every change and turns `{ error: { code, message } }` into an ApiError (lib/api-error.ts).
  */
-import { CSRF_HEADER, SamlLoginRedirect, type SessionInfo } from '@sealroom/protocol';
+import { CSRF_HEADER, type ResendVerificationResult, SamlLoginRedirect, type SessionInfo, type SignUpInput, type VerifyEmailResult } from '@sealroom/protocol';
 import { apiErrorOf } from '../lib/api-error.ts';
 
 export type SignInResult = SessionInfo | { mfaRequired: true; csrfToken: string };
@@ -38,6 +38,9 @@ export class AdminApi {
   verifyMfa = (code: string) => this.call<SessionInfo>('POST', '/api/auth/mfa/verify', { code });
   session = () => this.call<SignInResult>('GET', '/api/auth/session');
   signOut = () => this.call<null>('POST', '/api/auth/signout');
+  signUp = (input: SignUpInput) => this.call<SessionInfo>('POST', '/api/auth/signup', input);
+  verifyEmail = (token: string) => this.call<VerifyEmailResult>('POST', '/api/auth/verify-email', { token });
+  resendVerification = () => this.call<ResendVerificationResult>('POST', '/api/account/verify-email/resend');
   /** Where SP-initiated SSO starts for a work email or an email domain (the edge remembers the AuthnRequest). */
   ssoStart = async (emailOrDomain: string) => {
     const v = emailOrDomain.trim();

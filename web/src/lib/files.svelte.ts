@@ -1,5 +1,5 @@
 /**
- * In-meeting file transfer (issue 8 item 4): a file goes to everyone in our room or to one
+ * In-meeting file transfer: a file goes to everyone in our room or to one
  * person, sealed end to end and relayed by the Room, which sees sizes only.
  *
  * The offer carries `{name, mime, size, chunks, stream header}` sealed like a chat envelope

@@ -22,7 +22,7 @@ export interface FrameSealer {
   attachReceiver(receiver: RTCRtpReceiver, codec: Codec): void;
 }
 
-/** Camera capture for now: one 640×480 VP8 encoding (simulcast comes with issue 5). */
+/** Camera capture for now: one 640×480 VP8 encoding (no simulcast yet). */
 export const CAMERA_CONSTRAINTS: MediaTrackConstraints = { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 30 } };
 export const VIDEO_ENCODINGS: RTCRtpEncodingParameters[] = [{ maxBitrate: 900_000 }];
 /** Screen share: one high-resolution layer (text must stay sharp), at a modest frame rate. */

@@ -67,6 +67,29 @@ function clientId(): string | undefined {
   }
 }
 
+/**
+ * The seat's resume secret, per meeting, in this tab only: a reload or a reconnect of this tab
+ * is the same participant, while a second tab is another one (it must not take the seat over).
+ */
+const resumeKey = (meetingId: string) => `sealroom:resume:${meetingId}`;
+const resumeStore = {
+  get(meetingId: string): string | undefined {
+    try {
+      return sessionStorage.getItem(resumeKey(meetingId)) ?? undefined;
+    } catch {
+      return undefined;
+    }
+  },
+  set(meetingId: string, secret: string | undefined): void {
+    try {
+      if (secret) sessionStorage.setItem(resumeKey(meetingId), secret);
+      else sessionStorage.removeItem(resumeKey(meetingId));
+    } catch {
+      // storage unavailable: reconnects then start a new seat
+    }
+  },
+};
+
 interface JoinCredentials {
   name: string;
   password: string | undefined;
@@ -500,6 +523,7 @@ export class Meeting {
     this.#e2ee = e2ee;
     const room: RoomConnection = new RoomConnection({
       welcome: (msg) => {
+        resumeStore.set(this.id, msg.resume);
         this.#keyRoom = msg.self.breakout;
         this.#roomAttempt = 0;
         this.#roomReconnecting = false;
@@ -576,7 +600,9 @@ export class Meeting {
     });
     this.#room = room;
     const cid = clientId();
+    const resume = resumeStore.get(this.id);
     room.connect(roomSocketUrl(location, this.id), {
+      ...(resume ? { resume } : {}),
       name: creds.name,
       publicKey: e2ee.publicKey,
       ...(cid ? { clientId: cid } : {}),

@@ -16,6 +16,8 @@ describe('parseRoute', () => {
     ['/signin', { page: 'account', section: 'admin' }],
     ['/admin', { page: 'account', section: 'admin' }],
     ['/account/mfa', { page: 'account', section: 'mfa' }],
+    ['/signup', { page: 'account', section: 'signup' }],
+    ['/verify-email', { page: 'account', section: 'verify-email' }],
     ['/r/abcDEF12_-xyz', { page: 'shared-recording', shareId: 'abcDEF12_-xyz' }],
     ['/r/short', { page: 'not-found' }],
   ])('%s', (path, want) => expect(parseRoute(path)).toEqual(want));

@@ -10,8 +10,8 @@ export type Route =
   | { page: 'schedule' }
   | { page: 'edit'; id: string }
   | { page: 'recordings' }
-  /** Sign-in and the admin console; `mfa` is the enrolment page. */
-  | { page: 'account'; section: 'admin' | 'mfa' }
+  /** Sign-in and the admin console; `mfa` is the enrolment page, `verify-email` the page a verification mail links to. */
+  | { page: 'account'; section: 'admin' | 'mfa' | 'signup' | 'verify-email' }
   /** A shared recording: the key is in the fragment, which never reaches the server. */
   | { page: 'shared-recording'; shareId: string }
   | { page: 'not-found' };
@@ -22,6 +22,8 @@ export function parseRoute(pathname: string): Route {
   if (pathname === '/recordings' || pathname === '/recordings/') return { page: 'recordings' };
   if (pathname === '/signin' || pathname === '/admin' || pathname === '/admin/') return { page: 'account', section: 'admin' };
   if (pathname === '/account/mfa') return { page: 'account', section: 'mfa' };
+  if (pathname === '/signup' || pathname === '/signup/') return { page: 'account', section: 'signup' };
+  if (pathname === '/verify-email' || pathname === '/verify-email/') return { page: 'account', section: 'verify-email' };
   const shared = /^\/r\/([A-Za-z0-9_-]{8,64})\/?$/.exec(pathname);
   if (shared?.[1]) return { page: 'shared-recording', shareId: shared[1] };
   const edit = /^\/m\/([0-9]{9,11})\/edit\/?$/.exec(pathname);

@@ -1,17 +1,21 @@
 /**
  * SAML 2.0 SSO routes: SP metadata, SP-initiated login, the assertion consumer (ACS) with
- * just-in-time user creation, and the owner's IdP configuration (mounted under /api/admin).
+ * just-in-time user creation, and the owner's IdP configuration and email-domain proof (mounted
+ * under /api/admin). A configuration routes sign-ins only once its email domain is verified
+ * (domain-proof.ts): until then login and ACS answer as if SSO were not set up for it.
  */
 import { Email, SamlConfigInput, SamlLoginQuery, type SamlLoginRedirect } from '@sealroom/protocol';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { readBody } from '../../http/body.ts';
+import { readBody, readBytes } from '../../http/body.ts';
 import { openField, sealField, shredField } from '../../kms/envelope.ts';
 import { type AppEnv, type Ctx, auditRequest, caller, kmsOf } from '../context.ts';
 import { fail } from '../errors.ts';
 import { rotateSession } from '../session-info.ts';
 import { createUser, getOrg, getUserByEmail } from '../store.ts';
 import { authnRequestRedirect, spMetadata, spUrls } from './sp.ts';
+import { domainVerifier } from './domain-proof.ts';
+import { claimDomain, claimView, getClaim, proveClaim, verifiedOwner } from './domains.ts';
 import { SamlError, verifySamlResponse } from './verify.ts';
 
 interface ConfigRow {
@@ -47,7 +51,13 @@ export const samlRoutes = new Hono<AppEnv>()
     const parsed = SamlLoginQuery.safeParse(c.req.query());
     if (!parsed.success) fail(400, 'bad_message', 'expected email=<work email> or domain=<email domain>');
     const domain = 'email' in parsed.data ? parsed.data.email.split('@')[1]! : parsed.data.domain;
-    const cfg = await c.env.DB.prepare('SELECT * FROM saml_configs WHERE email_domain = ?').bind(domain).first<ConfigRow>();
+    // Only a configuration whose domain this organization has proven routes the domain's sign-ins.
+    const cfg = await c.env.DB.prepare(
+      `SELECT c.* FROM saml_configs c JOIN sso_domains d ON d.org_id = c.org_id AND d.domain = c.email_domain
+       WHERE c.email_domain = ? AND d.verified_at IS NOT NULL`,
+    )
+      .bind(domain)
+      .first<ConfigRow>();
     if (!cfg) fail(404, 'not_found', 'no single sign-on for this email domain');
     const now = Date.now();
     const relay = randomRelay();
@@ -65,20 +75,24 @@ export const samlRoutes = new Hono<AppEnv>()
     const cfg = await configFor(c.env.DB, orgId);
     const org = cfg ? await getOrg(c.env.DB, orgId) : null;
     if (!cfg || !org) fail(404, 'not_found', 'SSO is not configured for this organization');
-    const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
-    const raw = form.SAMLResponse;
+    // Read bounded first: SAMLResponse may be 200 000 base64 characters, up to three bytes each once form-encoded.
+    const bytes = await readBytes(c.req.raw, 640 * 1024);
+    const form = await new Request(c.req.url, { method: 'POST', headers: { 'content-type': c.req.header('content-type') ?? '' }, body: bytes }).formData().catch(() => null);
+    const raw = form?.get('SAMLResponse');
     if (typeof raw !== 'string' || raw.length > 200_000 || !/^[A-Za-z0-9+/=\s]+$/.test(raw)) fail(400, 'bad_message', 'SAMLResponse: expected base64 form field');
     const refuse = async (code: 'saml_invalid' | 'saml_replayed', why: string): Promise<never> => {
       await auditRequest(c, { action: 'auth.saml', result: code, orgId, actor: null, role: null, detail: why });
       fail(401, code, why);
     };
+    const claim = await getClaim(c.env.DB, orgId, cfg.email_domain);
+    if (claim?.verifiedAt == null) return refuse('saml_invalid', `the email domain ${cfg.email_domain} is not verified for this organization`);
     const kms = await kmsOf(c.env);
     const sp = spUrls(origin(c), orgId);
     const now = Date.now();
     let verified;
     try {
       const xml = new TextDecoder().decode(Uint8Array.from(atob(raw.replace(/\s+/g, '')), (ch) => ch.charCodeAt(0)));
-      verified = await verifySamlResponse(xml, { idpEntityId: cfg.idp_entity_id, idpCertificate: await openField(c.env.DB, kms, 'saml-cert', cfg.idp_cert_sealed), spEntityId: sp.entityId, acsUrl: sp.acsUrl, now });
+      verified = await verifySamlResponse(xml, { idpEntityId: cfg.idp_entity_id, idpCertificate: await openField(c.env.DB, kms, { orgId: cfg.org_id }, 'saml-cert', cfg.idp_cert_sealed), spEntityId: sp.entityId, acsUrl: sp.acsUrl, now });
     } catch (err) {
       if (err instanceof SamlError) return refuse('saml_invalid', err.message);
       if (err instanceof DOMException || err instanceof TypeError) return refuse('saml_invalid', 'SAMLResponse is not base64 XML');
@@ -119,15 +133,18 @@ export const samlAdminRoutes = new Hono<AppEnv>()
     const p = caller(c);
     const cfg = await configFor(c.env.DB, p.org.id);
     const sp = spUrls(origin(c), p.org.id);
-    return c.json({ configured: !!cfg, spEntityId: sp.entityId, acsUrl: sp.acsUrl, idpEntityId: cfg?.idp_entity_id ?? null, idpSsoUrl: cfg?.idp_sso_url ?? null, emailDomain: cfg?.email_domain ?? null, defaultRole: cfg?.default_role ?? null });
+    const claim = cfg ? await getClaim(c.env.DB, p.org.id, cfg.email_domain) : null;
+    const domain = claim ? claimView(claim, domainVerifier(c.env.SSO_DOMAIN_PROOF).method) : null;
+    return c.json({ configured: !!cfg, spEntityId: sp.entityId, acsUrl: sp.acsUrl, idpEntityId: cfg?.idp_entity_id ?? null, idpSsoUrl: cfg?.idp_sso_url ?? null, emailDomain: cfg?.email_domain ?? null, defaultRole: cfg?.default_role ?? null, domain });
   })
   .put('/saml', async (c) => {
     const p = caller(c);
     const input = await readBody(c.req.raw, SamlConfigInput);
     const kms = await kmsOf(c.env);
     const old = await configFor(c.env.DB, p.org.id);
-    const taken = await c.env.DB.prepare('SELECT org_id FROM saml_configs WHERE email_domain = ? AND org_id != ?').bind(input.emailDomain, p.org.id).first();
-    if (taken) fail(409, 'conflict', 'this email domain already routes to another organization');
+    // A pending claim elsewhere blocks nobody; a domain another organization has proven is theirs.
+    const owner = await verifiedOwner(c.env.DB, input.emailDomain);
+    if (owner && owner !== p.org.id) fail(409, 'conflict', 'this email domain is verified by another organization');
     // The certificate is public, but sealing it means a database writer cannot swap in their own IdP key unnoticed: the seal would not open.
     const sealed = await sealField(c.env.DB, kms, { orgId: p.org.id, userId: null }, 'saml-cert', input.idpCertificate);
     await c.env.DB.prepare(
@@ -138,6 +155,19 @@ export const samlAdminRoutes = new Hono<AppEnv>()
       .bind(p.org.id, input.idpEntityId, input.idpSsoUrl, sealed, input.emailDomain, input.defaultRole, Date.now())
       .run();
     if (old) await shredField(c.env.DB, old.idp_cert_sealed);
+    const claim = await claimDomain(c.env.DB, p.org.id, input.emailDomain);
     await auditRequest(c, { action: 'saml.configure', result: 'ok', target: p.org.id, detail: `${input.idpEntityId} for @${input.emailDomain}` });
-    return c.json({ configured: true, ...spUrls(origin(c), p.org.id) });
+    return c.json({ configured: true, ...spUrls(origin(c), p.org.id), domain: claimView(claim, domainVerifier(c.env.SSO_DOMAIN_PROOF).method) });
+  })
+  .post('/saml/domain/verify', async (c) => {
+    const p = caller(c);
+    const verifier = domainVerifier(c.env.SSO_DOMAIN_PROOF);
+    const cfg = await configFor(c.env.DB, p.org.id);
+    const claim = cfg ? await getClaim(c.env.DB, p.org.id, cfg.email_domain) : null;
+    if (!cfg || !claim) fail(404, 'not_found', 'SSO is not configured for this organization');
+    const outcome = await proveClaim(c.env.DB, claim, verifier);
+    await auditRequest(c, { action: 'saml.domain_verify', result: outcome.state === 'verified' ? 'ok' : outcome.state, target: p.org.id, detail: `@${claim.domain}${outcome.state === 'pending' ? `: ${outcome.reason}` : ''}` });
+    if (outcome.state === 'taken') fail(409, 'conflict', 'this email domain is verified by another organization');
+    if (outcome.state === 'pending') fail(409, 'domain_unverified', outcome.reason);
+    return c.json({ domain: claimView((await getClaim(c.env.DB, p.org.id, claim.domain))!, verifier.method) });
   });
