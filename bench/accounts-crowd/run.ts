@@ -4,7 +4,7 @@
  * answered. Without the scrypt gate a hundred concurrent checks took workerd from 0.75 to 2.3 GB;
  * with it at most SCRYPT_SLOTS checks hold their 32 MiB at once and the rest queue or get 503 busy.
  *
- *   PATH=$PWD/node_modules/.bin:$PATH tsx bench/accounts/concurrency.ts [crowd]     (default 100)
+ *   npm run bench:accounts-crowd -- [crowd]     (default 100)
  *
  * Bursts: (1) `crowd` sign-ins from as many addresses, a tenth with the right password of their
  * own account, the rest unknown emails (each a full dummy check); (2) `crowd` wrong passwords for
