@@ -14,12 +14,12 @@ export async function newMeeting(input: Record<string, unknown> = {}): Promise<{
   return res.json();
 }
 
-export async function heartbeat(originId = 'origin-a', extra: Partial<{ draining: boolean; consumers: number }> = {}): Promise<Response> {
+export async function heartbeat(originId = 'origin-a', extra: Partial<{ draining: boolean; consumers: number; controlUrl: string }> = {}): Promise<Response> {
   const body = JSON.stringify({
     originId,
     region: 'local',
     url: `ws://127.0.0.1:4443/ws?o=${originId}`,
-    controlUrl: 'http://127.0.0.1:1',
+    controlUrl: extra.controlUrl ?? 'http://127.0.0.1:1',
     draining: extra.draining ?? false,
     load: { workers: 2, routers: 0, transports: 0, producers: 0, consumers: extra.consumers ?? 0, cpu: 0, bitrateIn: 0, bitrateOut: 0 },
   });

@@ -22,7 +22,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { closeBreakouts } from './breakout.ts';
 import { DENY_COOL_DOWN_MS, resumableSeat } from './identity.ts';
-import { type Conn, type DecideContext, type Effect, type PasswordCheck, type RoomData, decide, departure, isHostish, participantOf, roomState, waiterGone, waitingEntries } from './machine.ts';
+import { type Conn, type DecideContext, type Effect, type MemberRecord, type PasswordCheck, type RoomData, decide, departure, isHostish, participantOf, roomState, waiterGone, waitingEntries } from './machine.ts';
 import { reservePasswordAttempt } from './password-gate.ts';
 import { FLOOD, RateLimiter } from './rate-limit.ts';
 import { RoomStore } from './store.ts';
@@ -57,6 +57,10 @@ const SWEEP_MS = 30_000;
 /** How long the Room trusts its copies of the meeting row and the origin row. */
 const MEETING_CACHE_MS = 3000;
 const ORIGIN_CACHE_MS = 5000;
+/** Enforcement calls sent to the origin in one request at most. */
+const CONTROL_BATCH = 500;
+const CONTROL_RETRY_BASE_MS = 1000;
+const CONTROL_RETRY_MAX_MS = 30_000;
 /** Files relayed through the room: larger ones belong in R2. */
 export const MAX_FILE_BYTES = 100 * 1024 * 1024;
 /** A meeting without an organization's tier (anonymous) may hold this many people. */
@@ -73,6 +77,8 @@ export class Room extends DurableObject<Env> {
   #meetingCache: { at: number; meeting: Awaited<ReturnType<typeof getMeeting>> } | null = null;
   #originCache: { at: number; origin: OriginRow | null } | null = null;
   #accessCache: { at: number; value: { maxParticipants: number; allowAnonymous: boolean } } | null = null;
+  #flushing = false;
+  #controlAttempts = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -202,6 +208,7 @@ export class Room extends DurableObject<Env> {
     const room = this.#room;
     if (!room) return;
     if (room.breakout.closingAt !== null && room.breakout.closingAt <= Date.now()) await this.#apply(null, closeBreakouts(room));
+    await this.#flushControls();
     const live = new Set<string>();
     for (const ws of this.ctx.getWebSockets()) {
       const a = ws.deserializeAttachment() as Attachment | null;
@@ -381,6 +388,9 @@ export class Room extends DurableObject<Env> {
           const m = a?.id ? room.members.get(a.id) : undefined;
           const grant = m ? await this.#grant(m.id, m.role, m.breakout) : null;
           if (ws) this.#send(ws, grant ? { type: 'ticket', origin: grant } : { type: 'error', code: 'no_origin', message: 'no media origin is available' });
+          // A member reconnecting its media may reach an origin that never heard the host's holds (a
+          // new origin, or one that restarted): say them again before the media arrives.
+          if (m) controls.push(...holdsOf(room.meetingId, m));
           break;
         }
         case 'close': {
@@ -427,10 +437,39 @@ export class Room extends DurableObject<Env> {
           assertNever(e);
       }
     }
-    // One request carries every enforcement call of this action, in order.
     if (controls.length > 0) {
-      const origin = await this.#origin(false);
-      if (origin) this.ctx.waitUntil(sendControl(this.env.SEALROOM_SHARED_SECRET, origin.control_url, controls.length === 1 ? controls[0]! : controls));
+      this.#store.queueControls(controls);
+      this.ctx.waitUntil(this.#flushControls());
+    }
+  }
+
+  /**
+   * Delivers queued enforcement calls to the origin, oldest first, in one request, and keeps
+   * them until the origin confirms: a refused or unanswered call is retried (1 s, 2 s, 4 s …
+   * up to 30 s) from the alarm, so a mute the host gave holds at the origin even if the first
+   * call is lost. The calls are idempotent (pause, release, close), so a resend is harmless.
+   */
+  async #flushControls(): Promise<void> {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    try {
+      for (;;) {
+        const { upTo, controls } = this.#store.queuedControls(CONTROL_BATCH);
+        if (controls.length === 0) return;
+        const origin = await this.#origin(false);
+        // No origin serves the meeting: there is no media to hold, and a new origin gets the state when members connect to it.
+        if (!origin) return this.#store.confirmControls(upTo);
+        const ok = await sendControl(this.env.SEALROOM_SHARED_SECRET, origin.control_url, controls.length === 1 ? controls[0]! : controls);
+        if (!ok) {
+          this.#controlAttempts++;
+          await this.#armSweep(Date.now() + Math.min(CONTROL_RETRY_MAX_MS, CONTROL_RETRY_BASE_MS * 2 ** Math.min(this.#controlAttempts - 1, 10)));
+          return;
+        }
+        this.#controlAttempts = 0;
+        this.#store.confirmControls(upTo);
+      }
+    } finally {
+      this.#flushing = false;
     }
   }
 
@@ -530,6 +569,14 @@ export function coalesce(effects: Effect[]): Effect[] {
       placed = true;
     }
   }
+  return out;
+}
+
+/** The origin-side holds a member's rights call for: what a fresh origin must be told about them. */
+function holdsOf(meetingId: string, m: MemberRecord): OriginControl[] {
+  const out: OriginControl[] = [];
+  if (!m.permissions.unmute) out.push({ action: 'pauseSource', meetingId, participantId: m.id, source: 'audio' });
+  if (!m.permissions.share) out.push({ action: 'pauseSource', meetingId, participantId: m.id, source: 'screen' });
   return out;
 }
 

@@ -3,7 +3,7 @@
  * Every change is written through at once, so an evicted or restarted object reloads the
  * meeting exactly as it was: roster, roles, settings, lock, waiting queue, removals.
  */
-import { BreakoutState, type MeetingSettings, MeetingSettings as SettingsSchema } from '@sealroom/protocol';
+import { BreakoutState, type MeetingSettings, type OriginControl, MeetingSettings as SettingsSchema } from '@sealroom/protocol';
 import { MAX_DEPARTED } from './identity.ts';
 import { type BanRecord, type DeniedRecord, type DepartedRecord, type FileTransfer, type MemberRecord, NO_BREAKOUT, type RoomData, type RoomPatch, type WaitingRecord } from './machine.ts';
 
@@ -27,6 +27,7 @@ export class RoomStore {
       CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, json TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS waiting (id TEXT PRIMARY KEY, json TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS banned (id TEXT PRIMARY KEY, json TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS origin_queue (seq INTEGER PRIMARY KEY AUTOINCREMENT, json TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS departed (id TEXT PRIMARY KEY, left_at INTEGER NOT NULL, json TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS denied (at INTEGER NOT NULL, json TEXT NOT NULL);
       DROP TABLE IF EXISTS password_failures;
@@ -202,6 +203,21 @@ export class RoomStore {
       address: { count: r.an ?? 0, oldest: r.at ?? since },
       meeting: { count: r.mn ?? 0, oldest: r.mt ?? since },
     };
+  }
+
+  /** Enforcement calls not yet confirmed by the origin, in order: kept until it says it applied them. */
+  queueControls(controls: readonly OriginControl[]): void {
+    for (const c of controls) this.#sql.exec('INSERT INTO origin_queue (json) VALUES (?)', JSON.stringify(c));
+  }
+
+  /** The oldest queued calls (up to `limit`) and the last sequence number among them. */
+  queuedControls(limit: number): { upTo: number; controls: OriginControl[] } {
+    const rows = this.#sql.exec<{ seq: number; json: string }>('SELECT seq, json FROM origin_queue ORDER BY seq LIMIT ?', limit).toArray();
+    return { upTo: rows.at(-1)?.seq ?? 0, controls: rows.map((r) => JSON.parse(r.json) as OriginControl) };
+  }
+
+  confirmControls(upTo: number): void {
+    this.#sql.exec('DELETE FROM origin_queue WHERE seq <= ?', upTo);
   }
 
   meta(key: string): string | null {
