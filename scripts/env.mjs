@@ -1,5 +1,6 @@
-// Settings every tool needs to stay off the network and inside the project (see
-// ../shared/notes/toolchain.md), and the local secret shared by edge and origin.
+// Settings every tool needs to stay off the network and inside the project (wrangler's update
+// check, telemetry and `cf` download; caches under .cache/), and the local secret shared by edge
+// and origin.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
