@@ -1,6 +1,7 @@
 // Starts the whole local stack — wrangler dev (edge Worker, Room DO, D1, R2, built web app)
 // and one media origin — on 127.0.0.1, and stops it again. Used by `npm start` and by the
-// end-to-end tests, which start their own stack on other ports.
+// end-to-end tests, which start their own stack on other ports. The pieces (`startEdge`,
+// `startOrigin`) are exported for the fault tests, which kill and restart them one by one.
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import net from 'node:net';
@@ -9,6 +10,12 @@ import { quietEnv, root } from './env.mjs';
 import { startMailSink } from './mail-sink.mjs';
 
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
+
+/**
+ * @typedef {{ pid: number, exited: Promise<{ code: number | null, signal: string | null }>, stop: () => Promise<void>,
+ *   kill: (signal?: NodeJS.Signals) => void }} Service
+ *   stop: SIGTERM to the service's process group, SIGKILL after 8 s. kill: a signal to the group, at once.
+ */
 
 /**
  * @param {{ port?: number, originPort?: number, metricsPort?: number, rtcPorts?: [number, number],
@@ -20,17 +27,55 @@ const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 export async function startStack(o) {
   const port = o.port ?? 8787;
   const originPort = o.originPort ?? 4443;
-  const [rtcMin, rtcMax] = o.rtcPorts ?? [40000, 40999];
+  const logDir = path.resolve(root, o.logDir ?? '.cache/logs');
+  const log = o.log ?? ((l) => console.log(l));
+  // Never talk to someone else's stack by mistake: every port must be ours.
+  for (const p of [...(o.withOrigin === false ? [port] : [port, originPort, o.metricsPort ?? 9464]), ...(o.mailPort ? [o.mailPort] : [])]) {
+    if (!(await portIsFree(p))) throw new Error(`port ${p} on 127.0.0.1 is in use (another Sealroom running?); set another port`);
+  }
+  const edge = await startEdge({ ...o, port, logDir });
+  const services = [edge];
+  const stop = async () => {
+    await Promise.all(services.map((s) => s.stop()));
+  };
+  const pids = () => services.flatMap((s) => s.pids ?? [s.pid]);
+  try {
+    if (o.withOrigin === false) {
+      log(`» edge on ${edge.url} (no media origin; logs in ${path.relative(root, logDir)}/), mail it sends on ${edge.mailUrl}`);
+      return { url: edge.url, originUrl: '', mailUrl: edge.mailUrl, stop, pids: pids() };
+    }
+    const origin = await startOrigin({
+      edgeUrl: edge.url,
+      port: originPort,
+      metricsPort: o.metricsPort ?? 9464,
+      rtcPorts: o.rtcPorts,
+      secret: o.secret,
+      workerBin: o.workerBin,
+      testTap: o.testTap,
+      logDir,
+    });
+    services.push(origin);
+    log(`» edge on ${edge.url}, media origin on ${origin.url} (logs in ${path.relative(root, logDir)}/), mail it sends on ${edge.mailUrl}`);
+    return { url: edge.url, originUrl: origin.url, mailUrl: edge.mailUrl, stop, pids: pids() };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/**
+ * The edge: D1 migrations, the mail sink, then `wrangler dev` with its state under `stateDir`.
+ * `restart()` stops wrangler (the Room is evicted) and starts it again on the same port and state.
+ * @param {{ port: number, stateDir?: string, secret: string, masterKey?: string, logDir?: string, mailPort?: number,
+ *   log?: (line: string) => void }} o
+ * @returns {Promise<Service & { url: string, mailUrl: string, pids: number[], restart: () => Promise<void> }>}
+ */
+export async function startEdge(o) {
   const stateDir = path.resolve(root, o.stateDir ?? '.wrangler/state');
   const logDir = path.resolve(root, o.logDir ?? '.cache/logs');
   const log = o.log ?? ((l) => console.log(l));
   mkdirSync(logDir, { recursive: true });
   const env = quietEnv();
-  // Never talk to someone else's stack by mistake: every port must be ours.
-  for (const p of [...(o.withOrigin === false ? [port] : [port, originPort, o.metricsPort ?? 9464]), ...(o.mailPort ? [o.mailPort] : [])]) {
-    if (!(await portIsFree(p))) throw new Error(`port ${p} on 127.0.0.1 is in use (another Sealroom running?); set another port`);
-  }
-
   // D1 schema first: the Worker expects its tables.
   const migrate = spawnSync(bin('wrangler'), ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir], {
     cwd: root,
@@ -39,52 +84,88 @@ export async function startStack(o) {
   });
   if (migrate.status !== 0) throw new Error(`D1 migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
 
-  const children = [];
   // Mail (sign-up verification links) goes to a local sink that only shows it, never relays it.
   const mail = await startMailSink({ httpPort: o.mailPort ?? 0, log });
-  const stop = async () => {
-    await Promise.all(children.map(stopGroup));
-    await mail.stop();
+  const url = `http://127.0.0.1:${o.port}`;
+  // No DNS here: SSO email domains are proven by operator approval (an HMAC-signed internal call).
+  // Every local browser and test comes from 127.0.0.1, one address: the per-address limit on
+  // anonymous meeting creation would count them all as one person.
+  const localVars = ['--var', 'SSO_DOMAIN_PROOF:operator', '--var', 'MEETING_CREATE_LIMIT:100000/600'];
+  const mailVars = ['SMTP_HOST:127.0.0.1', `SMTP_PORT:${mail.smtpPort}`, 'SMTP_SECURE:off', 'SMTP_FROM:Sealroom <no-reply@sealroom.localhost>'].flatMap((v) => ['--var', v]);
+  const args = ['dev', '--ip', '127.0.0.1', '--port', String(o.port), '--inspector-port', '0', '--persist-to', stateDir, '--log-level', 'warn', '--show-interactive-dev-session=false', '--live-reload=false', '--var', `SEALROOM_SHARED_SECRET:${o.secret}`, ...(o.masterKey ? ['--var', `SEALROOM_MASTER_KEY:${o.masterKey}`] : []), ...mailVars, ...localVars];
+  let child = null;
+  const up = async () => {
+    child = launch('edge', bin('wrangler'), args, env, logDir);
+    await waitFor(`${url}/api/meetings/000000000`, (r) => r.status === 404, 60_000, 'edge (wrangler dev)', child);
   };
   try {
-    const url = `http://127.0.0.1:${port}`;
-    // No DNS here: SSO email domains are proven by operator approval (an HMAC-signed internal call).
-    // Every local browser and test comes from 127.0.0.1, one address: the per-address limit on
-    // anonymous meeting creation would count them all as one person.
-    const localVars = ['--var', 'SSO_DOMAIN_PROOF:operator', '--var', 'MEETING_CREATE_LIMIT:100000/600'];
-    const mailVars = ['SMTP_HOST:127.0.0.1', `SMTP_PORT:${mail.smtpPort}`, 'SMTP_SECURE:off', 'SMTP_FROM:Sealroom <no-reply@sealroom.localhost>'].flatMap((v) => ['--var', v]);
-    children.push(
-      launch('edge', bin('wrangler'), ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', '0', '--persist-to', stateDir, '--log-level', 'warn', '--show-interactive-dev-session=false', '--live-reload=false', '--var', `SEALROOM_SHARED_SECRET:${o.secret}`, ...(o.masterKey ? ['--var', `SEALROOM_MASTER_KEY:${o.masterKey}`] : []), ...mailVars, ...localVars], env, logDir),
-    );
-    await waitFor(`${url}/api/meetings/000000000`, (r) => r.status === 404, 60_000, 'edge (wrangler dev)', children[0]);
-    if (o.withOrigin === false) {
-      log(`» edge on ${url} (no media origin; logs in ${path.relative(root, logDir)}/), mail it sends on ${mail.url}`);
-      return { url, originUrl: '', mailUrl: mail.url, stop, pids: children.map((c) => c.pid) };
-    }
-
-    const originUrl = `http://127.0.0.1:${originPort}`;
-    children.push(
-      launch('origin', bin('tsx'), ['media-origin/src/main.ts'], {
-        ...process.env,
-        MEDIASOUP_WORKER_BIN: o.workerBin,
-        SEALROOM_SHARED_SECRET: o.secret,
-        EDGE_URL: url,
-        ORIGIN_LISTEN_IP: '127.0.0.1',
-        ORIGIN_PORT: String(originPort),
-        ORIGIN_RTC_MIN_PORT: String(rtcMin),
-        ORIGIN_RTC_MAX_PORT: String(rtcMax),
-        ORIGIN_METRICS_PORT: String(o.metricsPort ?? 9464),
-        ORIGIN_ID: `local-${originPort}`,
-        ...(o.testTap ? { SEALROOM_TEST_TAP: '1' } : {}),
-      }, logDir),
-    );
-    await waitFor(`${originUrl}/healthz`, (r) => r.ok, 60_000, 'media origin', children[1]);
-    log(`» edge on ${url}, media origin on ${originUrl} (logs in ${path.relative(root, logDir)}/), mail it sends on ${mail.url}`);
-    return { url, originUrl, mailUrl: mail.url, stop, pids: children.map((c) => c.pid) };
+    await up();
   } catch (err) {
-    await stop();
+    if (child) await stopGroup(child);
+    await mail.stop();
     throw err;
   }
+  return {
+    url,
+    mailUrl: mail.url,
+    get pid() {
+      return child.pid;
+    },
+    get pids() {
+      return [child.pid];
+    },
+    get exited() {
+      return child.exited;
+    },
+    kill: (signal = 'SIGKILL') => signalGroup(child, signal),
+    stop: async () => {
+      await stopGroup(child);
+      await mail.stop();
+    },
+    restart: async () => {
+      await stopGroup(child);
+      await up();
+    },
+  };
+}
+
+/**
+ * One media origin registered with the edge at `edgeUrl`.
+ * @param {{ edgeUrl: string, port: number, metricsPort: number, rtcPorts?: [number, number], secret: string,
+ *   workerBin?: string, testTap?: boolean, logDir?: string, id?: string, region?: string, publicUrl?: string,
+ *   workers?: number }} o
+ *   publicUrl: the URL browsers are told to use (a proxy in front of the origin, in the fault tests).
+ * @returns {Promise<Service & { url: string, id: string }>}
+ */
+export async function startOrigin(o) {
+  const [rtcMin, rtcMax] = o.rtcPorts ?? [40000, 40999];
+  const logDir = path.resolve(root, o.logDir ?? '.cache/logs');
+  mkdirSync(logDir, { recursive: true });
+  const id = o.id ?? `local-${o.port}`;
+  const url = `http://127.0.0.1:${o.port}`;
+  const child = launch(o.id ? `origin-${id}` : 'origin', bin('tsx'), ['media-origin/src/main.ts'], {
+    ...process.env,
+    MEDIASOUP_WORKER_BIN: o.workerBin,
+    SEALROOM_SHARED_SECRET: o.secret,
+    EDGE_URL: o.edgeUrl,
+    ORIGIN_LISTEN_IP: '127.0.0.1',
+    ORIGIN_PORT: String(o.port),
+    ORIGIN_RTC_MIN_PORT: String(rtcMin),
+    ORIGIN_RTC_MAX_PORT: String(rtcMax),
+    ORIGIN_METRICS_PORT: String(o.metricsPort),
+    ORIGIN_ID: id,
+    ...(o.region ? { ORIGIN_REGION: o.region } : {}),
+    ...(o.publicUrl ? { ORIGIN_PUBLIC_URL: o.publicUrl } : {}),
+    ...(o.workers ? { ORIGIN_WORKERS: String(o.workers) } : {}),
+    ...(o.testTap ? { SEALROOM_TEST_TAP: '1' } : {}),
+  }, logDir);
+  try {
+    await waitFor(`${url}/healthz`, (r) => r.ok, 60_000, 'media origin', child);
+  } catch (err) {
+    await stopGroup(child);
+    throw err;
+  }
+  return { url, id, pid: child.pid, exited: child.exited, kill: (signal = 'SIGKILL') => signalGroup(child, signal), stop: () => stopGroup(child) };
 }
 
 /** True when nothing listens on 127.0.0.1:port. */
@@ -118,6 +199,15 @@ function launch(name, cmd, args, env, logDir) {
   child.logFile = path.join(logDir, `${name}.log`);
   child.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   return child;
+}
+
+/** A signal to the service's whole process group (it and everything it spawned). */
+function signalGroup(child, signal) {
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // gone already
+  }
 }
 
 async function stopGroup(child) {
