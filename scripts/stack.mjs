@@ -92,7 +92,7 @@ export async function startEdge(o) {
   // anonymous meeting creation would count them all as one person.
   const localVars = ['--var', 'SSO_DOMAIN_PROOF:operator', '--var', 'MEETING_CREATE_LIMIT:100000/600'];
   const mailVars = ['SMTP_HOST:127.0.0.1', `SMTP_PORT:${mail.smtpPort}`, 'SMTP_SECURE:off', 'SMTP_FROM:Sealroom <no-reply@sealroom.localhost>'].flatMap((v) => ['--var', v]);
-  const args = ['dev', '--ip', '127.0.0.1', '--port', String(o.port), '--inspector-port', '0', '--persist-to', stateDir, '--log-level', 'warn', '--show-interactive-dev-session=false', '--live-reload=false', '--var', `SEALROOM_SHARED_SECRET:${o.secret}`, ...(o.masterKey ? ['--var', `SEALROOM_MASTER_KEY:${o.masterKey}`] : []), ...mailVars, ...localVars];
+  const args = ['dev', '--ip', '127.0.0.1', '--port', String(o.port), '--inspector-port', '0', '--persist-to', stateDir, '--log-level', 'warn', '--show-interactive-dev-session=false', '--live-reload=false', '--var', `SEALROOM_SHARED_SECRET:${o.secret}`, ...(o.masterKey ? ['--var', `SEALROOM_MASTER_KEY:${o.masterKey}`] : []), ...mailVars, ...localVars, ...assetsArgs()];
   let child = null;
   const up = async () => {
     child = launch('edge', bin('wrangler'), args, env, logDir);
@@ -199,6 +199,16 @@ function launch(name, cmd, args, env, logDir) {
   child.logFile = path.join(logDir, `${name}.log`);
   child.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   return child;
+}
+
+/**
+ * SEALROOM_WEB_DIST serves another build of the web app than web/dist: a developer testing a
+ * change builds it elsewhere (`vite build --outDir …`) without pulling web/dist from under a
+ * stack that is running.
+ */
+function assetsArgs() {
+  const dir = process.env.SEALROOM_WEB_DIST;
+  return dir ? ['--assets', path.resolve(dir)] : [];
 }
 
 /** A signal to the service's whole process group (it and everything it spawned). */
