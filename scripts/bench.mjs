@@ -7,7 +7,7 @@ import { root } from './env.mjs';
 const name = process.argv[2];
 const script = path.join(root, 'bench', name ?? '', 'run.ts');
 if (!name || !existsSync(script)) {
-  console.error('usage: npm run bench:<name>, name one of the folders under bench/ (crypto, crypto-browser, sfu, signalling, accounts, accounts-crowd, files, recordings)');
+  console.error('usage: npm run bench:<name>, name one of the folders under bench/ (crypto, crypto-browser, sfu, signalling, accounts, accounts-crowd, files, recordings, join)');
   process.exit(2);
 }
 const r = spawnSync(path.join(root, 'node_modules', '.bin', 'tsx'), [script, ...process.argv.slice(3)], { cwd: root, stdio: 'inherit' });

@@ -12,7 +12,16 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [command, ...args] = process.argv.slice(2);
-const scripts = { start: 'scripts/start.mjs', test: 'scripts/test.mjs', bench: 'scripts/bench.mjs' };
+// Each command is a script and the arguments it always gets: `test:e2e` and `soak` are `npm test`
+// narrowed to the browser tests, so they get the same toolchain steps first.
+const scripts = {
+  start: ['scripts/start.mjs'],
+  test: ['scripts/test.mjs'],
+  'test:e2e': ['scripts/test.mjs', '--e2e'],
+  soak: ['scripts/test.mjs', '--e2e', 'test/faults/soak.e2e.test.ts'],
+  bench: ['scripts/bench.mjs'],
+  deploy: ['scripts/deploy.mjs'],
+};
 if (!(command in scripts)) {
   console.error(`usage: bootstrap.mjs ${Object.keys(scripts).join('|')} [args]`);
   process.exit(2);
@@ -37,7 +46,10 @@ if (!existsSync(marker) || readFileSync(marker, 'utf8') !== lockHash || !existsS
 
 // node_modules/.bin first on PATH: every tool (wrangler, vitest, tsx) then runs on Node 22.
 const env = { ...process.env, PATH: `${path.join(root, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH ?? ''}` };
-const child = spawn(node22, [path.join(root, scripts[command]), ...args], { cwd: root, stdio: 'inherit', env });
+// `npm run soak` is the long soak (10 minutes); inside `npm test` the same file runs for its short default.
+if (command === 'soak') env.SOAK_MS ??= '600000';
+const [script, ...fixed] = scripts[command];
+const child = spawn(node22, [path.join(root, script), ...fixed, ...args], { cwd: root, stdio: 'inherit', env });
 // Ctrl-C reaches the whole foreground process group; the child does the cleanup, we wait for it.
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

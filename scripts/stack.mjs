@@ -67,7 +67,9 @@ export async function startStack(o) {
  * The edge: D1 migrations, the mail sink, then `wrangler dev` with its state under `stateDir`.
  * `restart()` stops wrangler (the Room is evicted) and starts it again on the same port and state.
  * @param {{ port: number, stateDir?: string, secret: string, masterKey?: string, logDir?: string, mailPort?: number,
- *   log?: (line: string) => void }} o
+ *   log?: (line: string) => void, vars?: Record<string, string>, readyMs?: number }} o
+ *   readyMs: how long wrangler may take to serve (default 60 s; a loaded machine restarting it needs more).
+ *   vars: more Worker variables (e.g. TURN_URLS and TURN_SECRET for a test that runs a TURN server).
  * @returns {Promise<Service & { url: string, mailUrl: string, pids: number[], restart: () => Promise<void> }>}
  */
 export async function startEdge(o) {
@@ -92,11 +94,11 @@ export async function startEdge(o) {
   // anonymous meeting creation would count them all as one person.
   const localVars = ['--var', 'SSO_DOMAIN_PROOF:operator', '--var', 'MEETING_CREATE_LIMIT:100000/600'];
   const mailVars = ['SMTP_HOST:127.0.0.1', `SMTP_PORT:${mail.smtpPort}`, 'SMTP_SECURE:off', 'SMTP_FROM:Sealroom <no-reply@sealroom.localhost>'].flatMap((v) => ['--var', v]);
-  const args = ['dev', '--ip', '127.0.0.1', '--port', String(o.port), '--inspector-port', '0', '--persist-to', stateDir, '--log-level', 'warn', '--show-interactive-dev-session=false', '--live-reload=false', '--var', `SEALROOM_SHARED_SECRET:${o.secret}`, ...(o.masterKey ? ['--var', `SEALROOM_MASTER_KEY:${o.masterKey}`] : []), ...mailVars, ...localVars, ...assetsArgs()];
+  const args = ['dev', '--ip', '127.0.0.1', '--port', String(o.port), '--inspector-port', '0', '--persist-to', stateDir, '--log-level', 'warn', '--show-interactive-dev-session=false', '--live-reload=false', '--var', `SEALROOM_SHARED_SECRET:${o.secret}`, ...(o.masterKey ? ['--var', `SEALROOM_MASTER_KEY:${o.masterKey}`] : []), ...mailVars, ...localVars, ...Object.entries(o.vars ?? {}).flatMap(([k, v]) => ['--var', `${k}:${v}`]), ...assetsArgs()];
   let child = null;
   const up = async () => {
     child = launch('edge', bin('wrangler'), args, env, logDir);
-    await waitFor(`${url}/api/meetings/000000000`, (r) => r.status === 404, 60_000, 'edge (wrangler dev)', child);
+    await waitFor(`${url}/api/meetings/000000000`, (r) => r.status === 404, o.readyMs ?? 60_000, 'edge (wrangler dev)', child);
   };
   try {
     await up();

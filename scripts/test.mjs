@@ -1,5 +1,7 @@
 // `npm test`: type-check every part, run every vitest project (unit, workerd, origin) and then
 // the end-to-end browser tests, and end with one line totalling them all.
+// With `--e2e` (`npm run test:e2e`, `npm run soak`): the end-to-end tests alone, optionally only
+// the files named after it, with the same toolchain steps first.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -7,6 +9,9 @@ import { quietEnv, root } from './env.mjs';
 import { buildWeb, ensureDebianPackages, ensureWorker } from './setup.mjs';
 
 const t0 = Date.now();
+const argv = process.argv.slice(2);
+const e2eOnly = argv.includes('--e2e');
+const e2eFiles = e2eOnly ? argv.filter((a) => a !== '--e2e') : [];
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 
@@ -21,7 +26,7 @@ const checks = [
   ...['protocol', 'crypto', 'edge', 'media-origin', 'test'].map((p) => [`tsc ${p}`, bin('tsc'), ['-p', p]]),
   ['svelte-check web', bin('svelte-check'), ['--workspace', 'web', '--tsconfig', 'tsconfig.json', '--threshold', 'error', '--output', 'human']],
 ];
-for (const [name, cmd, args] of checks) {
+for (const [name, cmd, args] of e2eOnly ? [] : checks) {
   const r = spawnSync(cmd, args, { cwd: root, env, encoding: 'utf8' });
   if (r.status === 0) {
     totals.passed++;
@@ -37,9 +42,9 @@ const projects = readdirSync(root).filter((d) => d !== 'test' && existsSync(path
 const outDir = path.join(root, '.cache', 'test-results');
 mkdirSync(outDir, { recursive: true });
 
-function vitest(label, projectNames) {
+function vitest(label, projectNames, files = []) {
   const out = path.join(outDir, `${label}.json`);
-  const args = ['run', ...projectNames.flatMap((p) => ['--project', p]), '--reporter=default', '--reporter=json', `--outputFile.json=${out}`];
+  const args = ['run', ...files, ...projectNames.flatMap((p) => ['--project', p]), '--reporter=default', '--reporter=json', `--outputFile.json=${out}`];
   console.log(`\n» vitest (${label}): ${projectNames.join(', ')}`);
   const r = spawnSync(bin('vitest'), args, { cwd: root, env, stdio: 'inherit' });
   if (!existsSync(out)) {
@@ -57,8 +62,8 @@ function vitest(label, projectNames) {
   if (r.status !== 0 && report.numFailedTests === 0 && broken === 0) totals.failed++;
 }
 
-vitest('unit', projects);
-vitest('e2e', ['e2e']);
+if (!e2eOnly) vitest('unit', projects);
+vitest('e2e', ['e2e'], e2eFiles);
 
 const secs = ((Date.now() - t0) / 1000).toFixed(0);
 console.log(`\n(test run took ${secs} s)`);

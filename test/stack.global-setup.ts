@@ -16,6 +16,8 @@ declare module 'vitest' {
     secret: string;
     /** The stack's mail sink: GET /messages?to=… lists what the edge mailed (scripts/mail-sink.mjs). */
     mailUrl: string;
+    /** Process ids of the stack's services (wrangler's, the origin's), for tests that watch their memory. */
+    stackPids: { edge: number; origin: number };
   }
 }
 
@@ -41,6 +43,8 @@ export default async function setup(project: TestProject) {
   project.provide('originUrl', stack.originUrl);
   project.provide('secret', secret);
   project.provide('mailUrl', stack.mailUrl);
+  const [edgePid, originPid] = stack.pids;
+  project.provide('stackPids', { edge: edgePid!, origin: originPid! });
   return async () => {
     await stack.stop();
     rmSync(stateDir, { recursive: true, force: true });

@@ -306,13 +306,18 @@ export class FrameOpener {
 
   /**
    * Installs (or replaces) the base key of one sender's epoch. A replaced key gets a fresh
-   * replay window: its KID now names a different key.
+   * replay window: its KID now names a different key. The same key installed again changes
+   * nothing: a sender switches to a ratcheted key at once on a join, so frames may have made
+   * us ratchet to it before the key schedule hands us the same key, and a fresh window would
+   * let those frames be replayed.
    * @throws TypeError / RangeError on bad arguments
    */
   setKey(senderIndex: number, epoch: number, baseKey: Uint8Array): void {
     const kid = kidFor(senderIndex, epoch);
-    const key = deriveSFrameKey(this.#suite, baseKey, kid);
+    abytes(baseKey, 'baseKey');
     let s = this.#senders.get(senderIndex);
+    if (s?.epochs.get(epoch) && equalBytes(s.epochs.get(epoch)!.baseKey, baseKey)) return;
+    const key = deriveSFrameKey(this.#suite, baseKey, kid);
     if (!s) this.#senders.set(senderIndex, (s = { epochs: new Map(), newestOpened: -1 }));
     const retireAt = epoch < s.newestOpened ? this.#now() + this.#graceMs : null;
     s.epochs.set(epoch, { baseKey: baseKey.slice(), key, window: new ReplayWindow(), retireAt });
@@ -449,4 +454,11 @@ export class FrameOpener {
     }
     return this.#finish(p, pt);
   }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  return d === 0;
 }

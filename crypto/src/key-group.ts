@@ -9,19 +9,24 @@
  * - `memberJoined(m)`: everyone ratchets every sender key it knows, its own included, one
  *   epoch forward. Deterministic, so nobody sends anything to existing members; we send only
  *   our ratcheted key, to the newcomer only. The newcomer cannot run the ratchet backwards.
+ *   We seal with the ratcheted key at once (see "The send-key rule").
  * - `memberLeft(id)`: forget the leaver's keys; draw a fresh random own key in a new epoch
  *   and seal it only to those who remain.
  *
- * The send-key rule. A new own key is first *pending* and becomes the send key only at
- * `activateAt = now + sendKeyDelayMs`, when the caller next calls `poll(now)`. Why: receivers
- * must hold a key before frames use it, or they drop those frames (RFC 9605 §4.4.1 suggests
- * exactly this: decryption keys at once, encryption keys after a timeout). On a join the
- * existing receivers derive the key when *they* process the join and the newcomer needs our
- * blob relayed by the Room DO; on a leave everyone needs the relayed blob. The delay covers
- * that relay. Its cost: on a leave, the old key (which the leaver knows) stays in use for the
- * delay, while the origin has already stopped forwarding media to the leaver; on a join, the
- * newcomer sees our media only after the delay. The first key (welcome) is active at once: no
- * receiver can hold an older key of ours, so waiting would gain nothing.
+ * The send-key rule. Receivers must hold a key before frames use it, or they drop those frames
+ * (RFC 9605 §4.4.1: decryption keys at once, encryption keys after a timeout). Which receivers
+ * could lack the key decides whether to wait:
+ * - welcome: nobody holds an older key of ours; the first key is used at once.
+ * - join: used at once. Existing receivers need no message: a frame under the next epoch makes
+ *   their frame opener ratchet the key it holds (RFC 9605 §5.1), before or after they process
+ *   the join themselves. Only the newcomer lacks it, and nothing we sent before its blob is
+ *   for it anyway: waiting would only delay its first frame (it used to cost a second).
+ * - leave: the fresh key is *pending* and becomes the send key at `activateAt = now +
+ *   sendKeyDelayMs`, when the caller next calls `poll(now)`: every receiver needs our blob
+ *   relayed by the Room DO first. Meanwhile the old key (which the leaver knows) stays in use,
+ *   while the origin has already stopped forwarding media to the leaver.
+ * A join during a pending leave key ratchets the pending key and keeps its deadline: the
+ * remaining members may not hold it yet, so it cannot be used early.
  * @module
  */
 import { aint, aobject, astring, abytes } from './_assert.ts';
@@ -50,9 +55,9 @@ export type SendKey = { epoch: number; key: Uint8Array };
 /** The protocol caps one key-blobs message at 1000 blobs; larger rosters get several. */
 export const MAX_BLOBS_PER_MESSAGE = 1000;
 /**
- * Default pending-send-key delay. The Room DO relays a blob in well under 100 ms on a healthy
- * connection; one second leaves room for a slow link without leaving a leaver's key in use
- * for long.
+ * Default pending-send-key delay after a leave. The Room DO relays a blob in well under 100 ms
+ * on a healthy connection; one second leaves room for a slow link without leaving a leaver's
+ * key in use for long. Joins do not wait (see the module comment).
  */
 export const SEND_KEY_DELAY_MS = 1000;
 
@@ -82,7 +87,7 @@ export type KeyGroupOptions = {
   meetingId: string;
   self: { id: string; index: number };
   keyPair: KeyPair;
-  /** Delay before a new own key is used for sending; see the module comment. */
+  /** Delay before a fresh own key drawn on a leave is used for sending; see the module comment. */
   sendKeyDelayMs?: number;
   /** Source of fresh base keys; tests may inject one, production uses the CSPRNG. */
   randomKey?: () => Uint8Array;
@@ -220,9 +225,10 @@ export class KeyGroup {
 
   /**
    * A participant was admitted. Ratchets every known sender key (ours included) one epoch;
-   * our ratcheted key goes to the newcomer only and becomes the send key after the delay.
+   * our ratcheted key goes to the newcomer only and is the send key at once, unless a leave's
+   * fresh key is still pending: then the ratcheted pending key keeps that key's deadline.
    * @param member - the newcomer
-   * @param now - the caller's clock, ms
+   * @param now - the caller's clock, ms (checked; a join itself sets no deadline)
    * @returns one key-blobs message for the newcomer
    * @throws KeyGroupError before `welcome` or for a duplicate id or index
    */
@@ -236,8 +242,9 @@ export class KeyGroup {
       this.#updates.push({ senderIndex: p.index, ...p.key });
     }
     const own = this.#own!;
+    const pending = own !== this.#active;
     this.#own = { epoch: own.epoch + 1, key: ratchetBaseKey(own.key) };
-    this.#activateAt = now + this.#delay;
+    if (!pending) this.#active = this.#own;
     const newcomer = this.#addPeer(m);
     return this.#seal([newcomer], this.#own);
   }

@@ -108,17 +108,50 @@ describe('KeyGroup', () => {
     expect(g.pendingSendKey).toBeNull();
   });
 
-  it('switches the send key only after the delay given by the caller', () => {
+  it('on a join switches to the ratcheted send key at once, with no pending key', () => {
+    const room = new Room();
+    const a = room.join('alice-0001', 1);
+    const epoch0 = a.group.sendKey!.key;
+    room.join('bob-00002', 2);
+    expect(a.group.sendKey?.epoch).toBe(1);
+    expect(hex(a.group.sendKey!.key)).toBe(hex(ratchetBaseKey(epoch0)));
+    expect(a.group.pendingSendKey).toBeNull();
+    expect(a.group.poll(10 * DELAY)).toBe(false);
+  });
+
+  it('on a leave switches the send key only after the delay given by the caller', () => {
     const room = new Room();
     const a = room.join('alice-0001', 1);
     room.join('bob-00002', 2);
-    expect(a.group.sendKey?.epoch).toBe(0);
-    expect(a.group.pendingSendKey).toMatchObject({ epoch: 1, activateAt: DELAY });
+    room.join('carol-003', 3);
+    room.clock.t = 5000;
+    room.leave('carol-003');
+    expect(a.group.sendKey?.epoch).toBe(2);
+    expect(a.group.pendingSendKey).toMatchObject({ epoch: 3, activateAt: 5000 + DELAY });
     room.advance(DELAY - 1);
-    expect(a.group.sendKey?.epoch).toBe(0);
+    expect(a.group.sendKey?.epoch).toBe(2);
     room.advance(1);
-    expect(a.group.sendKey?.epoch).toBe(1);
+    expect(a.group.sendKey?.epoch).toBe(3);
     expect(a.group.pendingSendKey).toBeNull();
+  });
+
+  it('a join while a leave key is pending ratchets the pending key and keeps its deadline', () => {
+    const room = new Room();
+    const a = room.join('alice-0001', 1);
+    const b = room.join('bob-00002', 2);
+    room.join('carol-003', 3);
+    room.leave('carol-003');
+    const pending = a.group.pendingSendKey!;
+    room.clock.t = 10;
+    const d = room.join('dave-0004', 4);
+    // Bob may not hold the fresh key yet, so Alice still seals with the key he has.
+    expect(a.group.sendKey?.epoch).toBe(2);
+    expect(a.group.pendingSendKey).toMatchObject({ epoch: pending.epoch + 1, activateAt: pending.activateAt });
+    expect(hex(a.group.pendingSendKey!.key)).toBe(hex(ratchetBaseKey(pending.key)));
+    room.advance(DELAY);
+    expect(a.group.sendKey?.epoch).toBe(pending.epoch + 1);
+    expect(b.opener.open('opus', a.frame(1))).not.toBeNull();
+    expect(d.opener.open('opus', a.frame(2))).not.toBeNull();
   });
 
   it('on a join everyone ratchets deterministically: existing members agree without any message', () => {
@@ -164,9 +197,7 @@ describe('multi-party simulation (no network)', () => {
     const before = [a.frame(1), a.frame(2), b.frame(1)];
     expect([b.opener.open('opus', before[0]!), b.opener.open('opus', before[1]!), a.opener.open('opus', before[2]!)].every((f) => f !== null)).toBe(true);
     const c = room.join('carol-003', 3);
-    // Until the senders switch, Carol sees nothing of theirs; after, she sees everything.
-    expect(c.opener.open('opus', a.frame(3))).toBeNull();
-    room.advance(DELAY);
+    // Senders switch on the join: Carol opens what they send from then on, nothing from before.
     const after = [a.frame(4), b.frame(4)];
     expect(after.map((f) => c.opener.open('opus', f) !== null)).toEqual([true, true]);
     for (const f of before) expect(c.opener.open('opus', f)).toBeNull();
@@ -218,6 +249,30 @@ describe('multi-party simulation (no network)', () => {
           }
         }
     expect(refused).toBeGreaterThan(50);
+  });
+
+  it('a member that has not processed a join yet still opens frames under the new epoch', () => {
+    const room = new Room();
+    const a = room.join('alice-0001', 1);
+    const b = room.join('bob-00002', 2);
+    // Carol's admission reaches Alice first; Bob's participant-joined is still in flight.
+    const c = new Client('carol-003', 3, room.clock);
+    room.clients.set(c.id, c);
+    c.group.welcome([a.member, b.member]);
+    c.sync();
+    const toCarol = a.group.memberJoined(c.member, 0);
+    a.sync();
+    room.relay(a, toCarol);
+    const sealed = [a.frame(1), a.frame(2)];
+    expect(sealed.map((f) => b.opener.open('opus', f) !== null)).toEqual([true, true]);
+    expect(c.opener.open('opus', a.frame(3))).not.toBeNull();
+    // Bob then processes the join: the key it hands his opener is the one he ratcheted to,
+    // which must not reopen the replay window.
+    b.group.memberJoined(c.member, 0);
+    b.sync();
+    expect(b.opener.open('opus', sealed[0]!)).toBeNull();
+    expect(b.opener.stats.replayed).toBe(1);
+    expect(b.opener.open('opus', a.frame(4))).not.toBeNull();
   });
 
   it('late blob after a second join: the receiver catches up by ratcheting', () => {

@@ -90,6 +90,49 @@ describe('frame worker', () => {
     expect(await run(bob, 'recv', 'opus', fresh)).toHaveLength(0);
   });
 
+  it('a video receiver that lacked the key asks for a key frame once the key arrives, and only then', async () => {
+    const alice = new FrameWorker();
+    alice.handleMessage({ kind: 'init', senderIndex: 1 });
+    alice.handleMessage({ kind: 'setSendKey', epoch: 0, key });
+    const video = await run(alice, 'send', 'vp8', vp8Frames(6));
+    const audio = await run(alice, 'send', 'opus', [new Uint8Array([0x78, 1]), new Uint8Array([0x78, 2])]);
+    const bob = new FrameWorker();
+    /** A receiver whose frames the test feeds one by one, as the network delivers them. */
+    const receiver = (codec: 'vp8' | 'opus') => {
+      let feed!: ReadableStreamDefaultController<EncodedFrameLike>;
+      const readable = new ReadableStream<EncodedFrameLike>({ start: (c) => void (feed = c) });
+      const out: Uint8Array[] = [];
+      let asked = 0;
+      const piped = bob.attach({ role: 'recv', codec }, readable, new WritableStream({ write: (f) => void out.push(new Uint8Array(f.data)) }), async () => {
+        asked++;
+      });
+      const push = async (f: Uint8Array) => {
+        const before = bob.stats().opened + bob.stats().dropped;
+        feed.enqueue({ data: f.slice().buffer });
+        await expect.poll(() => bob.stats().opened + bob.stats().dropped).toBe(before + 1);
+      };
+      return { push, out, asked: () => asked, end: () => (feed.close(), piped) };
+    };
+    const cam = receiver('vp8');
+    const mic = receiver('opus');
+    await cam.push(video[0]!);
+    await cam.push(video[1]!);
+    await mic.push(audio[0]!);
+    expect(bob.stats()).toMatchObject({ noKey: 3, keyFrameRequests: 0 });
+    bob.handleMessage({ kind: 'setRecvKey', senderIndex: 1, epoch: 0, key });
+    // One request for the camera, however many frames it missed; none for the microphone.
+    expect([cam.asked(), mic.asked()]).toEqual([1, 0]);
+    await cam.push(video[2]!);
+    await mic.push(audio[1]!);
+    expect(cam.out).toHaveLength(1);
+    expect(mic.out).toHaveLength(1);
+    // A later key (a rotation) finds nobody starved: no request.
+    bob.handleMessage({ kind: 'setRecvKey', senderIndex: 1, epoch: 1, key: new Uint8Array(32).fill(3) });
+    expect(cam.asked()).toBe(1);
+    expect(bob.stats().keyFrameRequests).toBe(1);
+    await Promise.all([cam.end(), mic.end()]);
+  });
+
   it('the createEncodedStreams fallback message pipes frames the same way', async () => {
     const w = new FrameWorker();
     w.handleMessage({ kind: 'init', senderIndex: 1 });

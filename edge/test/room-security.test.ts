@@ -169,8 +169,8 @@ describe('resuming a seat', () => {
     await host.c.drain(200);
     ann.c.ws.close();
     bob.c.ws.close();
-    await host.c.next('participant-left');
-    await host.c.next('participant-left');
+    await host.c.next('participant-away');
+    await host.c.next('participant-away');
     const annBack = await answer(await knockFrom(m.id, 'Ann', 2, { resume: ann.welcome.resume }));
     expect(annBack).toMatchObject({ type: 'welcome', resumed: true, self: { id: ann.id, role: 'cohost' } });
     const bobBack = await answer(await knockFrom(m.id, 'Bob', 3, { resume: bob.welcome.resume }));

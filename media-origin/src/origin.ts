@@ -34,7 +34,7 @@ import { type HostPauses, MeetingRouter } from './meeting.ts';
 import { type MetricsSnapshot, OriginMetrics } from './metrics.ts';
 import { Peer, type TransportNetwork } from './peer.ts';
 import { sampleConsumers, summarize } from './quality.ts';
-import { TapRequest, runTap } from './test-tap.ts';
+import { TapRequest, TestStateRequest, runTap } from './test-tap.ts';
 import { type Ticket, TicketVerifier, TICKET_CLOCK_TOLERANCE_S } from './ticket.ts';
 import { WorkerPool } from './worker-pool.ts';
 
@@ -514,9 +514,11 @@ export class Origin {
     const fail = (e: OriginError): void => json(httpStatus(e.code), { error: { code: e.code, message: e.message } });
     try {
       if (req.method === 'GET' && path === '/healthz') {
-        return json(this.#closed ? 503 : 200, { ok: !this.#closed, draining: this.#draining, workers: this.#pool.workers.length });
+        // registered: the edge accepted the last heartbeat, so it may send meetings here.
+        return json(this.#closed ? 503 : 200, { ok: !this.#closed, draining: this.#draining, workers: this.#pool.workers.length, registered: this.#edgeReachable === true });
       }
-      if (req.method === 'POST' && (path === '/control' || path === '/pipe' || (path === '/test/tap' && this.config.testTap))) {
+      const testOnly = path === '/test/tap' || path === '/test/state';
+      if (req.method === 'POST' && (path === '/control' || path === '/pipe' || (testOnly && this.config.testTap))) {
         const body = await readBody(req, MAX_HTTP_BODY);
         const auth = await verifyRequest(this.config.sharedSecret, 'POST', path, body, { get: (h) => headerOf(req, h) }, this.#nonces);
         if (!auth.ok) {
@@ -540,6 +542,14 @@ export class Origin {
           const parsed = parseJson(OriginPipeRequest, body, MAX_HTTP_BODY);
           if (!parsed.ok) return fail(new OriginError(parsed.code, parsed.message));
           return json(200, { ok: true, ...(await this.pipe(parsed.value)) });
+        }
+        if (path === '/test/state') {
+          const parsed = parseJson(TestStateRequest, body, MAX_HTTP_BODY);
+          if (!parsed.ok) return fail(new OriginError(parsed.code, parsed.message));
+          // Fault tests kill a worker by PID, find the origin a meeting landed on and the holds it was told.
+          const held: Record<string, Record<string, MediaSource[]>> = {};
+          for (const [id, e] of this.#hostPauses) held[id] = Object.fromEntries([...e.pauses].map(([p, set]) => [p, [...set]]));
+          return json(200, { workerPids: this.#pool.workers.map((w) => w.pid), meetings: [...this.#meetings.keys()], held });
         }
         const parsed = parseJson(TapRequest, body, MAX_HTTP_BODY);
         if (!parsed.ok) return fail(new OriginError(parsed.code, parsed.message));

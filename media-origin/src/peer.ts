@@ -8,6 +8,7 @@ import type { types as ms } from 'mediasoup';
 import { OriginError, sfu } from './errors.ts';
 import type { Logger } from './log.ts';
 import { INGEST_RECV_BUFFER_BYTES, INITIAL_OUTGOING_BITRATE, MAX_CONSUMERS_PER_PEER, MAX_HELD_NOTIFICATIONS, MAX_TRANSPORTS_PER_PEER, MAX_WS_BUFFERED_BYTES, SOURCE_KIND } from './media.ts';
+import { nudgeKeyFrames } from './key-frames.ts';
 import type { MeetingRouter } from './meeting.ts';
 import type { Ticket } from './ticket.ts';
 
@@ -296,8 +297,12 @@ export class Peer {
     resumeConsumer: async ({ consumerId }) => {
       const c = this.#consumer(consumerId);
       await c.resume();
-      // A video consumer starts on a key frame; asking now saves waiting for the next one.
-      if (c.kind === 'video') await c.requestKeyFrame().catch(() => undefined);
+      // A video consumer starts on a key frame; asking now saves waiting for the next one, and
+      // asking again while it forwards nothing saves it from waiting forever (key-frames.ts).
+      if (c.kind === 'video') {
+        await c.requestKeyFrame().catch(() => undefined);
+        nudgeKeyFrames(c);
+      }
       return {};
     },
 

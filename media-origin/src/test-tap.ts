@@ -21,6 +21,9 @@ export const TapRequest = z.strictObject({
 });
 export type TapRequest = z.infer<typeof TapRequest>;
 
+/** The test-only state request (worker PIDs, meetings, holds) carries nothing. */
+export const TestStateRequest = z.strictObject({});
+
 export interface TapPacket {
   participantId: string;
   source: MediaSource;

@@ -8,8 +8,12 @@ import { type Logger, errText } from './log.ts';
 
 type Mediasoup = typeof import('mediasoup');
 
-/** Wait before replacing a dead worker: a worker that dies at start must not spin the CPU. */
+/**
+ * Wait before replacing a worker that died young: one that dies at start must not spin the
+ * CPU. One that ran for a while is replaced at once, since a live meeting waits for it.
+ */
 const RESPAWN_DELAY_MS = 1000;
+const YOUNG_WORKER_MS = 30_000;
 
 export interface WorkerPoolOptions {
   count: number;
@@ -73,6 +77,7 @@ export class WorkerPool {
     }
     this.#workers.add(worker);
     this.#routers.set(worker, 0);
+    const bornAt = Date.now();
     worker.on('died', (err) => {
       this.#workers.delete(worker);
       this.#routers.delete(worker);
@@ -86,7 +91,7 @@ export class WorkerPool {
           (w) => this.#opts.log.info({ event: 'worker_replaced', pid: w.pid }),
           (e) => this.#opts.log.error({ event: 'worker_respawn_failed', error: errText(e) }),
         );
-      }, RESPAWN_DELAY_MS).unref();
+      }, Date.now() - bornAt < YOUNG_WORKER_MS ? RESPAWN_DELAY_MS : 0).unref();
     });
     this.#opts.log.info({ event: 'worker_started', pid: worker.pid });
     return worker;

@@ -6,6 +6,7 @@
 import dgram from 'node:dgram';
 import { AUDIO_LEVEL_INTERVAL_MS, signRequest } from '@sealroom/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KEY_FRAME_NUDGE_MS } from '../src/key-frames.ts';
 import type { Origin } from '../src/origin.ts';
 import { fakeVp8Frame, packetizeVp8, vp8DescriptorLength, vp8StartsFrame } from '../src/rtp.ts';
 import { type TapResult, reassembleVp8 } from '../src/test-tap.ts';
@@ -481,5 +482,65 @@ describe('reconnect window', () => {
     audio.rtp.close();
     rx.sink.close();
     rx.c.close();
+  });
+});
+
+/** RTCP PLI (PSFB, FMT 1) and FIR (FMT 4) packets in a compound RTCP datagram. */
+function keyFrameRequestsIn(datagram: Buffer): number {
+  let n = 0;
+  for (let at = 0; at + 4 <= datagram.length; ) {
+    const b0 = datagram[at]!;
+    if (b0 >> 6 !== 2) break;
+    const fmt = b0 & 0x1f;
+    if (datagram[at + 1] === 206 && (fmt === 1 || fmt === 4)) n++;
+    at += (datagram.readUInt16BE(at + 2) + 1) * 4;
+  }
+  return n;
+}
+
+describe('key frames for a starved consumer', () => {
+  it('asks the sender again while a resumed video consumer forwards nothing, and stops once it forwards', { timeout: 40_000 }, async () => {
+    const mid = newMeetingId();
+    const tx = await sender(mid, ['video']);
+    const video = await tx.produce('video', 7777);
+    const requests: number[] = [];
+    tx.socket.on('message', (msg) => {
+      for (let i = keyFrameRequestsIn(msg); i > 0; i--) requests.push(Date.now());
+    });
+    // The sender keeps sending deltas, as a browser whose key frames were lost would look from
+    // here: the consumer has nothing to start from until a key frame comes.
+    let sendKey = false;
+    let running = true;
+    const pump = (async () => {
+      for (let f = 0; running; f++) {
+        const key = sendKey;
+        sendKey = false;
+        const pkts = packetizeVp8(fakeVp8Frame(key, new Uint8Array(key ? 1200 : 300).fill(f & 0xff)), f);
+        for (let i = 0; i < pkts.length; i++) await video.rtp.send(pkts[i]!, i === pkts.length - 1, i === pkts.length - 1 ? 3000 : 0);
+        await sleep(33);
+      }
+    })();
+    try {
+      const rx = await receiver(mid);
+      const resumedAt = Date.now();
+      const cv = await rx.consume(video.producerId);
+      // mediasoup alone asks at most twice (on resume and one retry); more means the origin kept asking.
+      await until(() => requests.filter((t) => t >= resumedAt).length >= 4, 15_000, 'repeated key frame requests');
+      expect(rx.sink.count(cv.ssrc)).toBe(0);
+
+      sendKey = true;
+      await until(() => rx.sink.count(cv.ssrc) > 0, 5000, 'forwarding from the key frame');
+      // Forwarding now: no more requests over a few nudge periods.
+      const settled = requests.length;
+      await sleep(KEY_FRAME_NUDGE_MS * 3);
+      expect(requests.length - settled).toBeLessThanOrEqual(1);
+      rx.sink.close();
+      rx.c.close();
+    } finally {
+      running = false;
+      await pump;
+      video.rtp.close();
+      tx.c.close();
+    }
   });
 });

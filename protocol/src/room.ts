@@ -126,8 +126,11 @@ export const FileAnswerMsg = z.strictObject({ type: z.literal('file-answer'), id
 export const FileChunkMsg = z.strictObject({ type: z.literal('file-chunk'), id: FileId, index: z.number().int().min(0), data: b64url(MAX_FILE_CHUNK_CHARS).min(16) });
 export const FileCancelMsg = z.strictObject({ type: z.literal('file-cancel'), id: FileId });
 
-/** Asks for a fresh origin ticket before the current one expires. */
-export const TicketRequestMsg = z.strictObject({ type: z.literal('ticket') });
+/**
+ * Asks for a fresh origin ticket: before the current one expires, or because the media
+ * connection dropped (`mediaLost`), when the Room first checks that its origin still lives.
+ */
+export const TicketRequestMsg = z.strictObject({ type: z.literal('ticket'), mediaLost: z.boolean().optional() });
 
 /** Host and co-host controls. Which role may do what is decided in the Room, never here. */
 const target = { target: ParticipantId };
@@ -223,6 +226,8 @@ export const Participant = z.strictObject({
   permissions: Permissions,
   /** The breakout room this participant is in; null in the main room. */
   breakout: BreakoutRoomId.nullable(),
+  /** Its connection dropped: the seat is held for it while it reconnects (absent when present). */
+  away: z.literal(true).optional(),
 });
 export type Participant = z.infer<typeof Participant>;
 
@@ -250,12 +255,22 @@ export const RoomState = z.strictObject({
 });
 export type RoomState = z.infer<typeof RoomState>;
 
+/** A TURN (or STUN) server the browser may use to reach the origin from a network that blocks UDP or high ports. */
+export const IceServer = z.strictObject({
+  urls: z.array(z.string().regex(/^(turns?|stun):\S+$/).max(256)).min(1).max(8),
+  username: z.string().max(256).optional(),
+  credential: z.string().max(256).optional(),
+});
+export type IceServer = z.infer<typeof IceServer>;
+
 export const OriginGrant = z.strictObject({
   /** WebSocket URL of the media origin assigned to this meeting. */
   url: z.string().url().max(512),
   /** Short-lived JWS the origin verifies (see origin.ts TicketClaims). */
   ticket: z.string().max(2048),
   expiresAt: z.number().int(),
+  /** TURN servers with credentials minted for this participant; absent when the service runs none. */
+  iceServers: z.array(IceServer).max(4).optional(),
 });
 export type OriginGrant = z.infer<typeof OriginGrant>;
 
@@ -293,6 +308,16 @@ export const LeaveReason = z.enum(['left', 'removed', 'disconnected', 'ended']);
 export const MutedAllMsg = z.strictObject({ type: z.literal('muted-all'), by: ParticipantId, allowUnmute: z.boolean() });
 
 export const ParticipantLeftMsg = z.strictObject({ type: z.literal('participant-left'), id: ParticipantId, reason: LeaveReason });
+/**
+ * A participant's connection dropped: it keeps its seat (and its place in everyone's key group)
+ * while it reconnects. If it is not back in time, `participant-left` (disconnected) follows.
+ */
+export const ParticipantAwayMsg = z.strictObject({ type: z.literal('participant-away'), id: ParticipantId });
+/**
+ * A participant is back on a new connection: the same seat, with the new connection's public key
+ * and sender index (its keys change, so key groups swap them as on a leave and a join).
+ */
+export const ParticipantBackMsg = z.strictObject({ type: z.literal('participant-back'), participant: Participant });
 
 export const KeyBlobMsg = z.strictObject({ type: z.literal('key-blob'), from: ParticipantId, epoch: Epoch, blob: SealedKey });
 
@@ -373,6 +398,8 @@ export const RoomToClient = z.discriminatedUnion('type', [
   ParticipantsUpdatedMsg,
   MutedAllMsg,
   ParticipantLeftMsg,
+  ParticipantAwayMsg,
+  ParticipantBackMsg,
   KeyBlobMsg,
   MediaStateChangedMsg,
   RoomStateMsg,

@@ -18,13 +18,13 @@ const FLAGS = [
   '--allow-loopback-in-peer-connection',
 ];
 
-/** A separate browser profile per participant, as separate people would have. */
-export async function openBrowser(): Promise<BrowserContext> {
+/** A separate browser profile per participant, as separate people would have; `extraArgs` add Chromium flags. */
+export async function openBrowser(extraArgs: readonly string[] = []): Promise<BrowserContext> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sealroom-chromium-'));
   return chromium.launchPersistentContext(dir, {
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: FLAGS,
+    args: [...FLAGS, ...extraArgs],
     permissions: ['camera', 'microphone'],
   });
 }

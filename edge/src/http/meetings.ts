@@ -10,6 +10,7 @@ import { hit, parseLimit } from '../policy/rate-limit.ts';
 import { readBody } from './body.ts';
 import { addressKey } from './client-address.ts';
 import { HttpError } from './errors.ts';
+import { locationHintOf } from './location-hint.ts';
 
 async function findMeeting(db: D1Database, rawId: string): Promise<Meeting> {
   const id = MeetingId.safeParse(rawId);
@@ -148,6 +149,7 @@ export const meetings = new Hono<AppEnv>()
     const user = userOf(c);
     if (user) headers.set(USER_HEADER, user.id);
     if (claimsHost(m, user)) headers.set(HOST_CLAIM_HEADER, user!.id);
-    const stub = c.env.ROOM.get(c.env.ROOM.idFromName(m.id));
+    const hint = locationHintOf(c.req.raw.cf as Parameters<typeof locationHintOf>[0]);
+    const stub = c.env.ROOM.get(c.env.ROOM.idFromName(m.id), hint ? { locationHint: hint } : undefined);
     return stub.fetch(new Request(c.req.url, { headers }));
   });

@@ -50,3 +50,11 @@ export async function getOrigin(db: D1Database, id: string, now = Date.now()): P
     .bind(id, now - ORIGIN_LIVENESS_MS)
     .first<OriginRow>();
 }
+
+/**
+ * Takes an origin out of the pick until its next heartbeat: it failed its health check, and no
+ * Room should send a meeting there meanwhile. A live origin puts itself back within 5 s.
+ */
+export async function markOriginDown(db: D1Database, id: string): Promise<void> {
+  await db.prepare('UPDATE origins SET last_seen = 0 WHERE id = ?').bind(id).run();
+}

@@ -4,7 +4,8 @@
  *   resume secret  issued by the Room in the welcome, stored here only as its SHA-256; the client
  *                  presents it when it comes back. It is the seat itself: within RESUME_GRACE_MS
  *                  of a drop it gives back the same id, role, rights, hand and breakout room, past
- *                  the password, lock and waiting room the seat had already passed.
+ *                  the password, lock and waiting room the seat had already passed. Meanwhile the
+ *                  seat is held "away" in the roster; when the window passes it departs.
  *   account        the signed-in user the Worker vouched for (never a message field).
  *   device key     the browser's own random `clientId`: chosen by the client, so it may only ever
  *                  take something away (a removal, a restriction, a denial cool-down), never grant.
@@ -52,10 +53,31 @@ export function denialCoolDown(room: RoomData, who: Identity, ip: string, now: n
   return until > now ? Math.ceil((until - now) / 1000) : 0;
 }
 
-/** The seat a resume secret names: still live (its old socket not yet known dead), or dropped within the grace window. */
+/** When an away seat's hold runs out and it departs. */
+export const awayUntil = (m: MemberRecord): number | null => (m.awaySince == null ? null : m.awaySince + RESUME_GRACE_MS);
+
+/** The earliest moment an away seat's hold runs out, or null when nobody is away. */
+export function nextAwayExpiry(room: RoomData): number | null {
+  let next: number | null = null;
+  for (const m of room.members.values()) {
+    const until = awayUntil(m);
+    if (until !== null && (next === null || until < next)) next = until;
+  }
+  return next;
+}
+
+/**
+ * The seat a resume secret names: still held (its socket open, or dropped and away within the
+ * grace window), or ended by a cut within the grace window.
+ */
 export function resumableSeat(room: RoomData, resumeHash: string | null, now: number): { live: MemberRecord } | { departed: DepartedRecord } | null {
   if (resumeHash === null) return null;
-  for (const m of room.members.values()) if (m.resumeHash === resumeHash) return { live: m };
+  for (const m of room.members.values()) {
+    if (m.resumeHash !== resumeHash) continue;
+    const until = awayUntil(m);
+    // An away seat past its hold is only waiting for the alarm to end it.
+    return until === null || now < until ? { live: m } : null;
+  }
   for (const d of room.departed.values()) {
     if (d.resumeHash === resumeHash && d.reason === 'disconnected' && now - d.leftAt < RESUME_GRACE_MS) return { departed: d };
   }

@@ -1,7 +1,7 @@
 import { DEFAULT_SETTINGS, type MeetingSettings } from '@sealroom/protocol';
 import { describe, expect, it } from 'vitest';
 import { RESUME_GRACE_MS } from './identity.ts';
-import { type Conn, type DecideContext, type DepartedRecord, type Effect, type MemberRecord, NO_BREAKOUT, type RoomData, type WaitingRecord, decide, departure } from './machine.ts';
+import { type Conn, type DecideContext, type DepartedRecord, type Effect, type MemberRecord, NO_BREAKOUT, type RoomData, type WaitingRecord, away, decide, departure, expireAway, participantOf, roomState } from './machine.ts';
 
 const pk = 'A'.repeat(43);
 const perms = { share: true, chat: true, unmute: true, rename: true, record: true };
@@ -377,5 +377,103 @@ describe('seats and identities (identity.ts)', () => {
   it('a device key can only take away: it carries a restriction but never a role', () => {
     const fx = decide(withDeparted(dropped({ resumeHash: 'other' })), fresh, { ...join, clientId: 'client-alice-0001' }, ctx());
     expect(fx[0]).toMatchObject({ kind: 'put-member', member: { role: 'participant', permissions: { chat: false } } });
+  });
+});
+
+describe('a dropped connection holds the seat (away)', () => {
+  const messages = (fx: Effect[]) => fx.flatMap((e) => (e.kind === 'broadcast' ? [e.msg] : []));
+  const heldAlice = { ...alice, role: 'cohost' as const, handRaisedAt: 500, breakout: null, awaySince: 1000 };
+
+  it('keeps the member, tells the others it is away, and wakes the room when the hold runs out', () => {
+    const fx = away(room([host, alice]), alice, 1000);
+    expect(fx).toContainEqual({ kind: 'put-member', member: { ...alice, awaySince: 1000 } });
+    expect(fx).toContainEqual({ kind: 'broadcast', to: 'members', except: alice.id, msg: { type: 'participant-away', id: alice.id } });
+    expect(fx).toContainEqual({ kind: 'schedule', at: 1000 + RESUME_GRACE_MS });
+    expect(kinds(fx)).not.toContain('del-member');
+    expect(kinds(fx)).not.toContain('put-departed');
+    expect(messages(fx).map((m) => m.type)).not.toContain('participant-left');
+    // Its media and its place in the key group are left alone.
+    expect(origin(fx)).toEqual([]);
+    expect(participantOf({ ...alice, awaySince: 1000 })).toMatchObject({ id: alice.id, away: true });
+    expect(participantOf(alice)).not.toHaveProperty('away');
+    expect(away(room([host, { ...alice, awaySince: 1000 }]), { ...alice, awaySince: 1000 }, 2000)).toEqual([]);
+  });
+
+  it('an away seat still counts toward the meeting’s size', () => {
+    const fx = decide(room([host, { ...alice, awaySince: 1000 }]), fresh, join, ctx({ maxParticipants: 2 }));
+    expect(replyCode(fx)).toBe('meeting_full');
+  });
+
+  it('a resume within the window comes back as the same seat: back, not left and joined', () => {
+    const r = room([host, heldAlice], { locked: true });
+    const fx = decide(r, fresh, join, ctx({ now: 1000 + RESUME_GRACE_MS - 1, resumeHash: heldAlice.resumeHash }));
+    expect(fx).toContainEqual(expect.objectContaining({ kind: 'welcome', id: alice.id, resumed: true }));
+    const back = messages(fx).find((m) => m.type === 'participant-back');
+    expect(back).toMatchObject({ participant: { id: alice.id, role: 'cohost', handRaisedAt: 500, index: 7 } });
+    expect(back).not.toHaveProperty('participant.away');
+    expect(messages(fx).map((m) => m.type)).not.toContain('participant-joined');
+    expect(messages(fx).map((m) => m.type)).not.toContain('participant-left');
+    const seat = fx.findLast((e) => e.kind === 'put-member');
+    expect(seat).toMatchObject({ member: { id: alice.id, resumeHash: 'fresh-resume-hash' } });
+    expect(seat?.kind === 'put-member' && seat.member.awaySince).toBeFalsy();
+  });
+
+  it('once the window has passed, the secret no longer resumes the held seat', () => {
+    const fx = decide(room([host, heldAlice]), fresh, join, ctx({ now: 1000 + RESUME_GRACE_MS, resumeHash: heldAlice.resumeHash }));
+    expect(fx).toContainEqual(expect.objectContaining({ kind: 'welcome', id: 'newcomer-0001', resumed: false }));
+  });
+
+  it('the hold runs out: the seat departs as a dropped seat does, and cannot be resumed', () => {
+    const r = room([host, heldAlice]);
+    expect(expireAway(r, 1000 + RESUME_GRACE_MS - 1)).toEqual([]);
+    const fx = expireAway(r, 1000 + RESUME_GRACE_MS + 5);
+    expect(fx).toContainEqual({ kind: 'del-member', id: alice.id });
+    expect(fx).toContainEqual({ kind: 'broadcast', to: 'members', except: alice.id, msg: { type: 'participant-left', id: alice.id, reason: 'disconnected' } });
+    expect(origin(fx)).toContainEqual({ action: 'closeParticipant', meetingId: '123456789', participantId: alice.id });
+    const record = fx.find((e) => e.kind === 'put-departed');
+    // Its grace counted from the drop, so the departed record is already past it; restrictions stay.
+    expect(record).toMatchObject({ record: { id: alice.id, leftAt: 1000, reason: 'disconnected' } });
+    const departed = room([host], { departed: new Map([[alice.id, (record as Extract<Effect, { kind: 'put-departed' }>).record]]) });
+    const again = decide(departed, fresh, join, ctx({ now: 1000 + RESUME_GRACE_MS + 5, resumeHash: heldAlice.resumeHash }));
+    expect(again).toContainEqual(expect.objectContaining({ kind: 'welcome', id: 'newcomer-0001', resumed: false }));
+  });
+
+  it('a host can remove an away member: banned, announced, nothing to close but the seat', () => {
+    const r = room([host, heldAlice]);
+    const fx = decide(r, as(host), { type: 'host', command: { action: 'remove', target: alice.id } }, ctx());
+    expect(fx).toContainEqual(expect.objectContaining({ kind: 'ban', ban: expect.objectContaining({ id: alice.id, resumeHash: heldAlice.resumeHash }) }));
+    expect(fx).toContainEqual({ kind: 'broadcast', to: 'members', except: alice.id, msg: { type: 'participant-left', id: alice.id, reason: 'removed' } });
+    expect(fx).toContainEqual({ kind: 'del-member', id: alice.id });
+    const banned = room([host], { banned: new Map([[alice.id, { id: alice.id, resumeHash: heldAlice.resumeHash, userId: null, clientId: heldAlice.clientId, name: 'a', at: 1 }]]) });
+    expect(replyCode(decide(banned, fresh, join, ctx({ resumeHash: heldAlice.resumeHash })))).toBe('removed');
+  });
+
+  it('an away host hands the meeting to a co-host who is here, and comes back as co-host', () => {
+    const c1 = member('cohos-0001', 'cohost', { joinedAt: 5 });
+    const c2 = member('cohos-0002', 'cohost', { joinedAt: 3, awaySince: 900 });
+    const fx = away(room([host, c1, c2]), host, 1000);
+    expect(fx).toContainEqual(expect.objectContaining({ kind: 'put-member', member: expect.objectContaining({ id: c1.id, role: 'host' }) }));
+    expect(fx).toContainEqual(expect.objectContaining({ kind: 'put-member', member: expect.objectContaining({ id: host.id, role: 'cohost', awaySince: 1000 }) }));
+  });
+
+  it('an away host with no co-host is not present: joiners wait for a host until it is back', () => {
+    const heldHost = { ...host, awaySince: 1000 };
+    const r = room([heldHost, alice], { settings: { joinBeforeHost: false } });
+    expect(roomState(r).hostPresent).toBe(false);
+    const knock = decide(r, fresh, join, ctx());
+    expect(knock).toContainEqual({ kind: 'reply', msg: { type: 'waiting', reason: 'no-host' } });
+    const waiter: WaitingRecord = { id: 'waiter-0001', name: 'W', since: 1, publicKey: pk, clientId: null, userId: null, resumeHash: null, ip: '', reason: 'no-host' };
+    const withWaiter = room([heldHost, alice], { settings: { joinBeforeHost: false }, waiting: new Map([[waiter.id, waiter]]) });
+    const back = decide(withWaiter, fresh, join, ctx({ now: 2000, resumeHash: host.resumeHash }));
+    expect(back).toContainEqual(expect.objectContaining({ kind: 'welcome', id: host.id, resumed: true }));
+    expect(back).toContainEqual(expect.objectContaining({ kind: 'welcome', id: 'waiter-0001', resumed: false }));
+  });
+
+  it('the host’s seat ending while another host is here promotes nobody', () => {
+    const heldHost = { ...host, awaySince: 1000 };
+    const newHost = member('hosty-0002', 'host');
+    const c1 = member('cohos-0001', 'cohost');
+    const fx = expireAway(room([heldHost, newHost, c1]), 1000 + RESUME_GRACE_MS);
+    expect(fx).not.toContainEqual(expect.objectContaining({ kind: 'put-member', member: expect.objectContaining({ id: c1.id, role: 'host' }) }));
   });
 });

@@ -8,7 +8,7 @@
  */
 import { BREAKOUT_REFUSALS, breakoutAction, chooseBreakout } from './breakout.ts';
 import { fileMessage } from './files.ts';
-import { type Identity, carriedRestrictions, denialCoolDown, isBanned, resumableSeat } from './identity.ts';
+import { type Identity, RESUME_GRACE_MS, awayUntil, carriedRestrictions, denialCoolDown, isBanned, resumableSeat } from './identity.ts';
 import { addressKey } from '../http/client-address.ts';
 import type {
   BreakoutState,
@@ -37,6 +37,8 @@ export interface MemberRecord extends Participant {
   userId: string | null;
   /** Rights a host took from this person: they follow the person to any later seat (identity.ts). */
   restricted: Permission[];
+  /** When its connection dropped (ms): the seat is held for it until RESUME_GRACE_MS later. Absent or null while connected. */
+  awaySince?: number | null;
 }
 
 export interface WaitingRecord extends WaitingEntry {
@@ -167,10 +169,11 @@ export type Effect =
   | { kind: 'broadcast'; to: Audience; except: string | null; msg: RoomToClient; room?: string | null }
   /** Tells a member it moved rooms; the adapter adds an origin grant for the new room. */
   | { kind: 'moved'; id: string; room: string | null }
-  /** Wakes the room at `at` to finish a breakout recall. */
+  /** Wakes the room at `at`: to finish a breakout recall, or to end a held seat. */
   | { kind: 'schedule'; at: number }
   | { kind: 'waiting-list' }
-  | { kind: 'grant-ticket' }
+  /** `mediaLost`: the member's media dropped, so the origin is checked before it is handed out again. */
+  | { kind: 'grant-ticket'; mediaLost: boolean }
   | { kind: 'close'; id: string | null; code: number; reason: string }
   | { kind: 'origin'; control: OriginControl }
   | { kind: 'end-meeting' }
@@ -182,6 +185,16 @@ export const error = (code: ErrorCode, message: string, retryAfter?: number): Ef
 });
 
 export const isHostish = (role: Role) => role === 'host' || role === 'cohost';
+
+/** Connected now: not a seat held for someone whose connection dropped. */
+export const isPresent = (m: MemberRecord): boolean => m.awaySince == null;
+
+/**
+ * Whether a host is there to act. A host who is away is not: until it is back the meeting runs
+ * as it does without its host (people who wait for the host keep waiting).
+ */
+const hostPresent = (room: RoomData, except: string | null = null): boolean =>
+  [...room.members.values()].some((m) => m.role === 'host' && m.id !== except && isPresent(m));
 
 /** Public view of a member: what every participant may see. */
 export function participantOf(m: MemberRecord): Participant {
@@ -198,6 +211,7 @@ export function participantOf(m: MemberRecord): Participant {
     handRaisedAt: m.handRaisedAt,
     permissions: m.permissions,
     breakout: m.breakout,
+    ...(isPresent(m) ? {} : { away: true as const }),
   };
 }
 
@@ -206,7 +220,7 @@ export function roomState(room: RoomData): RoomState {
     locked: room.locked,
     settings: room.settings,
     spotlight: room.spotlight,
-    hostPresent: [...room.members.values()].some((m) => m.role === 'host'),
+    hostPresent: hostPresent(room),
     breakout: room.breakout,
   };
 }
@@ -238,11 +252,12 @@ export function decide(room: RoomData, conn: Conn, msg: ClientToRoom, ctx: Decid
 
   switch (msg.type) {
     case 'key-blobs': {
-      // One blob per recipient, and never more recipients than the sender's key group has: a
-      // frame can never turn into more sends than there are members.
+      // One blob per recipient, and only present members of the sender's room get one (below):
+      // a frame can never turn into more sends than there are members. A rekey may still name
+      // someone who left a moment ago (the sender had not heard yet); that blob alone is
+      // reported, the others must arrive, or the present members cannot open the new key.
       const targets = new Set(msg.blobs.map((b) => b.to));
       if (targets.size !== msg.blobs.length) return [error('bad_message', 'key-blobs: at most one blob per recipient')];
-      if (msg.blobs.length > Math.max(1, room.members.size - 1)) return [error('bad_message', 'key-blobs: more blobs than other members')];
       // The room only routes sealed blobs; it cannot open them. Recipients must be current members.
       const effects: Effect[] = [];
       const missing: string[] = [];
@@ -274,7 +289,7 @@ export function decide(room: RoomData, conn: Conn, msg: ClientToRoom, ctx: Decid
     case 'host':
       return hostAction(room, self, msg.command, ctx);
     case 'ticket':
-      return [{ kind: 'grant-ticket' }];
+      return [{ kind: 'grant-ticket', mediaLost: msg.mediaLost === true }];
     case 'leave':
       return departure(room, self, 'left', ctx.now);
     case 'breakout-choose':
@@ -346,9 +361,9 @@ function join(room: RoomData, conn: Conn, msg: Extract<ClientToRoom, { type: 'jo
   // The owner's tier caps the meeting; hosts count too, waiting people don't.
   if (room.members.size >= ctx.maxParticipants) return refuse('meeting_full', `this meeting is full (${ctx.maxParticipants} people)`);
   const id = ctx.newParticipantId();
-  const hostPresent = [...room.members.values()].some((m) => m.role === 'host');
+  const hostHere = hostPresent(room);
   if (!asHost) {
-    const reason = !room.settings.joinBeforeHost && !hostPresent ? 'no-host' : room.settings.waitingRoom ? 'waiting-room' : null;
+    const reason = !room.settings.joinBeforeHost && !hostHere ? 'no-host' : room.settings.waitingRoom ? 'waiting-room' : null;
     if (reason) {
       const entry: WaitingRecord = { id, name: msg.name, since: ctx.now, publicKey: msg.publicKey, clientId: msg.clientId ?? null, userId: ctx.userId, resumeHash: ctx.resumeHash, ip: conn.ip, reason };
       return [
@@ -360,32 +375,36 @@ function join(room: RoomData, conn: Conn, msg: Extract<ClientToRoom, { type: 'jo
     }
   }
   // A host key makes its holder host, unless a host is already present: then co-host.
-  const role: Role = asHost ? (hostPresent ? 'cohost' : 'host') : 'participant';
+  const role: Role = asHost ? (hostHere ? 'cohost' : 'host') : 'participant';
   const admitted = admit(room, { id, name: msg.name, publicKey: msg.publicKey, clientId: msg.clientId ?? null, userId: ctx.userId, resumeHash: ctx.resumeHash, ip: conn.ip }, role, ctx, true);
   // The first host to arrive lets in everyone who was waiting for one.
-  if (role === 'host' && !hostPresent) admitted.push(...releaseNoHostWaiters(room, ctx));
+  if (role === 'host' && !hostHere) admitted.push(...releaseNoHostWaiters(room, ctx));
   return admitted;
 }
 
 /**
  * The same participant again: same id, role, rights, hand and breakout room, and a fresh
- * resume secret (the old one dies with this use). A seat whose old socket is still open (the
- * drop is not noticed yet, or a second tab) is taken over: the old socket is closed and the
- * origin, which keys peers by participant id, replaces the old media connection by itself.
+ * resume secret (the old one dies with this use). A seat still held (away, or its old socket
+ * still open: the drop is not noticed yet, or a second tab) is taken over: any old socket is
+ * closed, others see the seat come back (not leave and join), and the origin, which keys peers
+ * by participant id, replaces the old media connection by itself. A seat that had ended (cut
+ * off for flooding) joins again as others last saw it leave.
  */
 function resume(room: RoomData, conn: Conn, msg: Extract<ClientToRoom, { type: 'join' }>, seat: NonNullable<ReturnType<typeof resumableSeat>>, ctx: DecideContext): Effect[] {
   const old = 'live' in seat ? seat.live : seat.departed;
   const effects: Effect[] = [];
-  if ('live' in seat) {
-    effects.push({ kind: 'close', id: old.id, code: 4000, reason: 'resumed elsewhere' }, { kind: 'del-member', id: old.id });
-    effects.push({ kind: 'broadcast', to: 'members', except: old.id, msg: { type: 'participant-left', id: old.id, reason: 'disconnected' } });
-  } else effects.push({ kind: 'del-departed', id: old.id });
+  const held = 'live' in seat;
+  // The seat's time so far ends here (usage), and a new stretch starts with the welcome.
+  if (held) effects.push({ kind: 'close', id: old.id, code: 4000, reason: 'resumed elsewhere' }, { kind: 'del-member', id: old.id });
+  else effects.push({ kind: 'del-departed', id: old.id });
   // A host who dropped may find a co-host promoted meanwhile: one host at a time, so they return as co-host.
   const otherHost = [...room.members.values()].some((m) => m.role === 'host' && m.id !== old.id);
   const role: Role = old.role === 'host' && otherHost ? 'cohost' : old.role;
   const breakout = old.breakout !== null && room.breakout.rooms.some((r) => r.id === old.breakout) ? old.breakout : null;
   const joiner: Joiner = { id: old.id, name: msg.name, publicKey: msg.publicKey, clientId: msg.clientId ?? null, userId: ctx.userId, resumeHash: ctx.resumeHash, ip: conn.ip };
-  effects.push(...admit(room, joiner, role, ctx, true, { permissions: old.permissions, restricted: old.restricted, handRaisedAt: old.handRaisedAt, breakout, resumed: true }));
+  effects.push(...admit(room, joiner, role, ctx, true, { permissions: old.permissions, restricted: old.restricted, handRaisedAt: old.handRaisedAt, breakout, announce: held ? 'back' : 'joined' }));
+  // A host back in its seat lets in whoever was waiting for one, as a host arriving does.
+  if (role === 'host' && !hostPresent(room, old.id)) effects.push(...releaseNoHostWaiters(room, ctx));
   return effects;
 }
 
@@ -405,7 +424,8 @@ interface Kept {
   restricted: Permission[];
   handRaisedAt: number | null;
   breakout: string | null;
-  resumed: true;
+  /** What others are told: the seat is back (they still hold it), or joined (they saw it leave). */
+  announce: 'back' | 'joined';
 }
 
 function admit(room: RoomData, j: Joiner, role: Role, ctx: DecideContext, self: boolean, kept?: Kept): Effect[] {
@@ -437,7 +457,12 @@ function admit(room: RoomData, j: Joiner, role: Role, ctx: DecideContext, self: 
     { kind: 'put-member', member },
     ...(self ? [{ kind: 'bind', id: j.id, status: 'member' } as const] : []),
     { kind: 'welcome', id: j.id, resume: secret, resumed: kept !== undefined },
-    { kind: 'broadcast', to: 'members', except: j.id, msg: { type: 'participant-joined', participant: participantOf(member) } },
+    {
+      kind: 'broadcast',
+      to: 'members',
+      except: j.id,
+      msg: kept?.announce === 'back' ? { type: 'participant-back', participant: participantOf(member) } : { type: 'participant-joined', participant: participantOf(member) },
+    },
   ];
   // Muted on entry without the right to unmute: the origin holds the microphone paused too.
   if (!permissions.unmute) effects.push({ kind: 'origin', control: { action: 'pauseSource', meetingId: room.meetingId, participantId: j.id, source: 'audio' } });
@@ -721,8 +746,43 @@ function removal(room: RoomData, m: MemberRecord, ctx: DecideContext): Effect[] 
 }
 
 /**
- * A member is gone (left, dropped or removed): forget them, tell the others (whose clients
- * then rekey without them) and the origin (which closes their transports).
+ * A member's connection dropped (not a leave, a removal or the end): its seat is held while it
+ * reconnects. It keeps its role, rights, hand and breakout room, counts toward capacity, and
+ * stays in everyone's key group (it is the same person, and its resume brings new keys anyway).
+ * Its media at the origin is left alone. The room wakes when the hold runs out (expireAway).
+ */
+export function away(room: RoomData, m: MemberRecord, now: number): Effect[] {
+  if (!isPresent(m)) return [];
+  let held: MemberRecord = { ...m, awaySince: now };
+  const effects: Effect[] = [
+    { kind: 'put-member', member: held },
+    { kind: 'broadcast', to: 'members', except: m.id, msg: { type: 'participant-away', id: m.id } },
+    { kind: 'schedule', at: now + RESUME_GRACE_MS },
+  ];
+  // Its client lost its transfers with the socket.
+  for (const f of room.files.values()) if (f.from === m.id) effects.push({ kind: 'del-file', id: f.id });
+  // An away host cannot admit anyone: as when a host leaves, the longest-serving co-host takes
+  // over, and the away seat comes back as co-host (one host at a time).
+  const heir = m.role === 'host' && !hostPresent(room, m.id) ? heirOf(room, m.id) : undefined;
+  if (heir) {
+    held = { ...held, role: 'cohost' };
+    effects.push(...updated(held), ...roleChange(room, heir, 'host'));
+  }
+  return effects;
+}
+
+/** Held seats whose hold ran out: they depart as a dropped seat always has, and others rekey without them. */
+export function expireAway(room: RoomData, now: number): Effect[] {
+  return [...room.members.values()].filter((m) => (awayUntil(m) ?? Infinity) <= now).flatMap((m) => departure(room, m, 'disconnected', now));
+}
+
+/** The longest-serving co-host who is here. */
+const heirOf = (room: RoomData, except: string): MemberRecord | undefined =>
+  [...room.members.values()].filter((x) => x.role === 'cohost' && x.id !== except && isPresent(x)).sort((a, b) => a.joinedAt - b.joinedAt)[0];
+
+/**
+ * A member is gone (left, removed, cut off, or away too long): forget them, tell the others
+ * (whose clients then rekey without them) and the origin (which closes their transports).
  */
 export function departure(room: RoomData, m: MemberRecord, reason: 'left' | 'removed' | 'disconnected', now: number): Effect[] {
   const effects: Effect[] = [
@@ -735,8 +795,8 @@ export function departure(room: RoomData, m: MemberRecord, reason: 'left' | 'rem
   if (room.spotlight === m.id) effects.push(...stateChange(room, { spotlight: null }));
   for (const f of room.files.values()) if (f.from === m.id) effects.push({ kind: 'del-file', id: f.id });
   // A meeting without its host carries on under the longest-serving co-host, if there is one.
-  if (m.role === 'host') {
-    const heir = [...room.members.values()].filter((x) => x.role === 'cohost').sort((a, b) => a.joinedAt - b.joinedAt)[0];
+  if (m.role === 'host' && ![...room.members.values()].some((x) => x.role === 'host' && x.id !== m.id)) {
+    const heir = heirOf(room, m.id);
     if (heir) effects.push(...roleChange(room, heir, 'host'));
   }
   if (reason !== 'disconnected') effects.push({ kind: 'close', id: m.id, code: 1000, reason });
@@ -753,7 +813,8 @@ const departedOf = (m: MemberRecord, reason: 'left' | 'disconnected', now: numbe
   restricted: m.restricted,
   breakout: m.breakout,
   handRaisedAt: m.handRaisedAt,
-  leftAt: now,
+  // A seat that was away left when it dropped: its grace window is already spent.
+  leftAt: m.awaySince ?? now,
   reason,
 });
 

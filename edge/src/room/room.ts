@@ -13,7 +13,8 @@ import { audit } from '../audit.ts';
 import { verifyPassword } from '../meetings/password.ts';
 import { getMeeting, markEnded } from '../meetings/store.ts';
 import { sendControl } from '../origins/control.ts';
-import { type OriginRow, getOrigin, pickOrigin } from '../origins/registry.ts';
+import { OriginProbe } from '../origins/probe.ts';
+import { type OriginRow, getOrigin, markOriginDown, pickOrigin } from '../origins/registry.ts';
 import { sha256HexOf, timingSafeEqual } from '../kms/bytes.ts';
 import { addressKey } from '../http/client-address.ts';
 import { randomToken } from '../random.ts';
@@ -21,8 +22,8 @@ import { ScryptBusy, runScrypt } from '../scrypt-gate.ts';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { closeBreakouts } from './breakout.ts';
-import { DENY_COOL_DOWN_MS, resumableSeat } from './identity.ts';
-import { type Conn, type DecideContext, type Effect, type MemberRecord, type PasswordCheck, type RoomData, decide, departure, isHostish, participantOf, roomState, waiterGone, waitingEntries } from './machine.ts';
+import { DENY_COOL_DOWN_MS, nextAwayExpiry, resumableSeat } from './identity.ts';
+import { type Conn, type DecideContext, type Effect, type MemberRecord, type PasswordCheck, type RoomData, away, decide, departure, expireAway, isHostish, participantOf, roomState, waiterGone, waitingEntries } from './machine.ts';
 import { reservePasswordAttempt } from './password-gate.ts';
 import { FLOOD, RateLimiter } from './rate-limit.ts';
 import { RoomStore } from './store.ts';
@@ -76,6 +77,11 @@ export class Room extends DurableObject<Env> {
   #knownGoodPassword: string | null = null;
   #meetingCache: { at: number; meeting: Awaited<ReturnType<typeof getMeeting>> } | null = null;
   #originCache: { at: number; origin: OriginRow | null } | null = null;
+  /** An assignment under way: members asking at once all get the origin the first one picked. */
+  #assigning: Promise<OriginRow | null> | null = null;
+  #probe = new OriginProbe();
+  /** The check of the assigned origin under way after a media drop, shared by everyone who asks. */
+  #checking: Promise<void> | null = null;
   #accessCache: { at: number; value: { maxParticipants: number; allowAnonymous: boolean } } | null = null;
   #flushing = false;
   #controlAttempts = 0;
@@ -203,7 +209,7 @@ export class Room extends DurableObject<Env> {
     await this.#dropped(ws);
   }
 
-  /** Finishes a breakout recall when its countdown ends, and sweeps connections that vanished without a close event (a restart drops sockets silently). */
+  /** Finishes a breakout recall when its countdown ends, ends held seats whose grace ran out, and sweeps connections that vanished without a close event (a restart drops sockets silently). */
   override async alarm(): Promise<void> {
     const room = this.#room;
     if (!room) return;
@@ -214,8 +220,11 @@ export class Room extends DurableObject<Env> {
       const a = ws.deserializeAttachment() as Attachment | null;
       if (a?.id && ws.readyState === WebSocket.OPEN) live.add(a.id);
     }
+    // Seats held too long end first; a member whose socket vanished is then held like any drop.
+    const expired = expireAway(room, Date.now());
+    if (expired.length) await this.#apply(null, expired);
     const effects: Effect[] = [];
-    for (const m of room.members.values()) if (!live.has(m.id)) effects.push(...departure(room, m, 'disconnected', Date.now()));
+    for (const m of room.members.values()) if (!live.has(m.id)) effects.push(...away(room, m, Date.now()));
     for (const w of room.waiting.values()) if (!live.has(w.id)) effects.push(...waiterGone(w));
     if (effects.length) await this.#apply(null, effects);
     await this.#armSweep();
@@ -245,7 +254,7 @@ export class Room extends DurableObject<Env> {
     this.#limiter.forget(a.id);
     this.#limiter.forget(a.conn);
     const m = room.members.get(a.id);
-    if (m) return this.#apply(null, departure(room, m, 'disconnected', Date.now()));
+    if (m) return this.#apply(null, away(room, m, Date.now()));
     const w = room.waiting.get(a.id);
     if (w) return this.#apply(null, waiterGone(w));
   }
@@ -386,6 +395,8 @@ export class Room extends DurableObject<Env> {
         case 'grant-ticket': {
           const a = ws?.deserializeAttachment() as Attachment | undefined;
           const m = a?.id ? room.members.get(a.id) : undefined;
+          // Media dropped: the origin may have died. Its heartbeat row says so only after 20 s; ask it now.
+          if (m && e.mediaLost) await this.#checkOrigin();
           const grant = m ? await this.#grant(m.id, m.role, m.breakout) : null;
           if (ws) this.#send(ws, grant ? { type: 'ticket', origin: grant } : { type: 'error', code: 'no_origin', message: 'no media origin is available' });
           // A member reconnecting its media may reach an origin that never heard the host's holds (a
@@ -488,10 +499,12 @@ export class Room extends DurableObject<Env> {
     return out;
   }
 
-  /** One alarm serves both jobs: the next sweep, or a breakout recall if that comes sooner. */
+  /** One alarm serves every job: the next sweep, a breakout recall, or the end of a held seat, whichever comes first. */
   async #armSweep(at?: number): Promise<void> {
     const closing = this.#room?.breakout.closingAt ?? null;
-    const wanted = Math.min(at ?? Infinity, closing ?? Infinity, this.ctx.getWebSockets().length > 0 ? Date.now() + SWEEP_MS : Infinity);
+    // Held seats must end on time even when nobody is connected to sweep.
+    const expiry = this.#room ? nextAwayExpiry(this.#room) : null;
+    const wanted = Math.min(at ?? Infinity, closing ?? Infinity, expiry ?? Infinity, this.ctx.getWebSockets().length > 0 ? Date.now() + SWEEP_MS : Infinity);
     if (wanted === Infinity) return;
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > wanted) await this.ctx.storage.setAlarm(wanted);
@@ -513,6 +526,12 @@ export class Room extends DurableObject<Env> {
   async #origin(assign: boolean): Promise<OriginRow | null> {
     const now = Date.now();
     if (this.#originCache && now - this.#originCache.at < ORIGIN_CACHE_MS) return this.#originCache.origin;
+    if (!assign) return this.#lookUpOrigin(false, now);
+    this.#assigning ??= this.#lookUpOrigin(true, now).finally(() => (this.#assigning = null));
+    return this.#assigning;
+  }
+
+  async #lookUpOrigin(assign: boolean, now: number): Promise<OriginRow | null> {
     const assigned = this.#store.originId();
     let row = assigned ? await getOrigin(this.env.DB, assigned) : null;
     if (!row && assign) {
@@ -521,6 +540,22 @@ export class Room extends DurableObject<Env> {
     }
     this.#originCache = { at: now, origin: row };
     return row;
+  }
+
+  /**
+   * Probes the assigned origin; a dead one is taken out of the pick for every Room (until it
+   * heartbeats again) and forgotten here, so the next grant assigns the least-loaded live one.
+   */
+  #checkOrigin(): Promise<void> {
+    this.#checking ??= (async () => {
+      const origin = await this.#origin(false);
+      if (!origin || (await this.#probe.alive(origin.id, origin.control_url))) return;
+      await markOriginDown(this.env.DB, origin.id);
+      // Only forget it if no newer assignment happened meanwhile.
+      if (this.#originCache?.origin?.id === origin.id || this.#store.originId() === origin.id) this.#originCache = null;
+      log({ event: 'origin_failed_probe', meetingId: this.#room?.meetingId, originId: origin.id });
+    })().finally(() => (this.#checking = null));
+    return this.#checking;
   }
 
   async #grant(participantId: string, role: 'host' | 'cohost' | 'participant', breakout: string | null): Promise<OriginGrant | null> {

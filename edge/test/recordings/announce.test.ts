@@ -56,7 +56,7 @@ describe('recording announced by the room', () => {
     expect((await b.c.next('participant-updated')).participant).toMatchObject({ id: a.id, recording: false, permissions: { record: false } });
   });
 
-  it('a recorder who disconnects takes the indicator away: they leave the roster', async () => {
+  it('a recorder who disconnects still shows as recording while its seat is held; removing the seat takes the indicator', async () => {
     const { h, a, b } = await trio();
     h.c.send({ type: 'host', command: { action: 'set-permission', target: a.id, permission: 'record', allowed: true } });
     await a.c.next('participant-updated');
@@ -64,6 +64,10 @@ describe('recording announced by the room', () => {
     await b.c.next('participant-updated');
     await b.c.next('participant-updated');
     a.c.ws.close(1001, 'gone');
+    // Its browser may still be recording: nobody is told otherwise until the seat ends.
+    expect(await b.c.next('participant-away')).toEqual({ type: 'participant-away', id: a.id });
+    expect((await joined(h.welcome.meetingId, 'Cy', 6)).welcome.participants.find((p) => p.id === a.id)).toMatchObject({ recording: true, away: true });
+    h.c.send({ type: 'host', command: { action: 'remove', target: a.id } });
     expect(await b.c.next('participant-left')).toMatchObject({ id: a.id });
     const again = await joined((await h.c.drain(10), h.welcome.meetingId), 'Dee', 5);
     expect(again.welcome.participants.some((p) => p.recording)).toBe(false);

@@ -7,7 +7,10 @@
  * - every outgoing frame is sealed; with no send key yet (or a frame too short for its codec)
  *   the frame is dropped, never sent in clear;
  * - an incoming frame that does not open is dropped, never passed on (a VP8 decoder fed
- *   ciphertext fails and makes the receiver ask for key frames; Opus plays it as noise).
+ *   ciphertext fails and makes the receiver ask for key frames; Opus plays it as noise);
+ * - a video receiver that dropped frames for want of a key asks its sender for a key frame as
+ *   soon as a key arrives: the frames after it are deltas its decoder cannot use, and the
+ *   browser would ask only after its own key-frame timeout.
  */
 import { FrameOpener, FrameSealer, type Codec } from '@sealroom/crypto/frame-transform';
 
@@ -24,11 +27,23 @@ export type WorkerIn =
   | { kind: 'streams'; role: 'send' | 'recv'; codec: Codec; readable: ReadableStream<EncodedFrameLike>; writable: WritableStream<EncodedFrameLike> };
 
 /** Counters: `sealed` counts every frame that left through the sealer (the test hook). */
-export type FrameStats = { sealed: number; opened: number; dropped: number; sendDropped: number; noKey: number; replayed: number; invalid: number };
+export type FrameStats = {
+  sealed: number;
+  opened: number;
+  dropped: number;
+  sendDropped: number;
+  noKey: number;
+  replayed: number;
+  invalid: number;
+  keyFrameRequests: number;
+};
 export type WorkerOut = { kind: 'stats'; id?: number } & FrameStats;
 
 /** Options a transform is created with (RTCRtpScriptTransform options or the fallback message). */
 export type TransformOptions = { role: 'send' | 'recv'; codec: Codec };
+
+/** Asks the remote sender for a key frame (RTCRtpScriptTransformer.sendKeyFrameRequest). */
+export type KeyFrameRequester = () => Promise<unknown>;
 
 const CODECS: readonly string[] = ['vp8', 'vp9', 'opus'];
 
@@ -47,6 +62,9 @@ export class FrameWorker {
   /** A send key that arrived before `init`: applied as soon as the sender index is known. */
   #earlySendKey: { epoch: number; key: Uint8Array } | null = null;
   #sendDropped = 0;
+  /** Video receivers that dropped a frame for want of a key since the last key arrived. */
+  #starved = new Set<KeyFrameRequester>();
+  #keyFrameRequests = 0;
 
   constructor(opts: { now?: () => number } = {}) {
     this.#opener = new FrameOpener(opts.now ? { now: opts.now } : {});
@@ -66,6 +84,7 @@ export class FrameWorker {
         return null;
       case 'setRecvKey':
         this.#opener.setKey(msg.senderIndex, msg.epoch, msg.key);
+        this.#requestKeyFrames();
         return null;
       case 'removeSender':
         this.#opener.removeSender(msg.senderIndex);
@@ -82,9 +101,20 @@ export class FrameWorker {
     }
   }
 
+  #requestKeyFrames(): void {
+    for (const request of this.#starved) {
+      this.#keyFrameRequests++;
+      request().catch(() => {
+        // The receiver went away, or the browser refused; its own timeout asks later.
+      });
+    }
+    this.#starved.clear();
+  }
+
   stats(): FrameStats {
     const o = this.#opener.stats;
     return {
+      keyFrameRequests: this.#keyFrameRequests,
       sealed: this.#sealer?.stats.sealed ?? 0,
       opened: o.opened,
       dropped: o.dropped,
@@ -95,9 +125,13 @@ export class FrameWorker {
     };
   }
 
-  /** A TransformStream that seals (role 'send') or opens (role 'recv') frames of one codec. */
-  transform(opts: TransformOptions): TransformStream<EncodedFrameLike, EncodedFrameLike> {
+  /**
+   * A TransformStream that seals (role 'send') or opens (role 'recv') frames of one codec.
+   * @param requestKeyFrame - for a video receiver, how to ask its sender for a key frame
+   */
+  transform(opts: TransformOptions, requestKeyFrame?: KeyFrameRequester): TransformStream<EncodedFrameLike, EncodedFrameLike> {
     const { role, codec } = opts;
+    const video = codec !== 'opus';
     return new TransformStream<EncodedFrameLike, EncodedFrameLike>({
       transform: async (frame, controller) => {
         const data = new Uint8Array(frame.data);
@@ -117,7 +151,11 @@ export class FrameWorker {
           frame.data = exactBuffer(out);
           controller.enqueue(frame);
         } else {
-          const out = await this.#opener.openAsync(codec, data);
+          // A missing key is found before the first await, so the count tells this frame's fate.
+          const noKey = this.#opener.stats.noKey;
+          const opening = this.#opener.openAsync(codec, data);
+          if (video && requestKeyFrame && this.#opener.stats.noKey > noKey) this.#starved.add(requestKeyFrame);
+          const out = await opening;
           if (!out) return; // counted by the opener
           frame.data = exactBuffer(out);
           controller.enqueue(frame);
@@ -127,11 +165,18 @@ export class FrameWorker {
   }
 
   /** Pipes an encoded-frame stream pair through `transform`. Resolves when the stream ends. */
-  async attach(opts: TransformOptions, readable: ReadableStream<EncodedFrameLike>, writable: WritableStream<EncodedFrameLike>): Promise<void> {
+  async attach(
+    opts: TransformOptions,
+    readable: ReadableStream<EncodedFrameLike>,
+    writable: WritableStream<EncodedFrameLike>,
+    requestKeyFrame?: KeyFrameRequester,
+  ): Promise<void> {
     try {
-      await readable.pipeThrough(this.transform(opts)).pipeTo(writable);
+      await readable.pipeThrough(this.transform(opts, requestKeyFrame)).pipeTo(writable);
     } catch {
       // The browser closes these streams when a sender or receiver goes away; nothing to do.
+    } finally {
+      if (requestKeyFrame) this.#starved.delete(requestKeyFrame);
     }
   }
 }

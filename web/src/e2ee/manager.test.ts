@@ -81,3 +81,18 @@ describe('E2ee envelopes (chat lines, annotations)', () => {
     expect(peers[2]!.openEnvelope(ids[1]!, fromBob)).toBe('hi carol');
   });
 });
+
+describe('E2ee send key', () => {
+  it('hands the frame worker the ratcheted send key as soon as someone joins, with no timer', () => {
+    const posted: { kind: string; epoch?: number }[] = [];
+    const worker = () => ({ postMessage: (m: { kind: string; epoch?: number }) => posted.push(m), terminate() {}, onmessage: null }) as unknown as Worker;
+    const alice = E2ee.create({ worker });
+    const bob = E2ee.create({ worker: fakeWorker });
+    alice.start({ meetingId: '123456789', self: { id: 'alice-001', index: 0 }, members: [], send: () => {} });
+    expect(posted.filter((m) => m.kind === 'setSendKey').map((m) => m.epoch)).toEqual([0]);
+    alice.memberJoined({ id: 'bob-00002', index: 1, publicKey: bob.publicKey });
+    expect(posted.filter((m) => m.kind === 'setSendKey').map((m) => m.epoch)).toEqual([0, 1]);
+    expect(alice.debugSendKey()?.epoch).toBe(1);
+    alice.close();
+  });
+});

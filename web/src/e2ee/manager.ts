@@ -142,7 +142,7 @@ export class E2ee {
     const g = this.#requireGroup();
     if (this.disableKeyExchange) return;
     try {
-      g.receiveBlob(fromId, epoch, blob);
+      if (g.receiveBlob(fromId, epoch, blob)) performance.mark('sealroom:key-received');
     } catch (e) {
       // Log the code only: never a blob, never a key.
       if (e instanceof KeyGroupError) console.warn('e2ee: key blob rejected', { from: fromId, epoch, code: e.code });

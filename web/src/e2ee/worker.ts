@@ -10,7 +10,16 @@ import { FrameWorker, parseTransformOptions, type EncodedFrameLike, type WorkerI
 /** The part of DedicatedWorkerGlobalScope this worker uses (lib.webworker is not loaded). */
 type Scope = {
   onmessage: ((ev: MessageEvent<WorkerIn>) => void) | null;
-  onrtctransform?: ((ev: { transformer: { options: unknown; readable: ReadableStream<EncodedFrameLike>; writable: WritableStream<EncodedFrameLike> } }) => void) | null;
+  onrtctransform?:
+    | ((ev: {
+        transformer: {
+          options: unknown;
+          readable: ReadableStream<EncodedFrameLike>;
+          writable: WritableStream<EncodedFrameLike>;
+          sendKeyFrameRequest?: () => Promise<void>;
+        };
+      }) => void)
+    | null;
   postMessage(msg: WorkerOut): void;
 };
 
@@ -25,5 +34,7 @@ scope.onmessage = (ev) => {
 scope.onrtctransform = (ev) => {
   const t = ev.transformer;
   const opts = parseTransformOptions(t.options);
-  if (opts) void frames.attach(opts, t.readable, t.writable);
+  // Only a receiver's transformer can ask for a key frame; the fallback path has no such call.
+  const request = opts?.role === 'recv' && typeof t.sendKeyFrameRequest === 'function' ? () => t.sendKeyFrameRequest!() : undefined;
+  if (opts) void frames.attach(opts, t.readable, t.writable, request);
 };

@@ -10,7 +10,7 @@
  * mediasoup-client's padding-only 'probator' receiver never passes through the callback.
  */
 import { Device, type types } from 'mediasoup-client';
-import type { MediaSource, OriginGrant, OriginNotification } from '@sealroom/protocol';
+import type { MediaSource, OriginGrant, OriginNotification, OriginResults } from '@sealroom/protocol';
 import { OriginClient, OriginError, type OriginRequestData, watchIce } from './origin-client.ts';
 
 export type Codec = 'vp8' | 'opus';
@@ -146,6 +146,7 @@ export class MediaSession {
       },
     });
     try {
+      performance.mark('sealroom:origin-open');
       session = new MediaSession(client, new Device(), sealer, handlers, selfId);
       await session.#setup(grant.ticket);
       return session;
@@ -236,12 +237,20 @@ export class MediaSession {
   }
 
   async #setup(ticket: string): Promise<void> {
-    const auth = await this.#client.request('auth', { ticket });
+    // The origin answers one socket's requests in order, auth first, so the requests that need
+    // only the ticket go out together: one round trip instead of four. If auth fails, so do the others.
+    const [auth, { rtpCapabilities }, sendInfo, recvInfo] = await Promise.all([
+      this.#client.request('auth', { ticket }),
+      this.#client.request('rtpCapabilities', {}),
+      this.#client.request('createTransport', { direction: 'send' }),
+      this.#client.request('createTransport', { direction: 'recv' }),
+    ]);
     if (auth.participantId !== this.#selfId) throw new OriginError('bad_ticket', 'ticket is for someone else', 'auth');
-    const { rtpCapabilities } = await this.#client.request('rtpCapabilities', {});
     await this.#device.load({ routerRtpCapabilities: rtpCapabilities as types.RtpCapabilities });
-    this.#send = await this.#makeTransport('send');
-    this.#recv = await this.#makeTransport('recv');
+    performance.mark('sealroom:device-loaded');
+    this.#send = this.#makeTransport('send', sendInfo);
+    this.#recv = this.#makeTransport('recv', recvInfo);
+    performance.mark('sealroom:transports');
     this.#ready = true;
     this.#qualityTimer = setInterval(() => void this.#measureQuality(), QUALITY_INTERVAL_MS);
     const queued = this.#queued;
@@ -249,8 +258,7 @@ export class MediaSession {
     for (const p of queued) void this.#consume(p);
   }
 
-  async #makeTransport(direction: 'send' | 'recv'): Promise<types.Transport> {
-    const info = await this.#client.request('createTransport', { direction });
+  #makeTransport(direction: 'send' | 'recv', info: OriginResults['createTransport']): types.Transport {
     const options: types.TransportOptions = {
       id: info.id,
       iceParameters: info.iceParameters as types.IceParameters,
@@ -516,6 +524,7 @@ export class MediaSession {
       this.#consumers.set(consumer.id, { consumer, participantId: res.participantId, source: res.source });
       consumer.on('transportclose', () => this.#consumers.delete(consumer.id));
       this.#setRemoteTrack(res.participantId, res.source, consumer.track);
+      performance.mark(`sealroom:consumed-${res.kind}`);
       // Consumers start paused at the origin; an off-screen camera stays so.
       if (res.source === 'video' && this.#hidden.has(res.participantId)) consumer.pause();
       else await this.#client.request('resumeConsumer', { consumerId: consumer.id });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { e2eeCodec } from './media.svelte.ts';
-import { backoffMs } from './meeting.svelte.ts';
+import { FIRST_MEDIA_RETRY_MS, backoffMs, mediaRetryMs } from './meeting.svelte.ts';
 
 describe('e2eeCodec', () => {
   it('names the codecs the transform knows and nothing else', () => {
@@ -14,5 +14,12 @@ describe('e2eeCodec', () => {
 describe('backoffMs', () => {
   it('doubles from 1 s and caps at 15 s', () => {
     expect([0, 1, 2, 3, 4, 5, 10].map(backoffMs)).toEqual([1000, 2000, 4000, 8000, 15000, 15000, 15000]);
+  });
+});
+
+describe('mediaRetryMs', () => {
+  it('retries lost media quickly once, then backs off like the room', () => {
+    expect(FIRST_MEDIA_RETRY_MS).toBeLessThanOrEqual(300);
+    expect([0, 1, 2, 3, 10].map(mediaRetryMs)).toEqual([FIRST_MEDIA_RETRY_MS, 1000, 2000, 4000, 15000]);
   });
 });

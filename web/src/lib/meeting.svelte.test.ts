@@ -32,7 +32,7 @@ const e2ee = vi.hoisted(() => {
 });
 vi.mock('./e2ee.ts', () => ({ E2ee: { create: () => e2ee.fake } }));
 
-const { Meeting } = await import('./meeting.svelte.ts');
+const { Meeting, roomRetryMs } = await import('./meeting.svelte.ts');
 
 const person = (id: string, index: number, over: Partial<Participant> = {}): Participant => ({
   id,
@@ -112,6 +112,32 @@ describe('Meeting', () => {
     expect(meeting.isHost).toBe(true);
   });
 
+  it('with no origin at the welcome, keeps asking the room for one, backing off, and connects when one comes', async () => {
+    vi.useFakeTimers();
+    try {
+      const { meeting, socket } = joined();
+      socket.deliver(welcome);
+      expect(meeting.mediaStatus).toBe('unavailable');
+      const tickets = () => (socket.json() as { type: string }[]).filter((m) => m.type === 'ticket').length;
+      expect(tickets()).toBe(0);
+      await vi.advanceTimersByTimeAsync(300);
+      expect(tickets()).toBe(1);
+      // Still none: the room says so, and the client asks again later, not at once.
+      socket.deliver(JSON.stringify({ type: 'error', code: 'no_origin', message: 'no media origin is available' }));
+      expect(meeting.mediaStatus).toBe('unavailable');
+      await vi.advanceTimersByTimeAsync(500);
+      expect(tickets()).toBe(1);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(tickets()).toBe(2);
+      socket.deliver(JSON.stringify({ type: 'error', code: 'no_origin', message: 'no media origin is available' }));
+      await vi.advanceTimersByTimeAsync(2100);
+      expect(tickets()).toBe(3);
+      meeting.leave();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('honours the test flag that disables key exchange', () => {
     win.__sealroomTest = { disableKeyExchange: true };
     joined();
@@ -129,6 +155,22 @@ describe('Meeting', () => {
     socket.deliver(JSON.stringify({ type: 'participant-left', id: ANN.id, reason: 'left' }));
     expect(e2ee.calls.map((c) => c[0])).toEqual(['start', 'memberJoined', 'onKeyBlob', 'memberLeft']);
     expect(meeting.announcement?.key).toBe('call.left');
+  });
+
+  it('an away participant keeps its keys; back on a new connection its old keys go and its new ones come in', () => {
+    const { meeting, socket } = joined();
+    socket.deliver(welcome);
+    socket.deliver(JSON.stringify({ type: 'participant-away', id: ANN.id }));
+    expect(meeting.others).toEqual([{ ...ANN, away: true }]);
+    expect(e2ee.calls.map((c) => c[0])).toEqual(['start']);
+    const annBack = { ...ANN, index: 9, publicKey: 'Z'.repeat(43) };
+    socket.deliver(JSON.stringify({ type: 'participant-back', participant: annBack }));
+    expect(meeting.others).toEqual([annBack]);
+    expect(e2ee.calls.slice(1)).toEqual([
+      ['memberLeft', ANN.id],
+      ['memberJoined', { id: ANN.id, index: 9, publicKey: 'Z'.repeat(43) }],
+    ]);
+    expect(meeting.announcement?.key).not.toBe('call.left');
   });
 
   it('a forced mute turns the microphone off and tells the room', async () => {
@@ -214,6 +256,114 @@ describe('Meeting', () => {
       sockets[1]!.deliver(welcome);
       expect(meeting.roomReconnecting).toBe(false);
       expect(meeting.phase).toBe('in-call');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('room reconnect', () => {
+  const RESUME = 'R'.repeat(43);
+  const resumable = JSON.stringify({ ...JSON.parse(welcome) as object, resume: RESUME });
+
+  it('backs off from 1 s to a 15 s cap, each delay drawn between half and all of it', () => {
+    expect([0, 1, 2, 3, 4, 9].map((a) => roomRetryMs(a, () => 0))).toEqual([500, 1000, 2000, 4000, 7500, 7500]);
+    expect([0, 1, 2, 3, 4, 9].map((a) => roomRetryMs(a, () => 0.999_999))).toEqual([1000, 2000, 4000, 8000, 15000, 15000]);
+  });
+
+  it('keeps trying while the tab is open, however long the room stays away, then resumes the seat', () => {
+    vi.useFakeTimers();
+    const store = new Map<string, string>();
+    vi.stubGlobal('sessionStorage', { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => store.set(k, v), removeItem: (k: string) => store.delete(k) });
+    try {
+      const { meeting, socket } = joined();
+      socket.deliver(resumable);
+      socket.drop(1006);
+      // Twenty refused connections in a row (over four minutes): still reconnecting, never ended.
+      for (let i = 1; i <= 20; i++) {
+        vi.advanceTimersByTime(15_000);
+        expect(sockets).toHaveLength(i + 1);
+        sockets[i]!.drop(1006);
+        expect(meeting.phase).toBe('in-call');
+        expect(meeting.roomReconnecting).toBe(true);
+      }
+      vi.advanceTimersByTime(15_000);
+      const back = sockets[21]!;
+      back.open();
+      // The seat's resume secret goes with the join: the room gives the same seat back if it still can.
+      expect(back.json()[0]).toMatchObject({ type: 'join', name: 'Me', resume: RESUME });
+      back.deliver(welcome);
+      expect(meeting.roomReconnecting).toBe(false);
+      expect(meeting.phase).toBe('in-call');
+      expect(win.__sealroom?.selfId).toBe(ME.id);
+      // A later drop starts the back-off from the beginning again.
+      back.drop(1006);
+      vi.advanceTimersByTime(1000);
+      expect(sockets).toHaveLength(23);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('reconnects at once when the browser comes back online', () => {
+    vi.useFakeTimers();
+    const events = new EventTarget();
+    vi.stubGlobal('addEventListener', events.addEventListener.bind(events));
+    vi.stubGlobal('removeEventListener', events.removeEventListener.bind(events));
+    try {
+      const { meeting, socket } = joined();
+      socket.deliver(welcome);
+      socket.drop(1006);
+      for (let i = 1; i <= 4; i++) {
+        vi.advanceTimersByTime(15_000);
+        sockets[i]!.drop(1006);
+      }
+      expect(sockets).toHaveLength(5);
+      events.dispatchEvent(new Event('online'));
+      expect(sockets).toHaveLength(6);
+      // The retry it replaced does not run as well.
+      vi.advanceTimersByTime(15_000);
+      expect(sockets).toHaveLength(6);
+      sockets[5]!.open();
+      sockets[5]!.deliver(welcome);
+      expect(meeting.roomReconnecting).toBe(false);
+      // Online again later, with nothing pending: nothing happens.
+      events.dispatchEvent(new Event('online'));
+      expect(sockets).toHaveLength(6);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('leaving while reconnecting stops the retries', () => {
+    vi.useFakeTimers();
+    try {
+      const { meeting, socket } = joined();
+      socket.deliver(welcome);
+      socket.drop(1006);
+      meeting.leave();
+      vi.advanceTimersByTime(60_000);
+      expect(sockets).toHaveLength(1);
+      expect(meeting.roomReconnecting).toBe(false);
+      expect(meeting.endReason).toBe('left');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a resume the room no longer honours is a new join: a locked meeting refuses it and the call ends with the reason', () => {
+    vi.useFakeTimers();
+    try {
+      const { meeting, socket } = joined();
+      socket.deliver(welcome);
+      socket.drop(1006);
+      vi.advanceTimersByTime(1000);
+      sockets[1]!.open();
+      sockets[1]!.deliver(JSON.stringify({ type: 'error', code: 'meeting_locked', message: 'the host has locked this meeting' }));
+      expect(meeting.phase).toBe('ended');
+      expect(meeting.error).toBe('meeting_locked');
+      vi.advanceTimersByTime(60_000);
+      expect(sockets).toHaveLength(2);
     } finally {
       vi.useRealTimers();
     }

@@ -23,11 +23,27 @@ export type EndReason = 'left' | 'removed' | 'ended' | 'denied' | 'disconnected'
 export type MediaStatus = 'none' | 'connecting' | 'connected' | 'reconnecting' | 'unavailable' | 'failed';
 export type MeetingError = UiErrorCode | 'e2ee-unsupported';
 
-/** Room reconnects give up after this many tries in a row. */
-export const ROOM_RETRIES = 5;
 /** Reconnect delays: 1 s, doubling, capped at 15 s. */
 export function backoffMs(attempt: number): number {
   return Math.min(15_000, 1000 * 2 ** attempt);
+}
+/**
+ * Room reconnect delays: the back-off above, each drawn between half and all of it, so the tabs
+ * of a restarted edge do not all come back in the same instant. There is no last try: while the
+ * tab is open the meeting keeps trying and shows that it is reconnecting. What a late return gets
+ * is the Room's call: the same seat within its grace window, else a new join (lock, waiting room).
+ */
+export function roomRetryMs(attempt: number, random: () => number = Math.random): number {
+  return Math.round(backoffMs(attempt) * (0.5 + random() / 2));
+}
+/**
+ * Media reconnect delays: the first comes quickly (media lost is usually a dead origin process,
+ * and the Room moves us to a live one at once while the user stares at frozen video), then
+ * the room's back-off.
+ */
+export const FIRST_MEDIA_RETRY_MS = 250;
+export function mediaRetryMs(attempt: number): number {
+  return attempt === 0 ? FIRST_MEDIA_RETRY_MS : backoffMs(attempt - 1);
 }
 /** How long to wait for the room to accept a screen share. */
 export const SHARE_ANSWER_MS = 5000;
@@ -141,6 +157,8 @@ export class Meeting {
   #mediaAttempt = 0;
   #awaitingTicket = false;
   #roomTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The pending room reconnect, also run early when the browser comes back online. */
+  #roomRetry: (() => void) | null = null;
   #mediaTimer: ReturnType<typeof setTimeout> | undefined;
   #seq = 0;
   /** Numbers our breakout broadcasts; bound into each recipient's key wrap. */
@@ -523,6 +541,8 @@ export class Meeting {
     this.#e2ee = e2ee;
     const room: RoomConnection = new RoomConnection({
       welcome: (msg) => {
+        // Join phases, read by bench/join.
+        performance.mark('sealroom:welcome');
         resumeStore.set(this.id, msg.resume);
         this.#keyRoom = msg.self.breakout;
         this.#roomAttempt = 0;
@@ -573,6 +593,15 @@ export class Meeting {
       },
       participantUpdated: (p, prev) => this.#onUpdated(p, prev),
       participantLeft: (p, id, reason) => this.#onLeft(p, id, reason),
+      // The same seat on a new connection: its old keys and transfers go, its new keys come in.
+      participantBack: (p, prev) => {
+        this.files.memberLeft(p.id);
+        this.annotations.dropScreen(p.id);
+        if (!e2ee.started) return;
+        if (prev?.breakout === this.#keyRoom) this.#memberLeft(p.id);
+        if (p.breakout === this.#keyRoom) e2ee.memberJoined({ id: p.id, index: p.index, publicKey: p.publicKey });
+        this.#updateSecurityCode(true);
+      },
       keyBlob: (from, epoch, blob) => {
         if (e2ee.started) e2ee.onKeyBlob(from, epoch, blob);
       },
@@ -583,6 +612,7 @@ export class Meeting {
       },
       waiting: (reason) => {
         this.#waitingReason = reason;
+        this.#roomReconnecting = false;
         this.#phase = 'waiting';
       },
       ended: (reason) => this.#onClosedByRoom(reason),
@@ -591,6 +621,12 @@ export class Meeting {
         if (fatal) this.#fail(code);
         else {
           console.warn('sealroom: room refused a request', { code, message });
+          // No live origin right now: keep trying (backing off) until one comes back.
+          if (code === 'no_origin' && this.#awaitingTicket) {
+            this.#awaitingTicket = false;
+            this.#retryMedia(true);
+            this.#mediaStatus = 'unavailable';
+          }
           if (msg.file) this.files.refused(code, msg.file, msg.retryAfter);
           if (code === 'forbidden') this.#shareAnswer?.(false);
           if (code === 'forbidden' || code === 'rate_limited') this.#recordAnswer?.(false);
@@ -788,17 +824,29 @@ export class Meeting {
       this.#fail('closed');
       return;
     }
-    if (this.#roomAttempt >= ROOM_RETRIES) {
-      this.#end('disconnected');
-      return;
-    }
+    // A media retry of the old seat would ask the new one for a second ticket: the welcome brings one.
+    clearTimeout(this.#mediaTimer);
     this.#roomReconnecting = true;
-    const delay = backoffMs(this.#roomAttempt++);
-    clearTimeout(this.#roomTimer);
-    this.#roomTimer = setTimeout(() => {
+    this.#scheduleRoomRetry();
+  }
+
+  /** The next room reconnect, after a back-off; the browser coming back online cuts the wait short. */
+  #scheduleRoomRetry(): void {
+    this.#cancelRoomRetry();
+    const retry = () => {
+      this.#cancelRoomRetry();
       this.#room = null;
       this.#openRoom();
-    }, delay);
+    };
+    this.#roomRetry = retry;
+    this.#roomTimer = setTimeout(retry, roomRetryMs(this.#roomAttempt++));
+    globalThis.addEventListener?.('online', retry);
+  }
+
+  #cancelRoomRetry(): void {
+    clearTimeout(this.#roomTimer);
+    if (this.#roomRetry) globalThis.removeEventListener?.('online', this.#roomRetry);
+    this.#roomRetry = null;
   }
 
   #updateSecurityCode(changed: boolean): void {
@@ -814,6 +862,9 @@ export class Meeting {
     const self = this.self;
     if (!e2ee || !self || this.#phase !== 'in-call') return;
     if (!grant) {
+      // No origin was live when we were let in (all down, or the edge restarted before they
+      // registered again): keep asking, backing off, rather than stay without media for the call.
+      this.#retryMedia(true);
       this.#mediaStatus = 'unavailable';
       return;
     }
@@ -877,12 +928,13 @@ export class Meeting {
   #retryMedia(freshTicket: boolean): void {
     if (this.#phase !== 'in-call') return;
     this.#mediaStatus = 'reconnecting';
-    const delay = backoffMs(this.#mediaAttempt++);
+    const delay = mediaRetryMs(this.#mediaAttempt++);
     clearTimeout(this.#mediaTimer);
     this.#mediaTimer = setTimeout(() => {
       if (freshTicket && this.#room?.status === 'joined') {
         this.#awaitingTicket = true;
-        this.#room.requestTicket();
+        // The Room checks that our origin still lives before it names one again.
+        this.#room.send({ type: 'ticket', mediaLost: true });
       } else this.#connectMedia(this.#room?.grant ?? null);
     }, delay);
   }
@@ -949,7 +1001,7 @@ export class Meeting {
   }
 
   #teardown(): void {
-    clearTimeout(this.#roomTimer);
+    this.#cancelRoomRetry();
     clearTimeout(this.#mediaTimer);
     this.#closeMedia();
     this.#room?.leave();

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_SETTINGS, type Participant } from '@sealroom/protocol';
-import { KEEPALIVE_MS, RoomConnection, Roster, roomSocketUrl, ticketRefreshDelay, type RoomHandlers, type Welcome } from './room.svelte.ts';
+import { KEEPALIVE_MS, RoomConnection, SILENT_CLOSE, Roster, roomSocketUrl, ticketRefreshDelay, type RoomHandlers, type Welcome } from './room.svelte.ts';
 import { FakeSocket } from './testing/fake-socket.ts';
 
 const NO_BREAKOUT = { rooms: [], assignments: {}, open: false, allowChoose: false, closingAt: null };
@@ -117,6 +117,7 @@ function handlers(): RoomHandlers & { calls: [string, ...unknown[]][] } {
     participantJoined: rec('participantJoined'),
     participantUpdated: rec('participantUpdated'),
     participantLeft: rec('participantLeft'),
+    participantBack: rec('participantBack'),
     keyBlob: rec('keyBlob'),
     ticket: rec('ticket'),
     waiting: rec('waiting'),
@@ -163,6 +164,31 @@ describe('RoomConnection', () => {
     expect(room.roster.others).toEqual([{ ...BOB, audio: false, video: false }]);
   });
 
+  it('keeps an away participant in place, marked away, and brings it back with its new keys: no leave, no join', () => {
+    const { socket, h, room } = setup();
+    socket.deliver(welcome([ANN, { ...BOB, away: true }]));
+    expect(room.roster.get(BOB.id)?.away).toBe(true);
+    socket.deliver(JSON.stringify({ type: 'participant-away', id: ANN.id }));
+    expect(room.roster.others.map((p) => [p.id, p.away])).toEqual([
+      [ANN.id, true],
+      [BOB.id, true],
+    ]);
+    const annBack = { ...ANN, index: 7, publicKey: key('Z') };
+    socket.deliver(JSON.stringify({ type: 'participant-back', participant: annBack }));
+    expect(room.roster.others).toEqual([annBack, { ...BOB, away: true }]);
+    expect(h.calls.slice(1)).toEqual([
+      ['participantUpdated', { ...ANN, away: true }, { ...ANN, away: undefined }],
+      ['participantBack', annBack, { ...ANN, away: true }],
+    ]);
+    // Unknown ids change nothing; a malformed away is dropped.
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    socket.deliver(JSON.stringify({ type: 'participant-away', id: 'nobody-0001' }));
+    socket.deliver(JSON.stringify({ type: 'participant-away' }));
+    socket.deliver(JSON.stringify({ type: 'participant-back', participant: { ...BOB, away: false } }));
+    expect(h.calls).toHaveLength(3);
+    expect(room.roster.others).toHaveLength(2);
+  });
+
   it('ignores pong and drops what does not parse, changing nothing', () => {
     const { socket, h, room } = setup();
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
@@ -200,10 +226,55 @@ describe('RoomConnection', () => {
     socket.deliver(welcome([], grant(1_800_000_000 + 300)));
     vi.advanceTimersByTime(KEEPALIVE_MS);
     expect(socket.sent.filter((s) => s === 'ping')).toHaveLength(1);
-    vi.advanceTimersByTime(240_000 - KEEPALIVE_MS);
+    // The room answers every ping.
+    for (let t = KEEPALIVE_MS; t < 240_000; t += KEEPALIVE_MS) {
+      socket.deliver('pong');
+      vi.advanceTimersByTime(KEEPALIVE_MS);
+    }
     expect(socket.json().at(-1)).toEqual({ type: 'ticket' });
     socket.deliver(JSON.stringify({ type: 'ticket', origin: grant(1_800_000_000 + 600) }));
     expect(h.calls.at(-1)?.[0]).toBe('ticket');
+    expect(h.calls.some((c) => c[0] === 'closed')).toBe(false);
+  });
+
+  it('gives a socket up when a ping goes unanswered for a whole keepalive period, and reports it closed', () => {
+    vi.useFakeTimers();
+    try {
+      const { socket, h, room } = setup();
+      socket.deliver(welcome([]));
+      vi.advanceTimersByTime(KEEPALIVE_MS);
+      socket.deliver('pong');
+      vi.advanceTimersByTime(KEEPALIVE_MS);
+      expect(socket.sent.filter((s) => s === 'ping')).toHaveLength(2);
+      expect(h.calls.some((c) => c[0] === 'closed')).toBe(false);
+      // The link died without a reset: no pong, no close event, ever.
+      vi.advanceTimersByTime(KEEPALIVE_MS);
+      expect(h.calls.filter((c) => c[0] === 'closed')).toEqual([['closed', SILENT_CLOSE, true]]);
+      expect(socket.closedWith).toBe(SILENT_CLOSE);
+      expect(room.status).toBe('closed');
+      // Nothing more from the dead socket: no pings, no second report if it does close later.
+      socket.drop(1006);
+      vi.advanceTimersByTime(3 * KEEPALIVE_MS);
+      expect(socket.sent.filter((s) => s === 'ping')).toHaveLength(2);
+      expect(h.calls.filter((c) => c[0] === 'closed')).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('any frame from the room counts as an answer, not only a pong', () => {
+    vi.useFakeTimers();
+    try {
+      const { socket, h } = setup();
+      socket.deliver(welcome([]));
+      for (let i = 0; i < 5; i++) {
+        vi.advanceTimersByTime(KEEPALIVE_MS);
+        socket.deliver(JSON.stringify({ type: 'media-state', id: 'ann-00001', audio: true, video: false }));
+      }
+      expect(h.calls.some((c) => c[0] === 'closed')).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('leave() says goodbye, closes, and reports no close', () => {

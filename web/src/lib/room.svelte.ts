@@ -18,6 +18,12 @@ import type { SocketLike } from './origin-client.ts';
 
 /** The room drops sockets that stay silent; the DO answers the text frame "ping" with "pong". */
 export const KEEPALIVE_MS = 20_000;
+/**
+ * Close code reported when a socket is given up for silence: a ping went unanswered for a whole
+ * keepalive period. A link that dies without a reset (a router gone, a network switched) never
+ * closes the socket by itself; TCP would keep retransmitting into it for many minutes.
+ */
+export const SILENT_CLOSE = 4800;
 /** Ask for a fresh origin ticket this long before the current one expires. */
 export const TICKET_REFRESH_LEAD_MS = 60_000;
 
@@ -133,6 +139,31 @@ export class Roster {
     return prev;
   }
 
+  /** A participant's connection dropped: it stays in the roster, marked away. Returns the new record. */
+  away(id: string): Participant | undefined {
+    const i = this.#others.findIndex((o) => o.id === id);
+    if (i === -1) return undefined;
+    const held: Participant = { ...this.#others[i]!, away: true };
+    this.#others = this.#others.with(i, held);
+    return held;
+  }
+
+  /**
+   * A participant is back on a new connection, in the same place in the roster: no leave, no
+   * join. Returns the previous record (its old keys), or undefined when it was not known.
+   */
+  back(p: Participant): Participant | undefined {
+    if (p.id === this.#self?.id) return undefined;
+    const i = this.#others.findIndex((o) => o.id === p.id);
+    if (i === -1) {
+      this.#others = [...this.#others, p];
+      return undefined;
+    }
+    const prev = this.#others[i];
+    this.#others = this.#others.with(i, p);
+    return prev;
+  }
+
   /** Removes a participant and returns who it was, if known. */
   left(id: string): Participant | undefined {
     const gone = this.#others.find((p) => p.id === id);
@@ -171,6 +202,11 @@ export interface RoomHandlers {
   participantJoined(p: Participant): void;
   participantUpdated(p: Participant, prev: Participant | undefined): void;
   participantLeft(p: Participant | undefined, id: string, reason: LeaveReason): void;
+  /**
+   * A participant is back after its connection dropped (or took its seat over from another tab):
+   * same seat, new connection, so a new public key and sender index. `prev` is what we knew before.
+   */
+  participantBack(p: Participant, prev: Participant | undefined): void;
   keyBlob(from: string, epoch: number, blob: string): void;
   ticket(origin: OriginGrant): void;
   waiting(reason: WaitingReason): void;
@@ -190,6 +226,9 @@ export class RoomConnection {
   #grant = $state.raw<OriginGrant | null>(null);
   #socket: SocketLike | null = null;
   #keepalive: ReturnType<typeof setInterval> | undefined;
+  /** When the socket last heard anything, and when we last pinged: a ping older than the last word went unanswered. */
+  #heardAt = 0;
+  #pingedAt = 0;
   #ticketTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #handlers: RoomHandlers;
   readonly #makeSocket: (url: string) => SocketLike;
@@ -220,17 +259,36 @@ export class RoomConnection {
     this.#socket = socket;
     socket.onopen = () => {
       this.send({ type: 'join', ...join });
-      this.#keepalive = setInterval(() => this.#sendRaw('ping'), KEEPALIVE_MS);
+      this.#heardAt = this.#pingedAt = Date.now();
+      this.#keepalive = setInterval(() => this.#ping(socket), KEEPALIVE_MS);
     };
-    socket.onmessage = (ev) => this.receive(ev.data);
+    socket.onmessage = (ev) => {
+      this.#heardAt = Date.now();
+      this.receive(ev.data);
+    };
     socket.onerror = () => {};
-    socket.onclose = (ev) => {
-      const wasJoined = this.#status === 'joined';
-      this.#stopTimers();
-      this.#socket = null;
-      if (this.#status !== 'failed') this.#status = 'closed';
-      this.#handlers.closed(ev.code, wasJoined);
-    };
+    socket.onclose = (ev) => this.#lost(socket, ev.code);
+  }
+
+  /** Pings, unless the last ping is still unanswered: then the link is dead and the socket is given up. */
+  #ping(socket: SocketLike): void {
+    if (this.#pingedAt > this.#heardAt) {
+      this.#detach(socket);
+      socket.close(SILENT_CLOSE, 'no answer to keepalive');
+      this.#lost(socket, SILENT_CLOSE);
+      return;
+    }
+    this.#pingedAt = Date.now();
+    this.#sendOn(socket, 'ping');
+  }
+
+  #lost(socket: SocketLike, code: number): void {
+    if (this.#socket !== socket) return;
+    const wasJoined = this.#status === 'joined';
+    this.#stopTimers();
+    this.#socket = null;
+    if (this.#status !== 'failed') this.#status = 'closed';
+    this.#handlers.closed(code, wasJoined);
   }
 
   send(msg: ClientToRoom): void {
@@ -297,6 +355,15 @@ export class RoomConnection {
       }
       case 'participant-left':
         h.participantLeft(this.roster.left(msg.id), msg.id, msg.reason);
+        return;
+      case 'participant-away': {
+        // Only the roster shows it: the seat and its keys stay as they are while it reconnects.
+        const held = this.roster.away(msg.id);
+        if (held) h.participantUpdated(held, { ...held, away: undefined });
+        return;
+      }
+      case 'participant-back':
+        if (msg.participant.id !== this.roster.self?.id) h.participantBack(msg.participant, this.roster.back(msg.participant));
         return;
       case 'key-blob':
         h.keyBlob(msg.from, msg.epoch, msg.blob);
