@@ -26,6 +26,9 @@ export default defineProject({
           SMTP_PORT: String(inject('mailSink').smtpPort),
           SMTP_SECURE: 'off',
           SMTP_FROM: 'Sealroom <no-reply@sealroom.test>',
+          // TURN credentials are minted into every grant (edge/src/origins/turn.ts).
+          TURN_URLS: 'turn:127.0.0.1:3478?transport=udp,turn:127.0.0.1:3478?transport=tcp',
+          TURN_SECRET: 'test-turn-secret-0123456789abcdef',
         },
       },
     })),

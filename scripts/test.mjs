@@ -16,7 +16,7 @@ const totals = { passed: 0, failed: 0, skipped: 0 };
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 
 // Fonts so that screenshots show Chinese and emoji rather than empty boxes.
-ensureDebianPackages(['chromium', 'fonts-wqy-microhei', 'fonts-noto-color-emoji']);
+ensureDebianPackages(['chromium', 'fonts-wqy-microhei', 'fonts-noto-color-emoji', 'coturn']);
 process.env.MEDIASOUP_WORKER_BIN = await ensureWorker();
 buildWeb();
 const env = quietEnv();

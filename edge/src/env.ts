@@ -39,4 +39,11 @@ export interface Env {
   /** AUTH PLAIN user; a secret SMTP_PASSWORD goes with it. */
   SMTP_USER?: string;
   SMTP_PASSWORD?: string;
+  // ── TURN (edge/src/origins/turn.ts): unset TURN_URLS or TURN_SECRET = no TURN ──
+  /** Comma-separated turn:/turns: URLs handed to browsers with each media ticket. */
+  TURN_URLS?: string;
+  /** The secret shared with the TURN server (coturn `static-auth-secret`); a Worker secret. */
+  TURN_SECRET?: string;
+  /** `all` (default): TURN when nothing else works; `relay`: media only through TURN. */
+  TURN_POLICY?: string;
 }

@@ -3,6 +3,7 @@ import { evictDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { jwtVerify } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { turnPassword } from '../src/origins/turn.ts';
 import { TestClient, fakePublicKey, heartbeat, joined, newMeeting } from './helpers.ts';
 
 // D1 is shared by the tests of a file: start each from no registered origin.
@@ -35,6 +36,22 @@ describe('Room: admission and roster', () => {
     const claims = TicketClaims.parse(payload);
     expect(claims).toMatchObject({ mid: m.id, sub: welcome.self.id, role: 'participant' });
     expect(claims.exp * 1000).toBe(welcome.origin!.expiresAt);
+  });
+
+  it('gives each participant TURN credentials of its own, valid for the TURN REST scheme and expiring', async () => {
+    await heartbeat();
+    const m = await newMeeting();
+    const [a, b] = await Promise.all([joined(m.id, 'Alice', 1), joined(m.id, 'Bob', 2)]);
+    for (const { welcome } of [a, b]) {
+      const [turn] = welcome.origin!.iceServers!;
+      expect(turn!.urls).toEqual(['turn:127.0.0.1:3478?transport=udp', 'turn:127.0.0.1:3478?transport=tcp']);
+      const [expiry, who] = turn!.username!.split(':');
+      expect(who).toBe(welcome.self.id);
+      expect(Number(expiry)).toBeGreaterThan(Date.now() / 1000);
+      expect(turn!.credential).toBe(turnPassword(env.TURN_SECRET!, turn!.username!));
+      expect(welcome.origin!.iceTransportPolicy).toBeUndefined();
+    }
+    expect(a.welcome.origin!.iceServers![0]!.username).not.toBe(b.welcome.origin!.iceServers![0]!.username);
   });
 
   it('admits without an origin grant when no origin is alive', async () => {

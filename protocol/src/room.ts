@@ -271,6 +271,8 @@ export const OriginGrant = z.strictObject({
   expiresAt: z.number().int(),
   /** TURN servers with credentials minted for this participant; absent when the service runs none. */
   iceServers: z.array(IceServer).max(4).optional(),
+  /** `relay`: the service wants media only through those TURN servers. */
+  iceTransportPolicy: z.enum(['all', 'relay']).optional(),
 });
 export type OriginGrant = z.infer<typeof OriginGrant>;
 

@@ -33,11 +33,11 @@ export async function openBrowser(extraArgs: readonly string[] = []): Promise<Br
  * Pages for one test file, each in its own browser profile, with the browser's own complaints
  * printed (the first thing to read when a join fails); `closeAll` ends them all.
  */
-export function pagePool() {
+export function pagePool(extraArgs: readonly string[] = []) {
   const contexts: BrowserContext[] = [];
   return {
     async newPage(init?: () => void): Promise<Page> {
-      const ctx = await openBrowser();
+      const ctx = await openBrowser(extraArgs);
       contexts.push(ctx);
       const page = await ctx.newPage();
       const n = contexts.length;

@@ -19,17 +19,24 @@ export interface TurnConfig {
   /** turn: / turns: URLs, e.g. `turns:turn.example.com:443?transport=tcp`. */
   urls: string[];
   secret: string;
+  /** Browsers send media only through TURN (TURN_POLICY=relay): for networks that allow nothing else, or to keep participants' addresses from the origin. */
+  relayOnly: boolean;
 }
 
-/** The TURN config from `TURN_URLS` (comma-separated) and the secret `TURN_SECRET`; null when either is unset. */
-export function turnConfigOf(env: { TURN_URLS?: string; TURN_SECRET?: string }): TurnConfig | null {
+/**
+ * The TURN config from `TURN_URLS` (comma-separated), the secret `TURN_SECRET` and `TURN_POLICY`
+ * (`all`, the default, or `relay`); null when the URLs or the secret are unset.
+ */
+export function turnConfigOf(env: { TURN_URLS?: string; TURN_SECRET?: string; TURN_POLICY?: string }): TurnConfig | null {
   const urls = (env.TURN_URLS ?? '')
     .split(',')
     .map((u) => u.trim())
     .filter(Boolean);
   if (urls.length === 0 || !env.TURN_SECRET) return null;
   for (const u of urls) if (!/^turns?:[^\s]+$/.test(u)) throw new Error(`TURN_URLS: ${JSON.stringify(u)} is not a turn: or turns: URL`);
-  return { urls, secret: env.TURN_SECRET };
+  const policy = env.TURN_POLICY ?? 'all';
+  if (policy !== 'all' && policy !== 'relay') throw new Error(`TURN_POLICY: ${JSON.stringify(policy)} is neither all nor relay`);
+  return { urls, secret: env.TURN_SECRET, relayOnly: policy === 'relay' };
 }
 
 /** base64(HMAC-SHA-1(secret, username)): the password coturn expects for `username`. */

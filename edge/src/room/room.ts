@@ -15,6 +15,7 @@ import { getMeeting, markEnded } from '../meetings/store.ts';
 import { sendControl } from '../origins/control.ts';
 import { OriginProbe } from '../origins/probe.ts';
 import { type OriginRow, getOrigin, markOriginDown, pickOrigin } from '../origins/registry.ts';
+import { type TurnConfig, turnConfigOf, turnServerFor } from '../origins/turn.ts';
 import { sha256HexOf, timingSafeEqual } from '../kms/bytes.ts';
 import { addressKey } from '../http/client-address.ts';
 import { randomToken } from '../random.ts';
@@ -84,6 +85,7 @@ export class Room extends DurableObject<Env> {
   #checking: Promise<void> | null = null;
   #accessCache: { at: number; value: { maxParticipants: number; allowAnonymous: boolean } } | null = null;
   #flushing = false;
+  #turn: TurnConfig | null | undefined;
   #controlAttempts = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -569,7 +571,22 @@ export class Room extends DurableObject<Env> {
       sources: ['audio', 'video', 'screen'],
       room: breakout,
     });
-    return { url: origin.url, ticket, expiresAt };
+    const turn = this.#turnConfig();
+    if (!turn) return { url: origin.url, ticket, expiresAt };
+    return { url: origin.url, ticket, expiresAt, iceServers: [turnServerFor(turn, participantId, Date.now())], ...(turn.relayOnly ? { iceTransportPolicy: 'relay' as const } : {}) };
+  }
+
+  /** TURN from the environment, read once; a broken setting is logged and means no TURN rather than no joins. */
+  #turnConfig(): TurnConfig | null {
+    if (this.#turn === undefined) {
+      try {
+        this.#turn = turnConfigOf(this.env);
+      } catch (err) {
+        log({ event: 'turn_config_invalid', error: String(err) });
+        this.#turn = null;
+      }
+    }
+    return this.#turn;
   }
 
   #send(ws: WebSocket, msg: RoomToClient): void {

@@ -63,7 +63,7 @@ export interface OriginState {
  * each, 1 by default) and waits until every origin has registered with the edge, so the first
  * meeting may be placed on any of them. Returns at once; `ready` says when it runs.
  */
-export function faultStack(o: { origins: number; name?: string; workersPerOrigin?: number }): FaultStack {
+export function faultStack(o: { origins: number; name?: string; workersPerOrigin?: number; edgeVars?: Record<string, string> }): FaultStack {
   const name = o.name ?? `faults-${process.pid}-${randomBytes(3).toString('hex')}`;
   const stateDir = path.join(root, '.cache', `${name}-state`);
   const logDir = path.join(root, '.cache', 'e2e-logs', name);
@@ -82,7 +82,7 @@ export function faultStack(o: { origins: number; name?: string; workersPerOrigin
   const ready = (async () => {
     rmSync(stateDir, { recursive: true, force: true });
     const workerBin = await ensureWorker(() => {});
-    edge = await started(await startEdge({ port: await freePort(), stateDir, logDir, secret, masterKey: localMasterKey(), log: () => {} }));
+    edge = await started(await startEdge({ port: await freePort(), stateDir, logDir, secret, masterKey: localMasterKey(), log: () => {}, ...(o.edgeVars ? { vars: o.edgeVars } : {}) }));
     for (let i = 0; i < o.origins; i++) {
       // Each origin its own RTC range, away from the shared stack's (41000–58999).
       const rtcBase = 20000 + Math.floor(Math.random() * 190) * 100;

@@ -99,7 +99,26 @@ function transportSettings(): Partial<RTCConfiguration> | undefined {
   return { encodedInsertableStreams: true } as Partial<RTCConfiguration>;
 }
 
+export interface IceRoute {
+  direction: 'send' | 'recv';
+  /** host, srflx, prflx or relay (through TURN). */
+  candidateType: string;
+  /** udp or tcp between the browser and the first hop (the origin, or the TURN server). */
+  protocol: string;
+  /** For a relay candidate: how the browser reaches the TURN server. */
+  relayProtocol: string | null;
+}
+
+/** The grant's TURN servers and policy as mediasoup-client transport options (none: direct ICE only). */
+export function iceOptionsOf(grant: Pick<OriginGrant, 'iceServers' | 'iceTransportPolicy'>): Pick<types.TransportOptions, 'iceServers' | 'iceTransportPolicy'> {
+  return {
+    ...(grant.iceServers?.length ? { iceServers: grant.iceServers.map((s) => ({ ...s })) } : {}),
+    ...(grant.iceTransportPolicy ? { iceTransportPolicy: grant.iceTransportPolicy } : {}),
+  };
+}
+
 export class MediaSession {
+  #ice: Pick<types.TransportOptions, 'iceServers' | 'iceTransportPolicy'> = {};
   readonly #client: OriginClient;
   readonly #device: Device;
   readonly #sealer: FrameSealer;
@@ -148,6 +167,7 @@ export class MediaSession {
     try {
       performance.mark('sealroom:origin-open');
       session = new MediaSession(client, new Device(), sealer, handlers, selfId);
+      session.#ice = iceOptionsOf(grant);
       await session.#setup(grant.ticket);
       return session;
     } catch (err) {
@@ -265,6 +285,7 @@ export class MediaSession {
       iceCandidates: info.iceCandidates as types.IceCandidate[],
       dtlsParameters: info.dtlsParameters as types.DtlsParameters,
       additionalSettings: transportSettings(),
+      ...this.#ice,
     };
     const transport = direction === 'send' ? this.#device.createSendTransport(options) : this.#device.createRecvTransport(options);
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
@@ -408,6 +429,21 @@ export class MediaSession {
         });
         break;
       }
+    }
+    return out;
+  }
+
+  /** How each transport reaches the origin (the selected ICE pair's local candidate), as the end-to-end test reads it. */
+  async iceRoutes(): Promise<IceRoute[]> {
+    const out: IceRoute[] = [];
+    for (const [direction, transport] of [['send', this.#send], ['recv', this.#recv]] as const) {
+      if (!transport || transport.closed) continue;
+      const report = await transport.getStats();
+      const stats = [...report.values()] as Record<string, unknown>[];
+      const pair = stats.find((s) => s['type'] === 'candidate-pair' && s['state'] === 'succeeded' && s['nominated'] === true);
+      const local = pair && stats.find((s) => s['id'] === pair['localCandidateId']);
+      if (!local) continue;
+      out.push({ direction, candidateType: String(local['candidateType']), protocol: String(local['protocol']), relayProtocol: local['relayProtocol'] ? String(local['relayProtocol']) : null });
     }
     return out;
   }

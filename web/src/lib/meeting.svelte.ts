@@ -580,6 +580,7 @@ export class Meeting {
           e2ee,
           inboundStats: async () => (await this.#media?.inboundStats()) ?? [],
           cameraPaused: (id) => this.#media?.cameraPaused(id) ?? null,
+          iceRoutes: async () => (await this.#media?.iceRoutes()) ?? [],
         });
         for (const p of room.roster.others) if (p.recording) this.chat.notice('record.inProgress', { name: p.name });
         if (this.#recordingAnnounced) room.send({ type: 'record', on: true });

@@ -3,7 +3,7 @@
  * `__sealroomTest.disableKeyExchange`, which the test sets before the app creates its E2ee.
  */
 import type { E2ee } from './e2ee.ts';
-import type { InboundStat } from './media.svelte.ts';
+import type { IceRoute, InboundStat } from './media.svelte.ts';
 
 export interface SealroomTestApi {
   selfId: string;
@@ -13,6 +13,8 @@ export interface SealroomTestApi {
   inboundStats(): Promise<InboundStat[]>;
   /** Whether our consumer of that participant's camera is paused (null: none). */
   cameraPaused(participantId: string): boolean | null;
+  /** How our transports reach the origin (direct or through TURN). */
+  iceRoutes(): Promise<IceRoute[]>;
 }
 
 declare global {
