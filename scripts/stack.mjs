@@ -3,7 +3,8 @@
 // end-to-end tests, which start their own stack on other ports. The pieces (`startEdge`,
 // `startOrigin`) are exported for the fault tests, which kill and restart them one by one.
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import { quietEnv, root } from './env.mjs';
@@ -67,7 +68,7 @@ export async function startStack(o) {
  * The edge: D1 migrations, the mail sink, then `wrangler dev` with its state under `stateDir`.
  * `restart()` stops wrangler (the Room is evicted) and starts it again on the same port and state.
  * @param {{ port: number, stateDir?: string, secret: string, masterKey?: string, logDir?: string, mailPort?: number,
- *   log?: (line: string) => void, vars?: Record<string, string>, readyMs?: number }} o
+ *   log?: (line: string) => void, vars?: Record<string, string>, env?: Record<string, string>, readyMs?: number }} o
  *   readyMs: how long wrangler may take to serve (default 60 s; a loaded machine restarting it needs more).
  *   vars: more Worker variables (e.g. TURN_URLS and TURN_SECRET for a test that runs a TURN server).
  * @returns {Promise<Service & { url: string, mailUrl: string, pids: number[], restart: () => Promise<void> }>}
@@ -77,7 +78,8 @@ export async function startEdge(o) {
   const logDir = path.resolve(root, o.logDir ?? '.cache/logs');
   const log = o.log ?? ((l) => console.log(l));
   mkdirSync(logDir, { recursive: true });
-  const env = quietEnv();
+  // o.env: e.g. NODE_EXTRA_CA_CERTS, which wrangler hands to workerd so the Worker trusts a private CA.
+  const env = quietEnv({ ...process.env, ...(o.env ?? {}) });
   // D1 schema first: the Worker expects its tables.
   const migrate = spawnSync(bin('wrangler'), ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir], {
     cwd: root,
@@ -170,6 +172,30 @@ export async function startOrigin(o) {
   return { url, id, pid: child.pid, exited: child.exited, kill: (signal = 'SIGKILL') => signalGroup(child, signal), stop: () => stopGroup(child) };
 }
 
+/**
+ * A media origin run the way a host runs it: the bundle `scripts/build-origin.mjs` wrote into
+ * `builtDir`, on Node 22, every setting from one env file (what the systemd unit's
+ * EnvironmentFile and `docker run --env-file` read), none from this process. `url` is where it
+ * serves (https when the file names a certificate); `caFile` the CA that signed its
+ * certificate, for the readiness check.
+ * @param {{ builtDir: string, envFile: string, url: string, workerBin: string, caFile?: string, logDir?: string, name?: string }} o
+ * @returns {Promise<Service & { url: string }>}
+ */
+export async function startOriginFromEnvFile(o) {
+  const logDir = path.resolve(root, o.logDir ?? '.cache/logs');
+  mkdirSync(logDir, { recursive: true });
+  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', MEDIASOUP_WORKER_BIN: o.workerBin };
+  const child = launch(o.name ?? 'origin', bin('node'), [`--env-file=${o.envFile}`, path.join(o.builtDir, 'main.mjs')], env, logDir);
+  const ca = o.caFile ? readFileSync(o.caFile) : undefined;
+  try {
+    await waitFor(`${o.url}/healthz`, (r) => r.ok, 60_000, 'media origin', child, ca);
+  } catch (err) {
+    await stopGroup(child);
+    throw err;
+  }
+  return { url: o.url, pid: child.pid, exited: child.exited, kill: (signal = 'SIGKILL') => signalGroup(child, signal), stop: () => stopGroup(child) };
+}
+
 /** True when nothing listens on 127.0.0.1:port. */
 export function portIsFree(port) {
   return new Promise((resolve) => {
@@ -240,18 +266,31 @@ async function stopGroup(child) {
   }
 }
 
-async function waitFor(url, ok, timeoutMs, what, child) {
+/** `ca`: trust this CA for an https `url` (fetch cannot be given one). */
+async function waitFor(url, ok, timeoutMs, what, child, ca) {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   child.exited.then(() => (exited = true));
   while (Date.now() < deadline) {
     if (exited) throw new Error(`${what} exited during start-up; see ${child.logFile}`);
     try {
-      if (ok(await fetch(url, { signal: AbortSignal.timeout(2000) }))) return;
+      if (ok(ca ? await getWithCa(url, ca) : await fetch(url, { signal: AbortSignal.timeout(2000) }))) return;
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`${what} did not become ready within ${timeoutMs / 1000} s; see ${child.logFile}`);
+}
+
+/** GET over https trusting `ca`; answers the part of a Response that readiness checks read. */
+function getWithCa(url, ca) {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { ca, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve({ ok: res.statusCode >= 200 && res.statusCode < 300, status: res.statusCode });
+    });
+    req.once('timeout', () => req.destroy(new Error('timeout')));
+    req.once('error', reject);
+  });
 }

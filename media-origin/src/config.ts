@@ -25,6 +25,9 @@ export const SETTINGS = {
   ORIGIN_PUBLIC_URL: 'public-url',
   ORIGIN_RTC_MIN_PORT: 'rtc-min-port',
   ORIGIN_RTC_MAX_PORT: 'rtc-max-port',
+  ORIGIN_WEBRTC_PORT: 'webrtc-port',
+  ORIGIN_TLS_CERT: 'tls-cert',
+  ORIGIN_TLS_KEY: 'tls-key',
   ORIGIN_WORKERS: 'workers',
   ORIGIN_REGION: 'region',
   ORIGIN_ID: 'id',
@@ -47,6 +50,9 @@ const Raw = z
     ORIGIN_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'ORIGIN_PUBLIC_URL must be an http(s) URL' }).optional(),
     ORIGIN_RTC_MIN_PORT: port('ORIGIN_RTC_MIN_PORT').default(40000),
     ORIGIN_RTC_MAX_PORT: port('ORIGIN_RTC_MAX_PORT').default(40999),
+    ORIGIN_WEBRTC_PORT: port('ORIGIN_WEBRTC_PORT').min(1, 'ORIGIN_WEBRTC_PORT must be 1–65535').optional(),
+    ORIGIN_TLS_CERT: z.string().min(1).optional(),
+    ORIGIN_TLS_KEY: z.string().min(1).optional(),
     ORIGIN_WORKERS: z.coerce.number().int().min(1, 'ORIGIN_WORKERS must be ≥ 1').max(256).default(() => os.availableParallelism()),
     ORIGIN_REGION: z.string().regex(/^[a-z0-9-]{1,32}$/, 'ORIGIN_REGION must be 1–32 of a-z 0-9 -').default('local'),
     ORIGIN_ID: z.string().regex(/^[a-z0-9-]{1,64}$/, 'ORIGIN_ID must be 1–64 of a-z 0-9 -').optional(),
@@ -64,6 +70,14 @@ const Raw = z
   .refine((c) => c.ORIGIN_RTC_MIN_PORT > 0 && c.ORIGIN_RTC_MIN_PORT <= c.ORIGIN_RTC_MAX_PORT, {
     message: 'ORIGIN_RTC_MIN_PORT must be > 0 and ≤ ORIGIN_RTC_MAX_PORT',
     path: ['ORIGIN_RTC_MIN_PORT'],
+  })
+  .refine((c) => !c.ORIGIN_TLS_CERT === !c.ORIGIN_TLS_KEY, {
+    message: 'ORIGIN_TLS_CERT and ORIGIN_TLS_KEY go together: set both or neither',
+    path: ['ORIGIN_TLS_CERT'],
+  })
+  .refine((c) => !c.ORIGIN_WEBRTC_PORT || c.ORIGIN_WEBRTC_PORT + c.ORIGIN_WORKERS - 1 <= 65535, {
+    message: 'ORIGIN_WEBRTC_PORT + ORIGIN_WORKERS - 1 must be ≤ 65535 (one port per worker)',
+    path: ['ORIGIN_WEBRTC_PORT'],
   });
 
 export interface OriginConfig {
@@ -75,6 +89,10 @@ export interface OriginConfig {
   publicUrl: string | undefined;
   rtcMinPort: number;
   rtcMaxPort: number;
+  /** First of the fixed ICE ports (one per worker, UDP and TCP); undefined = a port per transport from the range. */
+  webRtcPort: number | undefined;
+  /** PEM files for HTTPS/WSS on `port`; undefined = plain HTTP (a TLS proxy in front, or local). */
+  tls: { certFile: string; keyFile: string } | undefined;
   workers: number;
   region: string;
   originId: string;
@@ -149,6 +167,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: c.ORIGIN_PUBLIC_URL?.replace(/\/+$/, ''),
     rtcMinPort: c.ORIGIN_RTC_MIN_PORT,
     rtcMaxPort: c.ORIGIN_RTC_MAX_PORT,
+    webRtcPort: c.ORIGIN_WEBRTC_PORT,
+    tls: c.ORIGIN_TLS_CERT && c.ORIGIN_TLS_KEY ? { certFile: c.ORIGIN_TLS_CERT, keyFile: c.ORIGIN_TLS_KEY } : undefined,
     workers: c.ORIGIN_WORKERS,
     region: c.ORIGIN_REGION,
     originId: c.ORIGIN_ID ?? `${c.ORIGIN_REGION}-${c.ORIGIN_PORT}`,

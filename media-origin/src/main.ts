@@ -48,6 +48,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // After a certificate renewal (certbot's deploy hook, `systemctl reload`): new files, no restart.
+  process.on('SIGHUP', () => {
+    try {
+      origin.reloadTls();
+    } catch (err) {
+      log.error({ event: 'tls_reload_failed', error: errText(err) });
+    }
+  });
 }
 
 main().catch((err) => {

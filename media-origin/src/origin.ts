@@ -5,7 +5,9 @@
  * a metrics server; the worker pool; the meetings; and the heartbeat that registers this
  * origin with the edge.
  */
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import {
   ClientToOrigin,
@@ -60,7 +62,8 @@ export class Origin {
   readonly config: OriginConfig;
   readonly metrics: OriginMetrics;
   readonly #log: Logger;
-  readonly #http: http.Server;
+  /** HTTPS when the config names a certificate (browsers on an https page need wss). */
+  readonly #http: http.Server | https.Server;
   readonly #metricsHttp: http.Server;
   readonly #wss: WebSocketServer;
   readonly #tickets: TicketVerifier;
@@ -88,7 +91,8 @@ export class Origin {
     this.config = config;
     this.#tickets = tickets;
     this.#log = log;
-    this.#http = http.createServer((req, res) => void this.#onHttp(req, res));
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => void this.#onHttp(req, res);
+    this.#http = config.tls ? https.createServer(readTls(config.tls), onRequest) : http.createServer(onRequest);
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_FRAME, perMessageDeflate: false });
     this.#http.on('upgrade', (req, socket, head) => {
       const path = new URL(req.url ?? '/', 'http://origin').pathname;
@@ -118,6 +122,7 @@ export class Origin {
         log,
         rtcMinPort: config.rtcMinPort,
         rtcMaxPort: config.rtcMaxPort,
+        ...(config.webRtcPort ? { webRtcServer: { ip: config.listenIp, announcedAddress: config.announcedIp, port: config.webRtcPort } } : {}),
         onDied: (w) => origin.#onWorkerDied(w),
       });
       await listen(origin.#http, config.port, config.listenIp);
@@ -136,14 +141,30 @@ export class Origin {
   }
 
   get #net(): TransportNetwork {
-    return { listenIp: this.config.listenIp, announcedIp: this.config.announcedIp, rtcMinPort: this.config.rtcMinPort, rtcMaxPort: this.config.rtcMaxPort };
+    return {
+      listenIp: this.config.listenIp,
+      announcedIp: this.config.announcedIp,
+      rtcMinPort: this.config.rtcMinPort,
+      rtcMaxPort: this.config.rtcMaxPort,
+      webRtcServerOf: (router) => this.#pool.webRtcServerOf(router),
+    };
+  }
+
+  /**
+   * Reads the certificate files again (after a renewal; `main.ts` calls this on SIGHUP). New
+   * connections get the new certificate; open sockets keep theirs.
+   */
+  reloadTls(): void {
+    if (!this.config.tls || !(this.#http instanceof https.Server)) return;
+    this.#http.setSecureContext(readTls(this.config.tls));
+    this.#log.info({ event: 'tls_reloaded' });
   }
 
   /** Base HTTP URL (what the edge calls for control). */
   get url(): string {
     if (this.config.publicUrl) return this.config.publicUrl;
     const host = this.config.announcedIp.includes(':') ? `[${this.config.announcedIp}]` : this.config.announcedIp;
-    return `http://${host}:${(this.#http.address() as AddressInfo | null)?.port ?? this.config.port}`;
+    return `${this.config.tls ? 'https' : 'http'}://${host}:${(this.#http.address() as AddressInfo | null)?.port ?? this.config.port}`;
   }
 
   /** The WebSocket URL browsers use. */
@@ -737,7 +758,18 @@ function readBody(req: http.IncomingMessage, max: number): Promise<string> {
   });
 }
 
-function listen(server: http.Server, port: number, host: string): Promise<void> {
+function readTls(tls: { certFile: string; keyFile: string }): { cert: Buffer; key: Buffer } {
+  const read = (file: string, what: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new Error(`cannot read the TLS ${what} ${file}: ${errText(err)}`);
+    }
+  };
+  return { cert: read(tls.certFile, 'certificate (ORIGIN_TLS_CERT)'), key: read(tls.keyFile, 'key (ORIGIN_TLS_KEY)') };
+}
+
+function listen(server: http.Server | https.Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -747,7 +779,7 @@ function listen(server: http.Server, port: number, host: string): Promise<void> 
   });
 }
 
-function closeServer(server: http.Server): Promise<void> {
+function closeServer(server: http.Server | https.Server): Promise<void> {
   return new Promise((resolve) => {
     if (!server.listening) return resolve();
     server.close(() => resolve());

@@ -29,6 +29,8 @@ export interface TransportNetwork {
   announcedIp: string;
   rtcMinPort: number;
   rtcMaxPort: number;
+  /** The worker's shared ICE server for this router, when the origin listens on fixed ports. */
+  webRtcServerOf?: (router: ms.Router) => ms.WebRtcServer | undefined;
 }
 
 type Direction = 'send' | 'recv';
@@ -175,17 +177,24 @@ export class Peer {
     createTransport: async ({ direction }) => {
       this.#checkTransportRoom();
       const { listenIp, announcedIp, rtcMinPort, rtcMaxPort } = this.#net;
+      const router = this.#meeting.routerOf(this.id);
+      const webRtcServer = this.#net.webRtcServerOf?.(router);
       const base = {
         ip: listenIp,
         ...(announcedIp !== listenIp ? { announcedAddress: announcedIp } : {}),
         portRange: { min: rtcMinPort, max: rtcMaxPort },
         ...(direction === 'send' ? { recvBufferSize: INGEST_RECV_BUFFER_BYTES } : {}),
       };
-      const transport = await this.#meeting.routerOf(this.id).createWebRtcTransport({
-        listenInfos: [
-          { protocol: 'udp', ...base },
-          { protocol: 'tcp', ...base },
-        ],
+      const transport = await router.createWebRtcTransport({
+        // On fixed ports every transport shares its worker's server; ICE tells them apart by ufrag.
+        ...(webRtcServer
+          ? { webRtcServer }
+          : {
+              listenInfos: [
+                { protocol: 'udp' as const, ...base },
+                { protocol: 'tcp' as const, ...base },
+              ],
+            }),
         preferUdp: true,
         enableUdp: true,
         enableTcp: true,

@@ -22,6 +22,12 @@ export interface WorkerPoolOptions {
   onDied: (worker: ms.Worker) => void;
   rtcMinPort?: number;
   rtcMaxPort?: number;
+  /**
+   * One WebRtcServer per worker: worker n listens for ICE on UDP and TCP port `port + n`, and
+   * every WebRTC transport of its routers shares it. A firewall then opens a handful of ports
+   * instead of a range, and TCP can sit on 443 for networks that allow nothing else.
+   */
+  webRtcServer?: { ip: string; announcedAddress?: string; port: number };
 }
 
 export interface WorkerLoad {
@@ -37,6 +43,8 @@ export class WorkerPool {
   readonly #workers = new Set<ms.Worker>();
   readonly #routers = new Map<ms.Worker, number>();
   readonly #cpu = new Map<ms.Worker, { at: number; cpuMs: number; share: number }>();
+  readonly #servers = new Map<ms.Worker, ms.WebRtcServer>();
+  readonly #serverOfRouter = new WeakMap<ms.Router, ms.WebRtcServer>();
   #closed = false;
 
   private constructor(mediasoup: Mediasoup, opts: WorkerPoolOptions) {
@@ -48,7 +56,7 @@ export class WorkerPool {
     const mediasoup = await import('mediasoup');
     const pool = new WorkerPool(mediasoup, opts);
     try {
-      await Promise.all(Array.from({ length: opts.count }, () => pool.#spawn()));
+      await Promise.all(Array.from({ length: opts.count }, (_, slot) => pool.#spawn(slot)));
     } catch (err) {
       pool.close();
       throw err;
@@ -64,7 +72,8 @@ export class WorkerPool {
     return [...this.#workers];
   }
 
-  async #spawn(): Promise<ms.Worker> {
+  /** `slot` is the worker's place in the pool; its replacement takes the same one (and ICE port). */
+  async #spawn(slot: number): Promise<ms.Worker> {
     const worker = await this.#mediasoup.createWorker({
       logLevel: 'warn',
       // The RTC port range is set per transport (listenInfos.portRange); these are only the
@@ -75,6 +84,16 @@ export class WorkerPool {
       worker.close();
       throw new Error('worker pool closed');
     }
+    const at = this.#opts.webRtcServer;
+    if (at) {
+      const listen = { ip: at.ip, port: at.port + slot, ...(at.announcedAddress && at.announcedAddress !== at.ip ? { announcedAddress: at.announcedAddress } : {}) };
+      try {
+        this.#servers.set(worker, await worker.createWebRtcServer({ listenInfos: [{ protocol: 'udp', ...listen }, { protocol: 'tcp', ...listen }] }));
+      } catch (err) {
+        worker.close();
+        throw new Error(`cannot listen for ICE on ${at.ip}:${at.port + slot} (UDP and TCP): ${errText(err)}`);
+      }
+    }
     this.#workers.add(worker);
     this.#routers.set(worker, 0);
     const bornAt = Date.now();
@@ -82,12 +101,13 @@ export class WorkerPool {
       this.#workers.delete(worker);
       this.#routers.delete(worker);
       this.#cpu.delete(worker);
+      this.#servers.delete(worker);
       this.#opts.log.error({ event: 'worker_died', pid: worker.pid, error: errText(err) });
       this.#opts.onDied(worker);
       if (this.#closed) return;
       setTimeout(() => {
         if (this.#closed) return;
-        this.#spawn().then(
+        this.#spawn(slot).then(
           (w) => this.#opts.log.info({ event: 'worker_replaced', pid: w.pid }),
           (e) => this.#opts.log.error({ event: 'worker_respawn_failed', error: errText(e) }),
         );
@@ -137,9 +157,16 @@ export class WorkerPool {
   /** Counts a router against its worker until the router closes. */
   track(worker: ms.Worker, router: ms.Router): void {
     this.#routers.set(worker, (this.#routers.get(worker) ?? 0) + 1);
+    const server = this.#servers.get(worker);
+    if (server) this.#serverOfRouter.set(router, server);
     router.observer.once('close', () => {
       if (this.#routers.has(worker)) this.#routers.set(worker, Math.max(0, (this.#routers.get(worker) ?? 1) - 1));
     });
+  }
+
+  /** The WebRtcServer transports of `router` share, when the origin listens on fixed ports. */
+  webRtcServerOf(router: ms.Router): ms.WebRtcServer | undefined {
+    return this.#serverOfRouter.get(router);
   }
 
   /** Per-worker routers and CPU share since the previous call (getrusage of the worker). */

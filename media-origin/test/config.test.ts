@@ -31,6 +31,12 @@ describe('loadConfig', () => {
     expect(c).toMatchObject({ listenIp: '0.0.0.0', announcedIp: '203.0.113.7', port: 6000, workers: 3, region: 'eu-west', originId: 'eu-west-6000', edgeUrl: 'https://edge.example', testTap: true });
   });
 
+  it('reads the production reach settings: a certificate pair and fixed ICE ports', () => {
+    const c = loadConfig({ SEALROOM_SHARED_SECRET: SECRET, ORIGIN_TLS_CERT: '/etc/sealroom/cert.pem', ORIGIN_TLS_KEY: '/etc/sealroom/key.pem' }, ['--webrtc-port', '443']);
+    expect(c).toMatchObject({ tls: { certFile: '/etc/sealroom/cert.pem', keyFile: '/etc/sealroom/key.pem' }, webRtcPort: 443 });
+    expect(loadConfig({ SEALROOM_SHARED_SECRET: SECRET })).toMatchObject({ tls: undefined, webRtcPort: undefined });
+  });
+
   it.each([
     [{}, [], /SEALROOM_SHARED_SECRET is required/],
     [{ SEALROOM_SHARED_SECRET: 'short' }, [], /at least 32 characters/],
@@ -42,6 +48,9 @@ describe('loadConfig', () => {
     [{ SEALROOM_SHARED_SECRET: SECRET, ORIGIN_REGION: 'EU West' }, [], /ORIGIN_REGION/],
     [{ SEALROOM_SHARED_SECRET: SECRET, EDGE_URL: 'ftp://x' }, [], /EDGE_URL must be an http\(s\) URL/],
     [{ SEALROOM_SHARED_SECRET: SECRET, SEALROOM_TEST_TAP: 'maybe' }, [], /SEALROOM_TEST_TAP/],
+    [{ SEALROOM_SHARED_SECRET: SECRET, ORIGIN_TLS_CERT: '/etc/ssl/cert.pem' }, [], /ORIGIN_TLS_CERT and ORIGIN_TLS_KEY go together/],
+    [{ SEALROOM_SHARED_SECRET: SECRET, ORIGIN_WEBRTC_PORT: '65535', ORIGIN_WORKERS: '2' }, [], /one port per worker/],
+    [{ SEALROOM_SHARED_SECRET: SECRET, ORIGIN_WEBRTC_PORT: '0' }, [], /ORIGIN_WEBRTC_PORT must be 1–65535/],
     [{ SEALROOM_SHARED_SECRET: SECRET }, ['--nope'], /unknown argument "--nope"/],
     [{ SEALROOM_SHARED_SECRET: SECRET }, ['--port'], /--port needs a value/],
   ] as const)('refuses %j %j', (env, argv, message) => {

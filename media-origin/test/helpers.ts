@@ -113,8 +113,9 @@ export class SignalClient {
     });
   }
 
-  static async connect(url: string): Promise<SignalClient> {
-    const ws = new WebSocket(url);
+  /** `tls.ca` trusts a private CA for wss://. */
+  static async connect(url: string, tls?: { ca: Buffer }): Promise<SignalClient> {
+    const ws = new WebSocket(url, tls ? { ca: tls.ca } : {});
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
@@ -123,8 +124,8 @@ export class SignalClient {
   }
 
   /** Connects and authenticates; throws if the origin refuses. */
-  static async join(origin: Origin, ticket: TicketOptions): Promise<SignalClient> {
-    const c = await SignalClient.connect(origin.wsUrl);
+  static async join(origin: Origin, ticket: TicketOptions, tls?: { ca: Buffer }): Promise<SignalClient> {
+    const c = await SignalClient.connect(origin.wsUrl, tls);
     const r = await c.request('auth', { ticket: await mintTicket(ticket) });
     if (!r.ok) throw new Error(`auth refused: ${r.error.code} ${r.error.message}`);
     c.auth = r.data;

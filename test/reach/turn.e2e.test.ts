@@ -6,23 +6,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { root } from '../../scripts/env.mjs';
 import { freePort } from '../../scripts/stack.mjs';
 import { pagePool } from '../lib/browser.ts';
 import { type Coturn, startCoturn } from '../lib/coturn.ts';
 import { transformStats } from '../lib/meeting.ts';
+import { iceRoutes } from './lib/ice-routes.ts';
 import { expectSealed, twoPersonCall } from '../faults/lib/call.ts';
 import { CALL_TEST_MS, FAULT_STACK_START_MS, faultStack } from '../faults/lib/stack.ts';
 
-interface IceRoute {
-  direction: 'send' | 'recv';
-  candidateType: string;
-  protocol: string;
-  relayProtocol: string | null;
-}
-const iceRoutes = (page: Page) => page.evaluate(() => (window as unknown as { __sealroom: { iceRoutes(): Promise<IceRoute[]> } }).__sealroom.iceRoutes());
 
 const turnSecret = randomBytes(24).toString('base64url');
 let coturn: Coturn | null = null;
@@ -44,7 +37,7 @@ const stackReady = ready.then(() =>
 stackReady.catch(() => undefined);
 
 // What a browser on a network without UDP does: WebRTC may use TCP only, to a TURN server or an origin.
-const pages = pagePool(['--force-webrtc-ip-handling-policy=disable_non_proxied_udp']);
+const pages = pagePool(['--webrtc-ip-handling-policy=disable_non_proxied_udp']);
 beforeAll(async () => {
   await (await stackReady).ready;
 }, FAULT_STACK_START_MS);

@@ -107,6 +107,8 @@ export interface IceRoute {
   protocol: string;
   /** For a relay candidate: how the browser reaches the TURN server. */
   relayProtocol: string | null;
+  /** The port the route reaches at the other end: the origin's ICE port, or the TURN relay's. */
+  remotePort: number;
 }
 
 /** The grant's TURN servers and policy as mediasoup-client transport options (none: direct ICE only). */
@@ -440,10 +442,19 @@ export class MediaSession {
       if (!transport || transport.closed) continue;
       const report = await transport.getStats();
       const stats = [...report.values()] as Record<string, unknown>[];
-      const pair = stats.find((s) => s['type'] === 'candidate-pair' && s['state'] === 'succeeded' && s['nominated'] === true);
+      // The transport's selected pair is the route in use; a pair may carry media before it is flagged nominated.
+      const selected = stats.find((s) => s['type'] === 'transport')?.['selectedCandidatePairId'];
+      const pair = stats.find((s) => s['type'] === 'candidate-pair' && (selected ? s['id'] === selected : s['state'] === 'succeeded' && s['nominated'] === true));
       const local = pair && stats.find((s) => s['id'] === pair['localCandidateId']);
-      if (!local) continue;
-      out.push({ direction, candidateType: String(local['candidateType']), protocol: String(local['protocol']), relayProtocol: local['relayProtocol'] ? String(local['relayProtocol']) : null });
+      const remote = pair && stats.find((s) => s['id'] === pair['remoteCandidateId']);
+      if (!local || !remote) continue;
+      out.push({
+        direction,
+        candidateType: String(local['candidateType']),
+        protocol: String(local['protocol']),
+        relayProtocol: local['relayProtocol'] ? String(local['relayProtocol']) : null,
+        remotePort: Number(remote['port']),
+      });
     }
     return out;
   }
