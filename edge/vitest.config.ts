@@ -26,6 +26,8 @@ export default defineProject({
           SMTP_PORT: String(inject('mailSink').smtpPort),
           SMTP_SECURE: 'off',
           SMTP_FROM: 'Sealroom <no-reply@sealroom.test>',
+          // Tests say where a caller is with a header (edge/src/http/location-hint.ts).
+          TRUST_REGION_HEADER: '1',
           // TURN credentials are minted into every grant (edge/src/origins/turn.ts).
           TURN_URLS: 'turn:127.0.0.1:3478?transport=udp,turn:127.0.0.1:3478?transport=tcp',
           TURN_SECRET: 'test-turn-secret-0123456789abcdef',

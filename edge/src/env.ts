@@ -39,6 +39,11 @@ export interface Env {
   /** AUTH PLAIN user; a secret SMTP_PASSWORD goes with it. */
   SMTP_USER?: string;
   SMTP_PASSWORD?: string;
+  /**
+   * 1: a WebSocket's `x-sealroom-region` header says where the caller is when Cloudflare's
+   * request.cf does not (local runs and tests with origins named for regions). Unset in production.
+   */
+  TRUST_REGION_HEADER?: string;
   // ── TURN (edge/src/origins/turn.ts): unset TURN_URLS or TURN_SECRET = no TURN ──
   /** Comma-separated turn:/turns: URLs handed to browsers with each media ticket. */
   TURN_URLS?: string;

@@ -14,14 +14,14 @@ export async function newMeeting(input: Record<string, unknown> = {}): Promise<{
   return res.json();
 }
 
-export async function heartbeat(originId = 'origin-a', extra: Partial<{ draining: boolean; consumers: number; controlUrl: string }> = {}): Promise<Response> {
+export async function heartbeat(originId = 'origin-a', extra: Partial<{ draining: boolean; consumers: number; controlUrl: string; region: string; cpu: number }> = {}): Promise<Response> {
   const body = JSON.stringify({
     originId,
-    region: 'local',
+    region: extra.region ?? 'local',
     url: `ws://127.0.0.1:4443/ws?o=${originId}`,
     controlUrl: extra.controlUrl ?? 'http://127.0.0.1:1',
     draining: extra.draining ?? false,
-    load: { workers: 2, routers: 0, transports: 0, producers: 0, consumers: extra.consumers ?? 0, cpu: 0, bitrateIn: 0, bitrateOut: 0 },
+    load: { workers: 2, routers: 0, transports: 0, producers: 0, consumers: extra.consumers ?? 0, cpu: extra.cpu ?? 0, bitrateIn: 0, bitrateOut: 0 },
   });
   const headers = await signRequest(env.SEALROOM_SHARED_SECRET, 'POST', '/internal/origins/heartbeat', body);
   return call('/internal/origins/heartbeat', { method: 'POST', body, headers });

@@ -16,6 +16,30 @@ describe('origin registry', () => {
     expect((await pickOrigin(env.DB, null))?.id).toBe('origin-idle');
   });
 
+  it('places a meeting in the caller\'s region, then the nearest region with room, then by load', async () => {
+    await heartbeat('weur-1', { region: 'weur', consumers: 40 });
+    await heartbeat('weur-2', { region: 'weur', consumers: 10 });
+    await heartbeat('apac-1', { region: 'apac', consumers: 300 });
+    await heartbeat('enam-1', { region: 'enam', consumers: 0 });
+    // Own region first even when busier than elsewhere; within it, the least loaded.
+    expect((await pickOrigin(env.DB, 'apac'))?.id).toBe('apac-1');
+    expect((await pickOrigin(env.DB, 'weur'))?.id).toBe('weur-2');
+    // Oceania has none: Asia-Pacific is nearest. Eastern Europe: western Europe.
+    expect((await pickOrigin(env.DB, 'oc'))?.id).toBe('apac-1');
+    expect((await pickOrigin(env.DB, 'eeur'))?.id).toBe('weur-2');
+    // No region known: load alone.
+    expect((await pickOrigin(env.DB, null))?.id).toBe('enam-1');
+    expect((await pickOrigin(env.DB, 'moon'))?.id).toBe('enam-1');
+  });
+
+  it('passes over a region whose origins are full, and uses a full one only when all are', async () => {
+    await heartbeat('apac-hot', { region: 'apac', cpu: 0.95 });
+    await heartbeat('oc-1', { region: 'oc', consumers: 100 });
+    expect((await pickOrigin(env.DB, 'apac'))?.id).toBe('oc-1');
+    await heartbeat('oc-1', { region: 'oc', consumers: 100, cpu: 0.9 });
+    expect((await pickOrigin(env.DB, 'apac'))?.id).toBe('apac-hot');
+  });
+
   it('never picks a draining origin', async () => {
     await heartbeat('origin-only', { draining: true });
     expect(await pickOrigin(env.DB, null)).toBeNull();

@@ -54,6 +54,20 @@ describe('Room: admission and roster', () => {
     expect(a.welcome.origin!.iceServers![0]!.username).not.toBe(b.welcome.origin!.iceServers![0]!.username);
   });
 
+  it('puts a meeting\'s media on an origin in its first joiner\'s region, and everyone after on the same one', async () => {
+    await heartbeat('origin-weur', { region: 'weur' });
+    await heartbeat('origin-apac', { region: 'apac', consumers: 200 });
+    const m = await newMeeting();
+    const first = await TestClient.connect(m.id, { 'x-sealroom-region': 'apac' });
+    first.send({ type: 'join', name: 'Mei', publicKey: fakePublicKey(1), hostKey: m.hostKey });
+    expect((await first.next('welcome')).origin!.url).toContain('o=origin-apac');
+    const { welcome } = await joined(m.id, 'Bob', 2);
+    expect(welcome.origin!.url).toContain('o=origin-apac');
+    // A meeting whose first joiner is nowhere in particular goes to the least loaded.
+    const other = await newMeeting();
+    expect((await joined(other.id, 'Ann', 3, other.hostKey)).welcome.origin!.url).toContain('o=origin-weur');
+  });
+
   it('admits without an origin grant when no origin is alive', async () => {
     const m = await newMeeting();
     const { welcome } = await joined(m.id, 'Alice', 1);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { locationHintOf } from './location-hint.ts';
+import { NEARBY, callerRegion, isLocationHint, locationHintOf } from './location-hint.ts';
 
 describe('locationHintOf', () => {
   it('maps each continent, splitting Asia, Europe and North America where Cloudflare has separate regions', () => {
@@ -21,5 +21,23 @@ describe('locationHintOf', () => {
     expect(locationHintOf({ continent: 42 })).toBeUndefined();
     // A North American request without a longitude goes east, where most of the continent's people are.
     expect(locationHintOf({ continent: 'NA', country: 'US' })).toBe('enam');
+  });
+});
+
+describe('callerRegion', () => {
+  it('takes Cloudflare\'s location first, the header only when trusted and only a known region', () => {
+    expect(callerRegion({ continent: 'AS', country: 'CN' }, 'weur', true)).toBe('apac');
+    expect(callerRegion(undefined, 'weur', true)).toBe('weur');
+    expect(callerRegion(undefined, 'weur', false)).toBeUndefined();
+    expect(callerRegion(undefined, 'moon', true)).toBeUndefined();
+    expect(callerRegion(undefined, undefined, true)).toBeUndefined();
+  });
+
+  it('knows a nearer region for every region, never itself', () => {
+    for (const [region, near] of Object.entries(NEARBY)) {
+      expect(near.length).toBeGreaterThan(0);
+      expect(near).not.toContain(region);
+      for (const r of near) expect(isLocationHint(r)).toBe(true);
+    }
   });
 });

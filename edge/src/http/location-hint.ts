@@ -36,3 +36,34 @@ export function locationHintOf(cf: { continent?: unknown; country?: unknown; lon
       return undefined;
   }
 }
+
+const HINTS: readonly LocationHint[] = ['wnam', 'enam', 'sam', 'weur', 'eeur', 'apac', 'oc', 'afr', 'me'];
+export const isLocationHint = (s: unknown): s is LocationHint => typeof s === 'string' && (HINTS as readonly string[]).includes(s);
+
+/**
+ * Where to look next when no origin runs in a caller's own region, nearest first (by the usual
+ * network paths, not the map: South America reaches eastern North America before Europe).
+ */
+export const NEARBY: Record<LocationHint, readonly LocationHint[]> = {
+  wnam: ['enam', 'apac', 'sam'],
+  enam: ['wnam', 'weur', 'sam'],
+  sam: ['enam', 'wnam', 'weur'],
+  weur: ['eeur', 'enam', 'me', 'afr'],
+  eeur: ['weur', 'me'],
+  apac: ['oc', 'wnam', 'me'],
+  oc: ['apac', 'wnam'],
+  afr: ['weur', 'me', 'eeur'],
+  me: ['eeur', 'weur', 'apac'],
+};
+
+/**
+ * The caller's region for placing media: Cloudflare's location of the request, or, where there
+ * is none (local runs), the `x-sealroom-region` header when the deployment trusts it
+ * (TRUST_REGION_HEADER=1: tests and local setups with origins named for regions). A client could
+ * only steer its own meeting's placement with it, never past a check, but production has no use for it.
+ */
+export function callerRegion(cf: Parameters<typeof locationHintOf>[0], header: string | undefined, trustHeader: boolean): LocationHint | undefined {
+  const fromCf = locationHintOf(cf);
+  if (fromCf) return fromCf;
+  return trustHeader && isLocationHint(header) ? header : undefined;
+}

@@ -5,12 +5,12 @@ import { type AppEnv, type Ctx, clientIp } from '../accounts/context.ts';
 import { invitationIcs, invitationText } from '../meetings/invitation.ts';
 import { type Meeting, createMeeting, deleteMeeting, detailsView, getMeeting, personalMeeting, publicView, upcomingMeetings, updateMeeting } from '../meetings/store.ts';
 import { sha256HexOf, timingSafeEqual } from '../kms/bytes.ts';
-import { CLIENT_IP_HEADER, HOST_CLAIM_HEADER, MEETING_HEADER, USER_HEADER } from '../room/room.ts';
+import { CLIENT_IP_HEADER, HOST_CLAIM_HEADER, MEETING_HEADER, REGION_HEADER, USER_HEADER } from '../room/room.ts';
 import { hit, parseLimit } from '../policy/rate-limit.ts';
 import { readBody } from './body.ts';
 import { addressKey } from './client-address.ts';
 import { HttpError } from './errors.ts';
-import { locationHintOf } from './location-hint.ts';
+import { callerRegion, locationHintOf } from './location-hint.ts';
 
 async function findMeeting(db: D1Database, rawId: string): Promise<Meeting> {
   const id = MeetingId.safeParse(rawId);
@@ -149,7 +149,12 @@ export const meetings = new Hono<AppEnv>()
     const user = userOf(c);
     if (user) headers.set(USER_HEADER, user.id);
     if (claimsHost(m, user)) headers.set(HOST_CLAIM_HEADER, user!.id);
-    const hint = locationHintOf(c.req.raw.cf as Parameters<typeof locationHintOf>[0]);
+    const cf = c.req.raw.cf as Parameters<typeof locationHintOf>[0];
+    const hint = locationHintOf(cf);
+    // The Room places the meeting's media near its first joiner; only the Worker says where that is.
+    headers.delete(REGION_HEADER);
+    const region = callerRegion(cf, c.req.header(REGION_HEADER), c.env.TRUST_REGION_HEADER === '1');
+    if (region) headers.set(REGION_HEADER, region);
     const stub = c.env.ROOM.get(c.env.ROOM.idFromName(m.id), hint ? { locationHint: hint } : undefined);
     return stub.fetch(new Request(c.req.url, { headers }));
   });

@@ -1,5 +1,6 @@
 /** Media origins as the edge knows them: registered and kept alive by signed heartbeats. */
 import type { OriginHeartbeat, OriginLoad } from '@sealroom/protocol';
+import { NEARBY, isLocationHint } from '../http/location-hint.ts';
 
 /** An origin that hasn't sent a heartbeat in this long is treated as gone (heartbeats come every 5 s). */
 export const ORIGIN_LIVENESS_MS = 20_000;
@@ -34,14 +35,36 @@ export async function recordHeartbeat(db: D1Database, hb: OriginHeartbeat, now =
     .run();
 }
 
-/** The least-loaded live origin that takes new meetings, preferring `region` when given. */
+/** An origin whose workers are this busy (CPU share, 0..1) takes new meetings only when every other is too. */
+export const ORIGIN_FULL_CPU = 0.85;
+
+/**
+ * The origin for a new meeting: the least-loaded live one in the caller's region; when that
+ * region has none with room, the nearest region that has; otherwise the least-loaded anywhere.
+ * Region names are Durable Object location hints (ORIGIN_REGION=apac, weur, …); origins named
+ * otherwise are placed by load alone.
+ */
 export async function pickOrigin(db: D1Database, region: string | null, now = Date.now()): Promise<OriginRow | null> {
   const rows = await db
-    .prepare('SELECT id, region, url, control_url, draining, score, last_seen FROM origins WHERE draining = 0 AND last_seen > ? ORDER BY score ASC LIMIT 20')
+    .prepare('SELECT id, region, url, control_url, draining, score, last_seen, load_json FROM origins WHERE draining = 0 AND last_seen > ? ORDER BY score ASC')
     .bind(now - ORIGIN_LIVENESS_MS)
-    .all<OriginRow>();
+    .all<OriginRow & { load_json: string }>();
   const live = rows.results;
-  return (region ? live.find((o) => o.region === region) : undefined) ?? live[0] ?? null;
+  const roomy = live.filter((o) => cpuOf(o.load_json) < ORIGIN_FULL_CPU);
+  const order = isLocationHint(region) ? [region, ...NEARBY[region]] : region ? [region] : [];
+  const chosen = order.map((r) => roomy.find((o) => o.region === r)).find((o) => o) ?? roomy[0] ?? live[0];
+  if (!chosen) return null;
+  const { load_json: _, ...row } = chosen;
+  return row;
+}
+
+function cpuOf(loadJson: string): number {
+  try {
+    const cpu = (JSON.parse(loadJson) as { cpu?: unknown }).cpu;
+    return typeof cpu === 'number' ? cpu : 0;
+  } catch {
+    return 0;
+  }
 }
 
 export async function getOrigin(db: D1Database, id: string, now = Date.now()): Promise<OriginRow | null> {

@@ -45,10 +45,14 @@ interface Attachment {
   hostClaim?: boolean;
   /** The connection came with a signed-in session. */
   signedIn?: boolean;
+  /** Where the caller is (edge/src/http/location-hint.ts), if known. */
+  region?: string | null;
 }
 
 export const MEETING_HEADER = 'x-sealroom-meeting';
 export const CLIENT_IP_HEADER = 'x-sealroom-client-ip';
+/** The caller's region (a location hint), set only by the Worker: where to place the meeting's media. */
+export const REGION_HEADER = 'x-sealroom-region';
 /** Set by the Worker (never by a client) when the signed-in caller owns the meeting or is an alternative host. */
 export const HOST_CLAIM_HEADER = 'x-sealroom-host-user';
 /** Set by the Worker (never by a client) when the caller is signed in. */
@@ -115,6 +119,7 @@ export class Room extends DurableObject<Env> {
       hostClaim: request.headers.has(HOST_CLAIM_HEADER),
       signedIn: request.headers.has(USER_HEADER),
       userId: request.headers.get(USER_HEADER),
+      region: request.headers.get(REGION_HEADER),
     } satisfies Attachment);
     await this.#armSweep();
     return new Response(null, { status: 101, webSocket: pair[0] });
@@ -524,20 +529,23 @@ export class Room extends DurableObject<Env> {
     return this.#accessCache?.value ?? { maxParticipants: DEFAULT_MAX_PARTICIPANTS, allowAnonymous: true };
   }
 
-  /** The origin serving this meeting: the one already assigned while it lives, else the least loaded. */
-  async #origin(assign: boolean): Promise<OriginRow | null> {
+  /**
+   * The origin serving this meeting: the one already assigned while it lives, else one picked
+   * near `regionOf()` (the participant asking) and by load. `regionOf` runs only when picking.
+   */
+  async #origin(assign: boolean, regionOf: () => string | null = () => null): Promise<OriginRow | null> {
     const now = Date.now();
     if (this.#originCache && now - this.#originCache.at < ORIGIN_CACHE_MS) return this.#originCache.origin;
-    if (!assign) return this.#lookUpOrigin(false, now);
-    this.#assigning ??= this.#lookUpOrigin(true, now).finally(() => (this.#assigning = null));
+    if (!assign) return this.#lookUpOrigin(false, now, regionOf);
+    this.#assigning ??= this.#lookUpOrigin(true, now, regionOf).finally(() => (this.#assigning = null));
     return this.#assigning;
   }
 
-  async #lookUpOrigin(assign: boolean, now: number): Promise<OriginRow | null> {
+  async #lookUpOrigin(assign: boolean, now: number, regionOf: () => string | null): Promise<OriginRow | null> {
     const assigned = this.#store.originId();
     let row = assigned ? await getOrigin(this.env.DB, assigned) : null;
     if (!row && assign) {
-      row = await pickOrigin(this.env.DB, null);
+      row = await pickOrigin(this.env.DB, regionOf());
       if (row) this.#store.setOriginId(row.id);
     }
     this.#originCache = { at: now, origin: row };
@@ -562,7 +570,7 @@ export class Room extends DurableObject<Env> {
 
   async #grant(participantId: string, role: 'host' | 'cohost' | 'participant', breakout: string | null): Promise<OriginGrant | null> {
     const room = this.#room;
-    const origin = await this.#origin(true);
+    const origin = await this.#origin(true, () => this.#regionOf(participantId));
     if (!origin || !room) return null;
     const { ticket, expiresAt } = await signTicket(this.env.SEALROOM_SHARED_SECRET, {
       meetingId: room.meetingId,
@@ -574,6 +582,15 @@ export class Room extends DurableObject<Env> {
     const turn = this.#turnConfig();
     if (!turn) return { url: origin.url, ticket, expiresAt };
     return { url: origin.url, ticket, expiresAt, iceServers: [turnServerFor(turn, participantId, Date.now())], ...(turn.relayOnly ? { iceTransportPolicy: 'relay' as const } : {}) };
+  }
+
+  /** The region the participant's socket came from. Scans the sockets: only a placement asks. */
+  #regionOf(participantId: string): string | null {
+    for (const ws of this.ctx.getWebSockets()) {
+      const a = ws.deserializeAttachment() as Attachment | null;
+      if (a?.id === participantId) return a.region ?? null;
+    }
+    return null;
   }
 
   /** TURN from the environment, read once; a broken setting is logged and means no TURN rather than no joins. */
