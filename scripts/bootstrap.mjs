@@ -21,6 +21,7 @@ const scripts = {
   soak: ['scripts/test.mjs', '--e2e', 'test/faults/soak.e2e.test.ts'],
   bench: ['scripts/bench.mjs'],
   deploy: ['scripts/deploy.mjs'],
+  selfhost: ['scripts/selfhost.mjs'],
 };
 if (!(command in scripts)) {
   console.error(`usage: bootstrap.mjs ${Object.keys(scripts).join('|')} [args]`);
