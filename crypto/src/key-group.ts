@@ -27,6 +27,14 @@
  *   while the origin has already stopped forwarding media to the leaver.
  * A join during a pending leave key ratchets the pending key and keeps its deadline: the
  * remaining members may not hold it yet, so it cannot be used early.
+ *
+ * Epochs in step. Every sender moves one epoch per join (ratchet) and per leave (fresh key), and
+ * every member sees the same joins and leaves in the Room's order, so each member mirrors each
+ * sender's epoch. A blob can arrive after events the sender had not yet seen when it sealed it
+ * (a leave's fresh key behind a join, a first key behind later joins); the receiver ratchets it
+ * to the mirrored epoch, as the sender did. Envelopes need this: unlike frames (RFC 9605 §5.1),
+ * they open only with their own epoch's key. crypto/test/key-group.property.test.ts checks it
+ * under random interleavings.
  * @module
  */
 import { aint, aobject, astring, abytes } from './_assert.ts';
@@ -80,6 +88,13 @@ type Peer = {
   key: SendKey | null;
   /** Highest epoch received in a blob: older blobs are duplicates or replays. */
   blobEpoch: number;
+  /**
+   * The sender's epoch now, mirrored: every join and every leave moves each sender one epoch on,
+   * and we see the same events in the same order. null until its first blob tells us where it started.
+   */
+  epoch: number | null;
+  /** Joins and leaves seen since this peer was added, while `epoch` is still unknown. */
+  events: number;
 };
 
 /** Options of `new KeyGroup`. */
@@ -185,7 +200,7 @@ export class KeyGroup {
 
   #addPeer(m: { id: string; index: number; publicKey: Uint8Array }): Peer {
     const pairwise = derivePairwiseKeys({ meetingId: this.meetingId, self: { id: this.self.id, keyPair: this.#keyPair }, peer: m });
-    const peer: Peer = { ...m, publicKey: m.publicKey.slice(), pairwise, key: null, blobEpoch: -1 };
+    const peer: Peer = { ...m, publicKey: m.publicKey.slice(), pairwise, key: null, blobEpoch: -1, epoch: null, events: 0 };
     this.#peers.set(m.id, peer);
     return peer;
   }
@@ -237,9 +252,12 @@ export class KeyGroup {
     if (typeof now !== 'number' || Number.isNaN(now)) throw new TypeError('now: expected a number');
     const m = this.#member(member, 'member');
     for (const p of this.#peers.values()) {
-      if (!p.key) continue;
-      p.key = { epoch: p.key.epoch + 1, key: ratchetBaseKey(p.key.key) };
-      this.#updates.push({ senderIndex: p.index, ...p.key });
+      // Only a current key ratchets: after a leave the sender's next key is a fresh one, on its way.
+      if (p.key && p.key.epoch === p.epoch) {
+        p.key = { epoch: p.key.epoch + 1, key: ratchetBaseKey(p.key.key) };
+        this.#updates.push({ senderIndex: p.index, ...p.key });
+      }
+      this.#advance(p);
     }
     const own = this.#own!;
     const pending = own !== this.#active;
@@ -264,11 +282,18 @@ export class KeyGroup {
     const p = this.#peers.get(id);
     if (!p) throw new KeyGroupError('unknown_member', `id: ${id} is not in the group`);
     this.#peers.delete(id);
+    for (const q of this.#peers.values()) this.#advance(q);
     this.#removed.push(p.index);
     this.#updates = this.#updates.filter((u) => u.senderIndex !== p.index);
     this.#own = { epoch: this.#own!.epoch + 1, key: this.#random() };
     this.#activateAt = now + this.#delay;
     return this.#seal([...this.#peers.values()], this.#own);
+  }
+
+  /** One join or leave seen: the sender's epoch moves on by one (or, before its first blob, is counted). */
+  #advance(p: Peer): void {
+    if (p.epoch === null) p.events++;
+    else p.epoch++;
   }
 
   /**
@@ -295,11 +320,15 @@ export class KeyGroup {
     }
     if (epoch <= p.blobEpoch) return false;
     p.blobEpoch = epoch;
-    // A join may have been processed here after the sender sealed this blob; our copy must then
-    // be ratcheted as far as the joins we have seen (the sender did the same).
+    // The first blob says which epoch the sender was at when it added us (or we it); every
+    // event we have seen since moved it one on.
+    if (p.epoch === null) p.epoch = epoch + p.events;
+    if (epoch > p.epoch) p.epoch = epoch;
+    // Joins we processed after the sender sealed this blob ratcheted its key there too (RFC 9605
+    // §5.1); our copy must follow them to the sender's epoch now.
     let current: SendKey = { epoch, key };
     this.#updates.push({ senderIndex: p.index, ...current });
-    while (p.key && current.epoch < p.key.epoch) {
+    while (current.epoch < p.epoch) {
       current = { epoch: current.epoch + 1, key: ratchetBaseKey(current.key) };
       this.#updates.push({ senderIndex: p.index, ...current });
     }

@@ -6,7 +6,7 @@ const fakeWorker = () => ({ postMessage() {}, terminate() {}, onmessage: null })
 
 /** Three managers whose key blobs are delivered as the Room would relay them. */
 function meeting() {
-  const ids = ['alice-001', 'bob-00002', 'carol-003'];
+  const ids = ['alice-001', 'bob-00002', 'carol-003', 'dave-0004'];
   const peers = ids.map(() => E2ee.create({ worker: fakeWorker }));
   // Blobs wait in the room until `relay()`, as they would behind the welcome on the recipient's socket.
   const queue: (() => void)[] = [];
@@ -59,6 +59,28 @@ describe('E2ee envelopes (chat lines, annotations)', () => {
     const fresh = peers[0]!.sealEnvelope('y');
     expect(peers[1]!.openEnvelope(ids[0]!, old)).toBe('x');
     expect(() => peers[1]!.openEnvelope(ids[0]!, fresh)).toThrow();
+  });
+
+  it('a leave and a join in quick succession: a receiver that saw the join before the leaver\'s fresh key still opens the next line', () => {
+    const { ids, peers, member, relay, deliver } = meeting();
+    peers[0]!.memberJoined(member(2));
+    peers[1]!.memberJoined(member(2));
+    peers[2]!.start({ meetingId: '123456789', self: { id: ids[2]!, index: 2 }, members: [member(0), member(1)], send: deliver(ids[2]!) });
+    relay();
+    // The room announces: Carol left, Dave joined. Bob handles both at once; his fresh key (for
+    // the leave) is still on its way to Alice when she handles both events.
+    peers[1]!.memberLeft(ids[2]!);
+    peers[1]!.memberJoined(member(3));
+    peers[0]!.memberLeft(ids[2]!);
+    peers[0]!.memberJoined(member(3));
+    peers[3]!.start({ meetingId: '123456789', self: { id: ids[3]!, index: 3 }, members: [member(0), member(1)], send: deliver(ids[3]!) });
+    relay();
+    const line = peers[1]!.sealEnvelope('after the churn');
+    expect(peers[0]!.openEnvelope(ids[1]!, line)).toBe('after the churn');
+    // And the next join keeps them in step.
+    peers[0]!.memberJoined({ id: 'erin-0005', index: 4, publicKey: E2ee.create({ worker: fakeWorker }).publicKey });
+    peers[1]!.memberJoined({ id: 'erin-0005', index: 4, publicKey: E2ee.create({ worker: fakeWorker }).publicKey });
+    expect(peers[0]!.openEnvelope(ids[1]!, peers[1]!.sealEnvelope('still'))).toBe('still');
   });
 
   it('restart: two members moving to a breakout room key each other only', () => {
