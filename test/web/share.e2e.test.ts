@@ -151,6 +151,8 @@ describe('screen share with annotation', () => {
     // Choosing a window replaces the track in the same share.
     await bobStage.getByTestId('share-switch').click();
     await until(alice.page, 'paused again', async () => (await aliceStage.getAttribute('data-paused')) === 'true');
+    // The pause goes out as the picker starts opening; answer only once it is open.
+    await until(bob.page, 'the picker is open again', () => pickerOpen(bob.page));
     await answerPicker(bob.page, 'choose');
     await until(alice.page, 'Alice sees the share resume', async () => (await aliceStage.getAttribute('data-paused')) === 'false');
     await until(bob.page, 'Bob shares the new window', async () => (await ownScreenTrack(bob.page, bobId)).id !== first.id);
