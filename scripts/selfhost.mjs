@@ -9,14 +9,18 @@
 //
 // Settings of this command (environment): SEALROOM_DATA_DIR (default .cache/selfhost), HOST
 // (default 127.0.0.1; 0.0.0.0 to serve the network), PORT (8787), EDGE_TLS_CERT and EDGE_TLS_KEY
-// (serve HTTPS: browsers need it for camera and microphone anywhere but localhost). On first start,
-// ORIGIN_* variables in the environment go into origin.env. SIGTERM or Ctrl-C stops both (the
+// (serve HTTPS: browsers need it for camera and microphone anywhere but localhost), TURN_PORT
+// (start coturn there, UDP and TCP, and hand out credentials for it; TURN_HOST is the name or IP
+// browsers reach it by, default ORIGIN_ANNOUNCED_IP or 127.0.0.1). On first start, ORIGIN_*
+// variables in the environment go into origin.env. TURN_RELAY_MIN_PORT / TURN_RELAY_MAX_PORT:
+// coturn's relay ports (49152–49999). SIGTERM or Ctrl-C stops everything (the
 // origin drains first). docs/DEPLOY.md, "Self-hosted", has the whole walk-through.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { buildOrigin } from './build-origin.mjs';
+import { startCoturn } from './coturn.mjs';
 import { documentedSettings, originEnvFile } from './deploy/origin-env.mjs';
 import { root } from './env.mjs';
 import { startSelfhostEdge } from './selfhost/edge.mjs';
@@ -41,16 +45,43 @@ const secrets = (() => {
 const edgeEnvFile = path.join(dataDir, 'edge.env');
 const edgeVars = existsSync(edgeEnvFile) ? parseEnv(readFileSync(edgeEnvFile, 'utf8')) : {};
 
+// TURN beside the edge, for browsers whose network lets no UDP out; its secret never leaves this host.
+let coturn = null;
+if (env.TURN_PORT) {
+  if (!secrets.TURN_SECRET) {
+    secrets.TURN_SECRET = randomBytes(32).toString('base64url');
+    writeFileSync(path.join(dataDir, 'secrets.json'), `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  }
+  const turnPort = Number(env.TURN_PORT);
+  const listenIp = host === '0.0.0.0' ? (env.ORIGIN_ANNOUNCED_IP ?? '127.0.0.1') : host;
+  coturn = await startCoturn({
+    secret: secrets.TURN_SECRET,
+    port: turnPort,
+    relayPorts: [Number(env.TURN_RELAY_MIN_PORT ?? 49152), Number(env.TURN_RELAY_MAX_PORT ?? 49999)],
+    logDir: path.join(dataDir, 'logs'),
+    listenIp,
+    host: env.TURN_HOST ?? listenIp,
+  });
+  edgeVars.TURN_URLS = coturn.urls.join(',');
+  edgeVars.TURN_SECRET = secrets.TURN_SECRET;
+}
+
 const workerBin = await ensureWorker();
 // SEALROOM_WEB_BUILT=1: web/dist is current (a test suite built it and other stacks serve it now).
 if (env.SEALROOM_WEB_BUILT !== '1') buildWeb();
-const edge = await startSelfhostEdge({
-  dataDir: path.join(dataDir, 'state'),
-  host,
-  port,
-  tls,
-  vars: { ...edgeVars, ...secrets },
-});
+let edge;
+try {
+  edge = await startSelfhostEdge({
+    dataDir: path.join(dataDir, 'state'),
+    host,
+    port,
+    tls,
+    vars: { ...edgeVars, ...secrets },
+  });
+} catch (err) {
+  await coturn?.stop();
+  throw err;
+}
 // The origin registers with the edge on loopback: they share the host.
 const edgeLocalUrl = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
 
@@ -75,6 +106,7 @@ try {
   });
 } catch (err) {
   await edge.stop();
+  await coturn?.stop();
   throw err;
 }
 
@@ -87,6 +119,7 @@ const shutdown = async () => {
   console.log('» stopping…');
   await origin.stop();
   await edge.stop();
+  await coturn?.stop();
   console.log('» stopped');
   process.exit(0);
 };

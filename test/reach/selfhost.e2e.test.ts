@@ -1,12 +1,13 @@
 /**
  * The self-hosted mode as a customer runs it: `npm run selfhost`'s script (edge Worker and Room
- * under workerd with local storage, the origin as it ships) on one host. Two browsers hold a
- * sealed call through it; after a restart on the same data directory the meeting and the
+ * under workerd with local storage, the origin as it ships, coturn) on one host. Two browsers
+ * hold a sealed call through it, relayed by its coturn (TURN_POLICY=relay in its edge.env, so
+ * nothing else could carry it); after a restart on the same data directory the meeting and the
  * secrets are still there.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { root } from '../../scripts/env.mjs';
@@ -15,6 +16,7 @@ import { freePort } from '../../scripts/stack.mjs';
 import { pagePool } from '../lib/browser.ts';
 import { transformStats } from '../lib/meeting.ts';
 import { twoPersonCall } from '../faults/lib/call.ts';
+import { iceRoutes } from './lib/ice-routes.ts';
 import { CALL_TEST_MS, FAULT_STACK_START_MS } from '../faults/lib/stack.ts';
 
 const dataDir = path.join(root, '.cache', `selfhost-test-${process.pid}-${randomBytes(3).toString('hex')}`);
@@ -64,6 +66,9 @@ afterAll(async () => {
 describe('self-hosted mode', () => {
   it('runs a sealed call on one host, and keeps meetings and secrets across a restart', async () => {
     const rtcBase = 20000 + Math.floor(Math.random() * 190) * 100;
+    const relayBase = 61000 + Math.floor(Math.random() * 39) * 100;
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(path.join(dataDir, 'edge.env'), 'TURN_POLICY=relay\n');
     const env = {
       SEALROOM_DATA_DIR: dataDir,
       SEALROOM_WEB_BUILT: '1',
@@ -74,10 +79,14 @@ describe('self-hosted mode', () => {
       ORIGIN_RTC_MIN_PORT: String(rtcBase),
       ORIGIN_RTC_MAX_PORT: String(rtcBase + 99),
       ORIGIN_WORKERS: '1',
+      TURN_PORT: String(await freePort()),
+      TURN_RELAY_MIN_PORT: String(relayBase),
+      TURN_RELAY_MAX_PORT: String(relayBase + 99),
     };
     running = await selfhost(env);
     const call = await twoPersonCall(pages, running.url);
     for (const page of [call.alice, call.bob]) {
+      for (const r of await iceRoutes(page)) expect(r.candidateType).toBe('relay');
       const t = await transformStats(page);
       expect(t.sealed).toBeGreaterThan(0);
       expect(t.opened).toBeGreaterThan(0);

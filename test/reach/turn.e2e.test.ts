@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { root } from '../../scripts/env.mjs';
 import { freePort } from '../../scripts/stack.mjs';
 import { pagePool } from '../lib/browser.ts';
-import { type Coturn, startCoturn } from '../lib/coturn.ts';
+import { type Coturn, startCoturn } from '../../scripts/coturn.mjs';
 import { transformStats } from '../lib/meeting.ts';
 import { iceRoutes } from './lib/ice-routes.ts';
 import { expectSealed, twoPersonCall } from '../faults/lib/call.ts';

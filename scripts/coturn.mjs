@@ -1,38 +1,44 @@
-/**
- * coturn (Debian's `turnserver`) for a test: TURN over UDP and TCP on one port of 127.0.0.1, the
- * TURN REST API scheme (`use-auth-secret`) with the secret the edge mints credentials from.
- * Relaying to loopback peers is allowed here only because the media origin lives on 127.0.0.1.
- */
+// coturn (Debian's `turnserver`) beside the stack: TURN over UDP and TCP on one port, with the
+// TURN REST API scheme (`use-auth-secret`) and the secret the edge mints credentials from.
+// Started by `npm run selfhost` (TURN_PORT) and by the TURN test. Relaying to loopback peers is
+// allowed only when it listens on loopback, where the origin it relays to lives too.
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
-export interface Coturn {
-  port: number;
-  pid: number;
-  /** URLs for the edge's TURN_URLS. */
-  urls: string[];
-  stop(): Promise<void>;
-}
+/**
+ * @typedef {{ port: number, pid: number, urls: string[], stop: () => Promise<void> }} Coturn
+ *   urls: for the edge's TURN_URLS
+ */
 
-export async function startCoturn(o: { secret: string; port: number; relayPorts: [number, number]; logDir: string }): Promise<Coturn> {
+/**
+ * @param {{ secret: string, port: number, relayPorts: [number, number], logDir: string,
+ *   listenIp?: string, host?: string, realm?: string }} o
+ *   listenIp: address to listen and relay on (default 127.0.0.1); host: the name or IP browsers
+ *   are given in TURN_URLS (default listenIp)
+ * @returns {Promise<Coturn>}
+ */
+export async function startCoturn(o) {
   if (!existsSync('/usr/bin/turnserver')) throw new Error('coturn is not installed (Debian package coturn; npm test installs it)');
   mkdirSync(o.logDir, { recursive: true });
+  const listenIp = o.listenIp ?? '127.0.0.1';
+  const loopback = listenIp.startsWith('127.') || listenIp === '::1';
+  const host = o.host ?? listenIp;
   const log = createWriteStream(path.join(o.logDir, 'coturn.log'), { flags: 'a' });
   const child = spawn(
     '/usr/bin/turnserver',
     [
       '-n', // no config file: everything is on this command line
-      '--listening-ip=127.0.0.1',
+      `--listening-ip=${listenIp}`,
       `--listening-port=${o.port}`,
-      '--relay-ip=127.0.0.1',
+      `--relay-ip=${listenIp}`,
       `--min-port=${o.relayPorts[0]}`,
       `--max-port=${o.relayPorts[1]}`,
       '--use-auth-secret',
       `--static-auth-secret=${o.secret}`,
-      '--realm=sealroom.localhost',
-      '--allow-loopback-peers',
+      `--realm=${o.realm ?? 'sealroom.localhost'}`,
+      ...(loopback ? ['--allow-loopback-peers'] : []),
       '--no-tls',
       '--no-dtls',
       '--no-cli',
@@ -44,7 +50,7 @@ export async function startCoturn(o: { secret: string; port: number; relayPorts:
   );
   child.stdout.pipe(log);
   child.stderr.pipe(log);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise((resolve) => child.once('exit', () => resolve()));
   let gone = false;
   void exited.then(() => (gone = true));
   const stop = async () => {
@@ -55,7 +61,7 @@ export async function startCoturn(o: { secret: string; port: number; relayPorts:
     await exited;
   };
   const deadline = Date.now() + 20_000;
-  while (!(await listening(o.port))) {
+  while (!(await listening(loopback ? listenIp : '127.0.0.1', o.port))) {
     if (gone || Date.now() > deadline) {
       await stop();
       throw new Error(`coturn did not listen on 127.0.0.1:${o.port}; see ${path.join(o.logDir, 'coturn.log')}`);
@@ -64,15 +70,15 @@ export async function startCoturn(o: { secret: string; port: number; relayPorts:
   }
   return {
     port: o.port,
-    pid: child.pid!,
-    urls: [`turn:127.0.0.1:${o.port}?transport=udp`, `turn:127.0.0.1:${o.port}?transport=tcp`],
+    pid: child.pid,
+    urls: [`turn:${host}:${o.port}?transport=udp`, `turn:${host}:${o.port}?transport=tcp`],
     stop,
   };
 }
 
-function listening(port: number): Promise<boolean> {
+function listening(host, port) {
   return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => {
+    const s = net.connect({ host, port }, () => {
       s.destroy();
       resolve(true);
     });
