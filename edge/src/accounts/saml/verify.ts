@@ -29,7 +29,7 @@
  * place for signature-wrapping bugs.
  */
 import { createPublicKey } from 'node:crypto';
-import { DOMParser, type Element, type Node } from '@xmldom/xmldom';
+import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 
 export const NS = {
@@ -103,15 +103,15 @@ function* walk(node: Node): Generator<Node> {
   for (let c = node.firstChild; c; c = c.nextSibling) yield* walk(c);
 }
 
-export function parseSamlXml(xml: string): any {
+export function parseSamlXml(xml: string): Document {
   // Entity declarations live in the DOCTYPE: refusing it refuses entity expansion too.
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new SamlError('DOCTYPE not allowed');
   try {
     const doc = new DOMParser({
-      onError: (level: string, msg: string) => {
+      onError: (level, msg) => {
         if (level !== 'warning') throw new SamlError(`not XML: ${msg}`);
       },
-    } as any).parseFromString(xml, 'text/xml');
+    }).parseFromString(xml, 'text/xml');
     if (!doc.documentElement) throw new SamlError('not XML');
     return doc;
   } catch (err) {
@@ -132,7 +132,7 @@ function certificatePem(cert: string): string {
 }
 
 /** Structure checks on the posted document, before any signature maths. */
-function checkStructure(doc: any, response: Element, assertion: Element): void {
+function checkStructure(doc: Document, response: Element, assertion: Element): void {
   const ids = new Set<string>();
   for (const n of walk(doc)) {
     if (n.nodeType === COMMENT) throw new SamlError('XML comments are not accepted (a signature does not cover them)');
@@ -178,7 +178,8 @@ function signedBytes(xml: string, signedEl: Element, what: 'assertion' | 'respon
   sx.SignatureAlgorithms = { [RSA_SHA256]: sx.SignatureAlgorithms[RSA_SHA256]! };
   let ok: boolean;
   try {
-    sx.loadSignature(sig as any);
+    // xml-crypto types its nodes as the DOM's Node; at run time it works on xmldom's, which these are.
+    sx.loadSignature(sig as unknown as Parameters<SignedXml['loadSignature']>[0]);
     ok = sx.checkSignature(xml);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
