@@ -57,5 +57,11 @@ export default async function setup(project: TestProject) {
   // Forged: a signed response with the NameID changed after signing.
   const forgedXml = Buffer.from(responses.valid!.samlResponse, 'base64').toString('utf8').replace(`alice@${DOMAIN}`, `mallory@${DOMAIN}`);
   responses.forged = { samlResponse: Buffer.from(forgedXml).toString('base64'), requestId: '_req_forged' };
+  // Comment injection: the IdP signed alice@<domain>.evil.example (an address it may well hold);
+  // exc-c14n drops comments, so the split name still verifies, and a reader of the first text node sees alice@<domain>.
+  const foreign = `alice@${DOMAIN}.evil.example`;
+  const signedForeign = await make({ inResponseTo: '_req_comment', email: foreign });
+  responses.commentSplitForeign = signedForeign;
+  responses.commentInNameId = { samlResponse: b64(Buffer.from(signedForeign.samlResponse, 'base64').toString('utf8').replace(`>${foreign}<`, `>alice@${DOMAIN}<!---->.evil.example<`)), requestId: '_req_comment' };
   project.provide('samlFixtures', { cert: idpKeys.cert, responses });
 }

@@ -139,6 +139,19 @@ describe('SAML SP against samlify as IdP', () => {
     expect(((await missing.json()) as any).error.code).toBe('bad_message');
   });
 
+  it('refuses a signed NameID split by a comment, and reads the whole signed name without it', async () => {
+    const before = await env.DB.prepare('SELECT COUNT(*) AS n FROM saml_assertions').first('n');
+    const [status, code, message] = await refusal('commentInNameId');
+    expect([status, code]).toEqual([401, 'saml_invalid']);
+    expect(message).toMatch(/comments are not accepted/);
+    // Refused before anything is recorded: the request stays open and no assertion id is spent.
+    expect(await env.DB.prepare('SELECT COUNT(*) AS n FROM saml_requests WHERE id = ?').bind('_req_comment').first('n')).toBe(1);
+    expect(await env.DB.prepare('SELECT COUNT(*) AS n FROM saml_assertions').first('n')).toBe(before);
+    // The same signature without the comment is genuine, and names the foreign address it was made for.
+    const [, foreignCode, foreignMessage] = await refusal('commentSplitForeign');
+    expect([foreignCode, foreignMessage]).toEqual(['saml_invalid', 'NameID is not an email of the configured domain']);
+  });
+
   it('carries the IdP’s MFA context into the session', async () => {
     const res = await post('validMfa');
     expect(res.status).toBe(200);
