@@ -16,7 +16,7 @@
  */
 import type { Permissions } from '@sealroom/protocol';
 import { addressKey } from '../http/client-address.ts';
-import type { DepartedRecord, MemberRecord, RoomData } from './machine.ts';
+import type { DepartedRecord, MemberRecord, RoomData } from './model.ts';
 
 /** A dropped seat can be resumed for this long (a network blip, a reload, a laptop lid). */
 export const RESUME_GRACE_MS = 2 * 60_000;
