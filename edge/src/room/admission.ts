@@ -3,7 +3,7 @@
  * the owner's session) pass the password, lock and waiting room; bans and denial cool-downs
  * stop everyone else first.
  */
-import type { ClientToRoom, ErrorCode, Permission, Permissions, Role } from '@sealroom/protocol';
+import type { ClientToRoom, ErrorCode, OriginControl, Permission, Permissions, Role } from '@sealroom/protocol';
 import { type Identity, carriedRestrictions, denialCoolDown, isBanned, resumableSeat } from './identity.ts';
 import { type Conn, type DecideContext, type Effect, type MemberRecord, type RoomData, type WaitingRecord, error, hostPresent, participantOf, permissionsFor } from './model.ts';
 
@@ -138,9 +138,8 @@ function admit(room: RoomData, j: Joiner, role: Role, ctx: DecideContext, self: 
       msg: kept?.announce === 'back' ? { type: 'participant-back', participant: participantOf(member) } : { type: 'participant-joined', participant: participantOf(member) },
     },
   ];
-  // Muted on entry without the right to unmute: the origin holds the microphone paused too.
-  if (!permissions.unmute) effects.push({ kind: 'origin', control: { action: 'pauseSource', meetingId: room.meetingId, participantId: j.id, source: 'audio' } });
-  if (!permissions.share) effects.push({ kind: 'origin', control: { action: 'pauseSource', meetingId: room.meetingId, participantId: j.id, source: 'screen' } });
+  // Entering without the right to unmute or share: the origin holds the microphone and screen paused too.
+  for (const control of holdsOf(room.meetingId, member)) effects.push({ kind: 'origin', control });
   return effects;
 }
 
@@ -161,4 +160,12 @@ function releaseNoHostWaiters(room: RoomData, ctx: DecideContext): Effect[] {
   }
   if (queued) effects.push({ kind: 'waiting-list' });
   return effects;
+}
+
+/** The origin-side holds a member's rights call for: what a fresh origin must be told about them. */
+export function holdsOf(meetingId: string, m: MemberRecord): OriginControl[] {
+  const out: OriginControl[] = [];
+  if (!m.permissions.unmute) out.push({ action: 'pauseSource', meetingId, participantId: m.id, source: 'audio' });
+  if (!m.permissions.share) out.push({ action: 'pauseSource', meetingId, participantId: m.id, source: 'screen' });
+  return out;
 }

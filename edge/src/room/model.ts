@@ -3,7 +3,6 @@
  * given, the effects it returns, and the small pure views and builders every part of the
  * machine shares (breakout.ts, files.ts, host.ts, admission.ts, departure.ts, machine.ts).
  */
-import type { Identity } from './identity.ts';
 import type {
   BreakoutState,
   ErrorCode,
@@ -17,6 +16,13 @@ import type {
   RoomToClient,
   WaitingEntry,
 } from '@sealroom/protocol';
+
+/** The handles a person is known by, strongest first (identity.ts explains each). */
+export interface Identity {
+  resumeHash: string | null;
+  userId: string | null;
+  clientId: string | null;
+}
 
 export interface MemberRecord extends Participant {
   clientId: string | null;

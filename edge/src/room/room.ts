@@ -24,32 +24,15 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { closeBreakouts } from './breakout.ts';
 import { DENY_COOL_DOWN_MS, nextAwayExpiry, resumableSeat } from './identity.ts';
+import { holdsOf } from './admission.ts';
+import type { Attachment } from './attachment.ts';
 import { away, departure, endMeeting, expireAway, waiterGone } from './departure.ts';
 import { coalesce, decide } from './machine.ts';
-import { type Conn, type DecideContext, type Effect, type MemberRecord, type PasswordCheck, type RoomData, isHostish, participantOf, roomState, waitingEntries } from './model.ts';
+import { type Conn, type DecideContext, type Effect, type PasswordCheck, type RoomData, isHostish, participantOf, roomState, waitingEntries } from './model.ts';
 import { reservePasswordAttempt } from './password-gate.ts';
 import { FLOOD, RateLimiter } from './rate-limit.ts';
 import { RoomStore } from './store.ts';
 import { signTicket } from './ticket.ts';
-
-/** What survives hibernation with each socket. */
-interface Attachment {
-  id: string | null;
-  status: Conn['status'];
-  ip: string;
-  /** This socket's own key for the frame budget and flood strikes (it has no participant id before a join). */
-  conn: string;
-  /** Cut off for flooding: whatever it still sends is dropped unread. */
-  cut?: boolean;
-  /** The signed-in account, as the Worker vouched for it. */
-  userId?: string | null;
-  /** The connection came with the owner's (or an alternative host's) session: it claims host like a host key. */
-  hostClaim?: boolean;
-  /** The connection came with a signed-in session. */
-  signedIn?: boolean;
-  /** Where the caller is (edge/src/http/location-hint.ts), if known. */
-  region?: string | null;
-}
 
 export const MEETING_HEADER = 'x-sealroom-meeting';
 export const CLIENT_IP_HEADER = 'x-sealroom-client-ip';
@@ -613,14 +596,6 @@ export class Room extends DurableObject<Env> {
       // The peer is gone; its close handler announces the departure.
     }
   }
-}
-
-/** The origin-side holds a member's rights call for: what a fresh origin must be told about them. */
-function holdsOf(meetingId: string, m: MemberRecord): OriginControl[] {
-  const out: OriginControl[] = [];
-  if (!m.permissions.unmute) out.push({ action: 'pauseSource', meetingId, participantId: m.id, source: 'audio' });
-  if (!m.permissions.share) out.push({ action: 'pauseSource', meetingId, participantId: m.id, source: 'screen' });
-  return out;
 }
 
 function assertNever(x: never): never {
