@@ -14,9 +14,46 @@
 import type { OriginPipeRequest, PipeOpened, PipedProducer } from '@sealroom/protocol';
 import type { types as ms } from 'mediasoup';
 import { OriginError, sfu } from './errors.ts';
+import type { Logger } from './log.ts';
 import { INGEST_RECV_BUFFER_BYTES } from './media.ts';
 import type { MeetingRouter } from './meeting.ts';
+import type { MeetingRegistry } from './meeting-registry.ts';
 import type { ProducerAppData, TransportNetwork } from './peer.ts';
+
+/** Runs one step of a cascade the edge drives (the order of calls is above). */
+export async function handlePipe(meetings: MeetingRegistry, req: OriginPipeRequest, net: TransportNetwork, parentLog: Logger): Promise<object> {
+  const log = parentLog.child({ meetingId: req.meetingId });
+  if (req.action === 'openPipe') {
+    const meeting = await meetings.meetingFor(req.meetingId);
+    try {
+      await meeting.ready;
+    } catch {
+      throw new OriginError('internal', 'meeting could not be restored; try again');
+    }
+    const opened = await openPipe(meeting, net);
+    log.info({ event: 'pipe_opened', pipeId: opened.pipeId });
+    return opened;
+  }
+  const meeting = meetings.get(req.meetingId);
+  if (!meeting || meeting.closed) throw new OriginError('not_found', 'no such meeting on this origin');
+  switch (req.action) {
+    case 'connectPipe':
+      return connectPipe(meeting, req);
+    case 'pipeProducer': {
+      const piped = await pipeProducer(meeting, req);
+      log.info({ event: 'producer_piped_out', pipeId: req.pipeId, participantId: piped.participantId, source: piped.source });
+      return piped;
+    }
+    case 'acceptProducer': {
+      const r = await acceptProducer(meeting, req);
+      log.info({ event: 'producer_piped_in', pipeId: req.pipeId, participantId: req.producer.participantId, source: req.producer.source });
+      return r;
+    }
+    case 'closePipe':
+      log.info({ event: 'pipe_closed', pipeId: req.pipeId });
+      return closePipe(meeting, req);
+  }
+}
 
 /** Opens this origin's end of a pipe on the meeting's primary router (it sees every producer). */
 export async function openPipe(meeting: MeetingRouter, net: TransportNetwork): Promise<PipeOpened> {

@@ -3,6 +3,7 @@
  * so several origins in one process (tests) don't collide. Values are read at scrape time
  * from the origin's counts and its last load sample: scraping costs no worker round trip.
  */
+import http from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ConsumerSample } from './quality.ts';
 
@@ -106,4 +107,16 @@ export class OriginMetrics {
       this.#jitter.observe(s.jitterMs / 1000);
     }
   }
+}
+
+/** The scrape endpoint (`GET /metrics`), on its own port so it can stay off the public network. */
+export function createMetricsServer(metrics: OriginMetrics): http.Server {
+  return http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/metrics') {
+      metrics.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+        () => res.writeHead(500).end(),
+      );
+    } else res.writeHead(404).end();
+  });
 }

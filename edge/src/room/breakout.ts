@@ -4,7 +4,7 @@
  * only within a room) and its own router on the origin (the grant's ticket names the room).
  */
 import type { BreakoutState, HostAction } from '@sealroom/protocol';
-import { type DecideContext, type Effect, type MemberRecord, type RoomData, error, isHostish, stateChange, updated } from './machine.ts';
+import { type DecideContext, type Effect, type MemberRecord, type RoomData, error, isHostish, stateChange, updated } from './model.ts';
 
 type BreakoutCommand = Extract<HostAction, { action: `breakout-${string}` }>;
 export type BreakoutRefusal = 'open' | 'closed' | 'no-rooms' | 'not_found';

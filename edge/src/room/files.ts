@@ -4,7 +4,7 @@
  * chunks only to current members who accepted — a participant removed mid-transfer gets no more.
  */
 import type { ClientToRoom, ErrorCode } from '@sealroom/protocol';
-import { type DecideContext, type Effect, type MemberRecord, type RoomData, error } from './machine.ts';
+import { type DecideContext, type Effect, type MemberRecord, type RoomData, error } from './model.ts';
 
 /** Chunks carry at most 96 KiB of ciphertext, so a file has at most this many per byte of size. */
 export const CHUNK_BYTES = 96 * 1024;

@@ -16,7 +16,7 @@
  */
 import type { Permissions } from '@sealroom/protocol';
 import { addressKey } from '../http/client-address.ts';
-import type { DepartedRecord, MemberRecord, RoomData } from './machine.ts';
+import type { DepartedRecord, Identity, MemberRecord, RoomData } from './model.ts';
 
 /** A dropped seat can be resumed for this long (a network blip, a reload, a laptop lid). */
 export const RESUME_GRACE_MS = 2 * 60_000;
@@ -27,11 +27,7 @@ export const DENIALS_PER_ADDRESS = 3;
 /** Departed seats remembered per meeting, newest first: enough for any real meeting, bounded for a hostile one. */
 export const MAX_DEPARTED = 5000;
 
-export interface Identity {
-  resumeHash: string | null;
-  userId: string | null;
-  clientId: string | null;
-}
+export type { Identity } from './model.ts';
 
 const same = (a: string | null | undefined, b: string | null | undefined): boolean => a != null && b != null && a === b;
 

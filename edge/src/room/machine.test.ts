@@ -214,7 +214,7 @@ describe('departure', () => {
 });
 
 describe('coalescing one action’s updates', async () => {
-  const { coalesce } = await import('./room.ts');
+  const { coalesce } = await import('./machine.ts');
   it('folds many participant-updated broadcasts into one frame where the first was', () => {
     const a2 = { ...alice, audio: false };
     const fx: Effect[] = [

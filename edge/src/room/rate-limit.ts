@@ -3,7 +3,7 @@
  * In memory only: a limit that resets when the object is evicted costs an abuser nothing they
  * could not get by reconnecting, and reconnecting costs them a join.
  */
-import type { Bucket } from './machine.ts';
+import type { Bucket } from './model.ts';
 
 /** [tokens per second, burst]: each as fast as a person (or an honest client) ever needs. */
 export const RATES: Record<Bucket | 'frame', [number, number]> = {

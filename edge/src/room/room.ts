@@ -4,7 +4,7 @@
  * WebSocket to a participant through its attachment, runs every message through the pure
  * `decide`, and carries out the effects: state writes, sends, origin enforcement, audit.
  */
-import { ClientToRoom, MAX_ROOM_FRAME, MeetingId, type OriginControl, type OriginGrant, type Participant, type RoomToClient, parseJson } from '@sealroom/protocol';
+import { ClientToRoom, MAX_ROOM_FRAME, MeetingId, type OriginControl, type OriginGrant, type RoomToClient, parseJson } from '@sealroom/protocol';
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env.ts';
 import { meetingAccess } from '../accounts/tiers.ts';
@@ -24,30 +24,15 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { closeBreakouts } from './breakout.ts';
 import { DENY_COOL_DOWN_MS, nextAwayExpiry, resumableSeat } from './identity.ts';
-import { type Conn, type DecideContext, type Effect, type MemberRecord, type PasswordCheck, type RoomData, away, decide, departure, expireAway, isHostish, participantOf, roomState, waiterGone, waitingEntries } from './machine.ts';
+import { holdsOf } from './admission.ts';
+import type { Attachment } from './attachment.ts';
+import { away, departure, endMeeting, expireAway, waiterGone } from './departure.ts';
+import { coalesce, decide } from './machine.ts';
+import { type Conn, type DecideContext, type Effect, type PasswordCheck, type RoomData, isHostish, participantOf, roomState, waitingEntries } from './model.ts';
 import { reservePasswordAttempt } from './password-gate.ts';
 import { FLOOD, RateLimiter } from './rate-limit.ts';
 import { RoomStore } from './store.ts';
 import { signTicket } from './ticket.ts';
-
-/** What survives hibernation with each socket. */
-interface Attachment {
-  id: string | null;
-  status: Conn['status'];
-  ip: string;
-  /** This socket's own key for the frame budget and flood strikes (it has no participant id before a join). */
-  conn: string;
-  /** Cut off for flooding: whatever it still sends is dropped unread. */
-  cut?: boolean;
-  /** The signed-in account, as the Worker vouched for it. */
-  userId?: string | null;
-  /** The connection came with the owner's (or an alternative host's) session: it claims host like a host key. */
-  hostClaim?: boolean;
-  /** The connection came with a signed-in session. */
-  signedIn?: boolean;
-  /** Where the caller is (edge/src/http/location-hint.ts), if known. */
-  region?: string | null;
-}
 
 export const MEETING_HEADER = 'x-sealroom-meeting';
 export const CLIENT_IP_HEADER = 'x-sealroom-client-ip';
@@ -242,13 +227,7 @@ export class Room extends DurableObject<Env> {
     const room = this.#room;
     if (!room || room.ended) return;
     log({ event: 'end', meetingId: room.meetingId, reason });
-    await this.#apply(null, [
-      { kind: 'room', patch: { ended: true } },
-      { kind: 'broadcast', to: 'members', except: null, msg: { type: 'closed', reason: 'ended' } },
-      ...[...room.waiting.keys()].map((id): Effect => ({ kind: 'send', to: id, msg: { type: 'closed', reason: 'ended' } })),
-      { kind: 'origin', control: { action: 'closeMeeting', meetingId: room.meetingId } },
-      { kind: 'close', id: null, code: 1000, reason: 'ended' },
-    ]);
+    await this.#apply(null, endMeeting(room, false));
   }
 
   async #dropped(ws: WebSocket): Promise<void> {
@@ -617,36 +596,6 @@ export class Room extends DurableObject<Env> {
       // The peer is gone; its close handler announces the departure.
     }
   }
-}
-
-/**
- * Folds the per-participant `participant-updated` broadcasts of one action into a single
- * `participants-updated` frame, sent where the first of them was (later updates of the same
- * participant win). Everything else keeps its order.
- */
-export function coalesce(effects: Effect[]): Effect[] {
-  const updates = new Set(effects.filter((e) => e.kind === 'broadcast' && e.msg.type === 'participant-updated' && e.room === undefined && e.except === null && e.to === 'members'));
-  if (updates.size < 2) return effects;
-  const latest = new Map<string, Participant>();
-  for (const e of updates) if (e.kind === 'broadcast' && e.msg.type === 'participant-updated') latest.set(e.msg.participant.id, e.msg.participant);
-  const out: Effect[] = [];
-  let placed = false;
-  for (const e of effects) {
-    if (!updates.has(e)) out.push(e);
-    else if (!placed) {
-      out.push({ kind: 'broadcast', to: 'members', except: null, msg: { type: 'participants-updated', participants: [...latest.values()] } });
-      placed = true;
-    }
-  }
-  return out;
-}
-
-/** The origin-side holds a member's rights call for: what a fresh origin must be told about them. */
-function holdsOf(meetingId: string, m: MemberRecord): OriginControl[] {
-  const out: OriginControl[] = [];
-  if (!m.permissions.unmute) out.push({ action: 'pauseSource', meetingId, participantId: m.id, source: 'audio' });
-  if (!m.permissions.share) out.push({ action: 'pauseSource', meetingId, participantId: m.id, source: 'screen' });
-  return out;
 }
 
 function assertNever(x: never): never {

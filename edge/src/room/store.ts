@@ -5,7 +5,7 @@
  */
 import { BreakoutState, type MeetingSettings, type OriginControl, MeetingSettings as SettingsSchema } from '@sealroom/protocol';
 import { MAX_DEPARTED } from './identity.ts';
-import { type BanRecord, type DeniedRecord, type DepartedRecord, type FileTransfer, type MemberRecord, NO_BREAKOUT, type RoomData, type RoomPatch, type WaitingRecord } from './machine.ts';
+import { type BanRecord, type DeniedRecord, type DepartedRecord, type FileTransfer, type MemberRecord, NO_BREAKOUT, type RoomData, type RoomPatch, type WaitingRecord } from './model.ts';
 
 interface LiveRoom extends RoomData {
   members: Map<string, MemberRecord>;
