@@ -22,6 +22,8 @@ const scripts = {
   bench: ['scripts/bench.mjs'],
   deploy: ['scripts/deploy.mjs'],
   selfhost: ['scripts/selfhost.mjs'],
+  // `npm run test|typecheck -w <part>`: one workspace alone (scripts/workspace.mjs).
+  workspace: ['scripts/workspace.mjs'],
 };
 if (!(command in scripts)) {
   console.error(`usage: bootstrap.mjs ${Object.keys(scripts).join('|')} [args]`);

@@ -2,11 +2,12 @@
 // and one media origin — on 127.0.0.1, and stops it again. Used by `npm start` and by the
 // end-to-end tests, which start their own stack on other ports. The pieces (`startEdge`,
 // `startOrigin`) are exported for the fault tests, which kill and restart them one by one.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
+import { applyLocalMigrations } from './d1-migrations.mjs';
 import { quietEnv, root } from './env.mjs';
 import { startMailSink } from './mail-sink.mjs';
 
@@ -81,12 +82,7 @@ export async function startEdge(o) {
   // o.env: e.g. NODE_EXTRA_CA_CERTS, which wrangler hands to workerd so the Worker trusts a private CA.
   const env = quietEnv({ ...process.env, ...(o.env ?? {}) });
   // D1 schema first: the Worker expects its tables.
-  const migrate = spawnSync(bin('wrangler'), ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir], {
-    cwd: root,
-    env: { ...env, CI: '1' },
-    encoding: 'utf8',
-  });
-  if (migrate.status !== 0) throw new Error(`D1 migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+  applyLocalMigrations({ stateDir, env });
 
   // Mail (sign-up verification links) goes to a local sink that only shows it, never relays it.
   const mail = await startMailSink({ httpPort: o.mailPort ?? 0, log });

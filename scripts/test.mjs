@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { TYPE_CHECKS } from './checks.mjs';
 import { quietEnv, root } from './env.mjs';
 import { buildWeb, ensureDebianPackages, ensureWorker } from './setup.mjs';
 
@@ -22,10 +23,7 @@ buildWeb();
 const env = quietEnv();
 
 // ── type-checks: each counts as one check ─────────────────────────────────────
-const checks = [
-  ...['protocol', 'crypto', 'edge', 'media-origin', 'test'].map((p) => [`tsc ${p}`, bin('tsc'), ['-p', p]]),
-  ['svelte-check web', bin('svelte-check'), ['--workspace', 'web', '--tsconfig', 'tsconfig.json', '--threshold', 'error', '--output', 'human']],
-];
+const checks = ['protocol', 'crypto', 'edge', 'media-origin', 'test', 'web'].map((p) => [TYPE_CHECKS[p].name, TYPE_CHECKS[p].cmd, TYPE_CHECKS[p].args]);
 for (const [name, cmd, args] of e2eOnly ? [] : checks) {
   const r = spawnSync(cmd, args, { cwd: root, env, encoding: 'utf8' });
   if (r.status === 0) {

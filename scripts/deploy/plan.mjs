@@ -2,6 +2,8 @@
 // wrangler.jsonc are real (no placeholder ids or example domains), and the secrets the Worker
 // cannot start without are set. Pure functions of the parsed config, so they are tested offline.
 
+import { renameAppliedMigrationsArgs } from '../d1-migrations.mjs';
+
 /** Worker secrets the edge refuses to run without (set with `wrangler secret put`). */
 export const REQUIRED_SECRETS = ['SEALROOM_SHARED_SECRET', 'SEALROOM_MASTER_KEY'];
 
@@ -66,12 +68,14 @@ export function missingSecrets(present, envName) {
 
 /**
  * The deploy itself, in order: schema before code (a new Worker must find its tables), the
- * web app built into the assets the Worker serves.
+ * web app built into the assets the Worker serves. The rename of applied migrations comes first,
+ * so a database migrated before the renumbering is not migrated again (scripts/d1-migrations.mjs).
  * @param {string} envName
  * @returns {{ what: string, args: string[] }[]} wrangler invocations
  */
 export function deploySteps(envName) {
   return [
+    { what: 'rename applied D1 migrations to their renumbered names', args: renameAppliedMigrationsArgs(['--remote', '--env', envName]) },
     { what: 'apply D1 migrations', args: ['d1', 'migrations', 'apply', 'DB', '--remote', '--env', envName] },
     { what: 'deploy the Worker, the Room and the web app', args: ['deploy', '--env', envName] },
   ];

@@ -53,8 +53,9 @@ describe('deploy checks', () => {
     expect(missing[0]).toContain('wrangler secret put SEALROOM_MASTER_KEY --env staging');
   });
 
-  it('migrates the schema before it deploys the code', () => {
-    expect(deploySteps('production').map((s) => s.args.slice(0, 2))).toEqual([['d1', 'migrations'], ['deploy', '--env']]);
+  it('migrates the schema before it deploys the code, old migration names renamed first', () => {
+    expect(deploySteps('production').map((s) => s.args.slice(0, 2))).toEqual([['d1', 'execute'], ['d1', 'migrations'], ['deploy', '--env']]);
+    expect(deploySteps('production')[0].args).toEqual(expect.arrayContaining(['--remote', '--command']));
     expect(deploySteps('production').every((s) => s.args.includes('production'))).toBe(true);
   });
 

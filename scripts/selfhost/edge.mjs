@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { renameAppliedMigrationsSql } from '../d1-migrations.mjs';
 import { root } from '../env.mjs';
 
 const BUNDLE_DIR = path.join(root, '.cache', 'selfhost-bundle');
@@ -88,9 +89,10 @@ export async function startSelfhostEdge(o) {
 /**
  * Applies edge/migrations/*.sql in order, each once, recorded in `d1_migrations` as wrangler
  * records them, so a data directory moves between this and `wrangler d1 migrations` unharmed.
+ * Names from before the renumbering are rewritten first (scripts/d1-migrations.mjs).
  */
 async function migrate(db, splitSql, log) {
-  await db.exec('CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)');
+  await db.batch(renameAppliedMigrationsSql().map((s) => db.prepare(s)));
   const done = new Set((await db.prepare('SELECT name FROM d1_migrations').all()).results.map((r) => r.name));
   const dir = path.join(root, 'edge', 'migrations');
   if (!existsSync(dir)) throw new Error(`no migrations at ${dir}`);

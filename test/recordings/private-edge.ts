@@ -4,10 +4,11 @@
  * cloud recordings refuse to store anything without encryption at rest (503 kms_unavailable).
  * Once the stack passes one, these tests can use inject('stackUrl') and this file goes.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { applyLocalMigrations } from '../../scripts/d1-migrations.mjs';
 import { quietEnv, root } from '../../scripts/env.mjs';
 import { freePort } from '../../scripts/stack.mjs';
 
@@ -26,8 +27,7 @@ export async function startPrivateEdge(): Promise<PrivateEdge> {
   rmSync(stateDir, { recursive: true, force: true });
   mkdirSync(logDir, { recursive: true });
   const env = quietEnv();
-  const migrate = spawnSync(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir], { cwd: root, env: { ...env, CI: '1' }, encoding: 'utf8' });
-  if (migrate.status !== 0) throw new Error(`D1 migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+  applyLocalMigrations({ stateDir, env });
   const port = await freePort();
   const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', '0', '--persist-to', stateDir, '--log-level', 'warn',
     '--show-interactive-dev-session=false', '--live-reload=false',
