@@ -14,6 +14,8 @@ import { equalBytes as nobleEqual } from '@noble/ciphers/utils.js';
 import { base64 as scureBase64, base64url as scureBase64url, hex as scureHex } from '@scure/base';
 import { abytes, aint, astring } from './_assert.ts';
 
+// Decoders here always allocate a fresh ArrayBuffer, so results are typed `Uint8Array<ArrayBuffer>`,
+// which WebCrypto accepts as a BufferSource.
 const B64URL_TEXT = /^[A-Za-z0-9_-]*$/;
 const B64_TEXT = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const HEX_TEXT = /^(?:[0-9a-fA-F]{2})*$/;
@@ -46,12 +48,12 @@ export function toB64url(bytes: Uint8Array): string {
  * @throws TypeError if `s` is not a string or is not canonical base64url
  * @example fromB64url('-_8') // Uint8Array [251, 255]
  */
-export function fromB64url(s: string): Uint8Array {
+export function fromB64url(s: string): Uint8Array<ArrayBuffer> {
   astr(s, 's');
   if (s.length % 4 === 1) throw new TypeError('s: invalid base64url length');
   if (!B64URL_TEXT.test(s)) throw new TypeError('s: invalid base64url character');
   try {
-    return scureBase64url.decode(s + '='.repeat((4 - (s.length % 4)) % 4));
+    return scureBase64url.decode(s + '='.repeat((4 - (s.length % 4)) % 4)) as Uint8Array<ArrayBuffer>;
   } catch {
     // The alphabet and length were checked above, so only the trailing bits can be wrong.
     throw new TypeError('s: non-canonical base64url (trailing bits)');
@@ -72,11 +74,11 @@ export function toBase64(bytes: Uint8Array): string {
  * padding required, trailing bits zero.
  * @throws TypeError if `s` is not a string or is not canonical base64
  */
-export function fromBase64(s: string): Uint8Array {
+export function fromBase64(s: string): Uint8Array<ArrayBuffer> {
   astr(s, 's');
   if (!B64_TEXT.test(s)) throw new TypeError('s: invalid base64');
   try {
-    return scureBase64.decode(s);
+    return scureBase64.decode(s) as Uint8Array<ArrayBuffer>;
   } catch {
     throw new TypeError('s: non-canonical base64 (trailing bits)');
   }
@@ -94,19 +96,19 @@ export function hex(bytes: Uint8Array): string {
  * Parses hex (either case, even length, no prefix).
  * @throws TypeError if `s` is not a string or not hex
  */
-export function fromHex(s: string): Uint8Array {
+export function fromHex(s: string): Uint8Array<ArrayBuffer> {
   astr(s, 's');
   if (!HEX_TEXT.test(s)) throw new TypeError('s: expected an even number of hex digits');
-  return scureHex.decode(s.toLowerCase());
+  return scureHex.decode(s.toLowerCase()) as Uint8Array<ArrayBuffer>;
 }
 
 /**
  * Concatenates byte arrays into a fresh one.
  * @throws TypeError if any argument is not a Uint8Array
  */
-export function concatBytes(...arrays: Uint8Array[]): Uint8Array {
+export function concatBytes(...arrays: Uint8Array[]): Uint8Array<ArrayBuffer> {
   for (let i = 0; i < arrays.length; i++) abytes(arrays[i], `arrays[${i}]`);
-  return nobleConcat(...arrays);
+  return nobleConcat(...arrays) as Uint8Array<ArrayBuffer>;
 }
 
 /**
@@ -122,14 +124,14 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
  * strings of different lengths are simply unequal.
  */
 export function equalText(a: string, b: string): boolean {
-  return equalBytes(utf8(astring(a, 'a')), utf8(astring(b, 'b')));
+  return nobleEqual(utf8ToBytes(astr(a, 'a')), utf8ToBytes(astr(b, 'b')));
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** UTF-8 encoding of `s`. @throws TypeError if `s` is not a string */
-export function utf8(s: string): Uint8Array {
-  return utf8ToBytes(astring(s, 's'));
+export function utf8(s: string): Uint8Array<ArrayBuffer> {
+  return utf8ToBytes(astring(s, 's')) as Uint8Array<ArrayBuffer>;
 }
 
 /** Strict UTF-8 decoding. @throws TypeError on invalid UTF-8 */
