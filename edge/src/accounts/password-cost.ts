@@ -1,7 +1,6 @@
 /**
- * Account password hashes: scrypt in the same `scrypt$N$r$p$salt$hash` format as meeting
- * passwords (verification is shared with meetings/password.ts and reads N from the string, so
- * the cost can be raised later and old hashes are upgraded at the next sign-in).
+ * Account password hashes: the shared PHC scrypt hashes (edge/src/password-hash.ts) at the
+ * account cost, every hash and check run through the isolate's scrypt gate.
  *
  * Cost, measured in workerd under `wrangler dev` on this machine (client-side timing, one
  * hash per request, docs/accounts.md): N=2^14 ≈ 0.16–0.18 s, N=2^15 ≈ 0.28–0.38 s,
@@ -12,14 +11,14 @@
  * `SCRYPT_LOG_N` (a binding) lowers N for the test pool only, where scrypt runs ~20× slower;
  * it is clamped to ≥ 10 and never set in wrangler.jsonc.
  *
- * Every hash and verify goes through the isolate's scrypt gate, so concurrent sign-ins cannot
- * hold more than a few 32 MiB blocks at once; past its queue both throw `ScryptBusy`, which
- * callers answer with 503 `busy` and `retry-after`.
+ * Concurrent sign-ins cannot hold more than a few 32 MiB blocks at once; past the gate's queue
+ * both throw `ScryptBusy`, which callers answer with 503 `busy` and `retry-after`. A hash stored
+ * before the PHC form, or at a lower cost, is replaced after the next good sign-in (`needsRehash`).
  */
-import { scryptAsync } from '@noble/hashes/scrypt.js';
-import { verifyPassword as verifyScrypt } from '../meetings/password.ts';
-import { b64urlEncode } from '../kms/bytes.ts';
+import { hashPassword, verifyPassword } from '../password-hash.ts';
 import { runScrypt } from '../scrypt-gate.ts';
+
+export { needsRehash, unmatchableHash } from '../password-hash.ts';
 
 export const DEFAULT_LOG_N = 15;
 
@@ -28,18 +27,7 @@ export function scryptLogN(binding: string | undefined): number {
   return Number.isInteger(n) && n >= 10 && n <= 16 ? n : DEFAULT_LOG_N;
 }
 
-export async function hashAccountPassword(password: string, logN: number): Promise<string> {
-  const salt = crypto.getRandomValues(new Uint8Array(16));
-  const params = { N: 2 ** logN, r: 8, p: 1, dkLen: 32 };
-  const hash = await runScrypt(() => scryptAsync(new TextEncoder().encode(password.normalize('NFC')), salt, params));
-  return `scrypt$${params.N}$${params.r}$${params.p}$${b64urlEncode(salt)}$${b64urlEncode(hash)}`;
-}
+export const hashAccountPassword = (password: string, logN: number): Promise<string> => runScrypt(() => hashPassword(password, logN));
 
-/** Constant-time check of a password against a stored hash (the format's N, r, p apply). */
-export const verifyAccountPassword = (password: string, stored: string): Promise<boolean> => runScrypt(() => verifyScrypt(password, stored));
-
-/** True when a stored hash is weaker than the current cost and should be replaced after a good sign-in. */
-export function needsRehash(stored: string, logN: number): boolean {
-  const n = Number(stored.split('$')[1]);
-  return !(n >= 2 ** logN);
-}
+/** Constant-time check of a password against a stored hash (the stored cost applies). */
+export const verifyAccountPassword = (password: string, stored: string): Promise<boolean> => runScrypt(() => verifyPassword(password, stored));
