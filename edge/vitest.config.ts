@@ -17,7 +17,7 @@ export default defineProject({
           SEALROOM_SHARED_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
           TEST_MIGRATIONS: await readD1Migrations(`${root}/edge/migrations`),
           // accounts: a fixed test master key, and scrypt at N=2^10 because scrypt runs ~20× slower
-          // in this pool than in wrangler dev (production default N=2^15, see edge/src/accounts/password-hash.ts).
+          // in this pool than in wrangler dev (production default N=2^15, see edge/src/accounts/password-cost.ts).
           SEALROOM_MASTER_KEY: 'dGVzdC1tYXN0ZXIta2V5LTAxMjM0NTY3ODlhYmNkZWY',
           SCRYPT_LOG_N: '10',
           SSO_DOMAIN_PROOF: 'operator', // tests have no DNS: SSO domains are approved by a signed operator call

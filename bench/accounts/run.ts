@@ -1,7 +1,7 @@
 /**
  * The cost of a password sign-in on the real Worker: a private edge (wrangler dev + workerd, D1
  * on disk, no media origin) with the production scrypt cost (N=2^15, r=8, p=1; the Worker's
- * default, edge/src/accounts/password-hash.ts). Timed from this client, one request at a time,
+ * default, edge/src/accounts/password-cost.ts). Timed from this client, one request at a time,
  * because workerd's clock does not advance during CPU work. Prints a table.
  *
  *   PATH=$PWD/node_modules/.bin:$PATH tsx bench/accounts/run.ts [runs]     (default 12)

@@ -1,26 +1,29 @@
 /**
- * Byte-string helpers used across crypto/ and by its callers: base64url (RFC 4648 §5, no
- * padding, the form every key and blob takes on the wire), hex, concatenation, constant-time
- * comparison and the length-prefixed encoding that keeps multi-field AAD and HKDF inputs
- * unambiguous.
+ * Byte-string helpers used across crypto/ and by every other workspace: base64url (RFC 4648 §5,
+ * no padding, the form every key and blob takes on the wire), standard base64 (RFC 4648 §4,
+ * padded), hex, UTF-8, concatenation, constant-time comparison and the length-prefixed encoding
+ * that keeps multi-field AAD and HKDF inputs unambiguous.
+ *
+ * The codecs are `@scure/base` (which takes the platform's Uint8Array base64/hex where
+ * Chromium and workerd have it) and `@noble/hashes`/`@noble/ciphers` utils; this module only
+ * adds the argument checks that name the bad argument and the canonical-form rules below.
  * @module
  */
+import { concatBytes as nobleConcat, utf8ToBytes } from '@noble/hashes/utils.js';
+import { equalBytes as nobleEqual } from '@noble/ciphers/utils.js';
+import { base64 as scureBase64, base64url as scureBase64url, hex as scureHex } from '@scure/base';
 import { abytes, aint, astring } from './_assert.ts';
 
-const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+// Decoders here always allocate a fresh ArrayBuffer, so results are typed `Uint8Array<ArrayBuffer>`,
+// which WebCrypto accepts as a BufferSource.
 const B64URL_TEXT = /^[A-Za-z0-9_-]*$/;
+const B64_TEXT = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const HEX_TEXT = /^(?:[0-9a-fA-F]{2})*$/;
 
-/**
- * The platform's own base64 (TC39 Uint8Array base64, in Chromium and workerd) where present:
- * about 15× faster than the loops below, which matters for sealed file chunks. Looked up per
- * call so a runtime that gains it later (or a test that provides it) is honoured.
- */
-type NativeBase64 = {
-  toBase64?: (this: Uint8Array, o: { alphabet: 'base64url'; omitPadding: boolean }) => string;
-};
-type NativeFromBase64 = { fromBase64?: (s: string, o: { alphabet: 'base64url'; lastChunkHandling: 'strict' }) => Uint8Array };
-const B64URL_DEC = new Int8Array(128).fill(-1);
-for (let i = 0; i < B64URL.length; i++) B64URL_DEC[B64URL.charCodeAt(i)] = i;
+function astr(s: unknown, title: string): string {
+  if (typeof s !== 'string') throw new TypeError(`${title}: expected string, got ${s === null ? 'null' : typeof s}`);
+  return s;
+}
 
 /**
  * Encodes bytes as base64url without padding (RFC 4648 §5).
@@ -30,24 +33,10 @@ for (let i = 0; i < B64URL.length; i++) B64URL_DEC[B64URL.charCodeAt(i)] = i;
  * @example toB64url(new Uint8Array([251, 255])) // '-_8'
  */
 export function toB64url(bytes: Uint8Array): string {
-  abytes(bytes, 'bytes');
-  const native = (Uint8Array.prototype as NativeBase64).toBase64;
-  if (native) return native.call(bytes, { alphabet: 'base64url', omitPadding: true });
-  let out = '';
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += B64URL[n >> 18]! + B64URL[(n >> 12) & 63]! + B64URL[(n >> 6) & 63]! + B64URL[n & 63]!;
-  }
-  const rest = bytes.length - i;
-  if (rest === 1) {
-    const n = bytes[i]! << 16;
-    out += B64URL[n >> 18]! + B64URL[(n >> 12) & 63]!;
-  } else if (rest === 2) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    out += B64URL[n >> 18]! + B64URL[(n >> 12) & 63]! + B64URL[(n >> 6) & 63]!;
-  }
-  return out;
+  const s = scureBase64url.encode(abytes(bytes, 'bytes'));
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 61 /* '=' */) end--;
+  return s.slice(0, end);
 }
 
 /**
@@ -59,37 +48,40 @@ export function toB64url(bytes: Uint8Array): string {
  * @throws TypeError if `s` is not a string or is not canonical base64url
  * @example fromB64url('-_8') // Uint8Array [251, 255]
  */
-export function fromB64url(s: string): Uint8Array {
-  if (typeof s !== 'string') throw new TypeError(`s: expected string, got ${s === null ? 'null' : typeof s}`);
+export function fromB64url(s: string): Uint8Array<ArrayBuffer> {
+  astr(s, 's');
   if (s.length % 4 === 1) throw new TypeError('s: invalid base64url length');
-  const native = (Uint8Array as NativeFromBase64).fromBase64;
-  // Only the exact unpadded alphabet goes native (it would also take padding and whitespace),
-  // padded so that 'strict' refuses non-zero trailing bits as the loop below does.
-  if (native && B64URL_TEXT.test(s)) {
-    try {
-      return native(s + '='.repeat((4 - (s.length % 4)) % 4), { alphabet: 'base64url', lastChunkHandling: 'strict' });
-    } catch {
-      // Falls through: the loop names what is wrong.
-    }
+  if (!B64URL_TEXT.test(s)) throw new TypeError('s: invalid base64url character');
+  try {
+    return scureBase64url.decode(s + '='.repeat((4 - (s.length % 4)) % 4)) as Uint8Array<ArrayBuffer>;
+  } catch {
+    // The alphabet and length were checked above, so only the trailing bits can be wrong.
+    throw new TypeError('s: non-canonical base64url (trailing bits)');
   }
-  const out = new Uint8Array(Math.floor((s.length * 3) / 4));
-  let acc = 0;
-  let bits = 0;
-  let o = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    const v = c < 128 ? B64URL_DEC[c]! : -1;
-    if (v < 0) throw new TypeError(`s: invalid base64url character at ${i}`);
-    acc = ((acc << 6) | v) & 0xffffff;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >> bits) & 0xff;
-    }
+}
+
+/**
+ * Encodes bytes as padded standard base64 (RFC 4648 §4), as data: URLs, MIME and TURN want it.
+ * @throws TypeError if `bytes` is not a Uint8Array
+ * @example toBase64(new Uint8Array([251, 255])) // '+/8='
+ */
+export function toBase64(bytes: Uint8Array): string {
+  return scureBase64.encode(abytes(bytes, 'bytes'));
+}
+
+/**
+ * Decodes padded standard base64 (RFC 4648 §4); strict like {@link fromB64url}: no whitespace,
+ * padding required, trailing bits zero.
+ * @throws TypeError if `s` is not a string or is not canonical base64
+ */
+export function fromBase64(s: string): Uint8Array<ArrayBuffer> {
+  astr(s, 's');
+  if (!B64_TEXT.test(s)) throw new TypeError('s: invalid base64');
+  try {
+    return scureBase64.decode(s) as Uint8Array<ArrayBuffer>;
+  } catch {
+    throw new TypeError('s: non-canonical base64 (trailing bits)');
   }
-  // Leftover bits must be zero, otherwise two strings would decode to the same bytes.
-  if (bits > 0 && (acc & ((1 << bits) - 1)) !== 0) throw new TypeError('s: non-canonical base64url (trailing bits)');
-  return out;
 }
 
 /**
@@ -97,38 +89,26 @@ export function fromB64url(s: string): Uint8Array {
  * @throws TypeError if `bytes` is not a Uint8Array
  */
 export function hex(bytes: Uint8Array): string {
-  abytes(bytes, 'bytes');
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
+  return scureHex.encode(abytes(bytes, 'bytes'));
 }
 
 /**
  * Parses hex (either case, even length, no prefix).
  * @throws TypeError if `s` is not a string or not hex
  */
-export function fromHex(s: string): Uint8Array {
-  if (typeof s !== 'string') throw new TypeError(`s: expected string, got ${typeof s}`);
-  if (s.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(s)) throw new TypeError('s: expected an even number of hex digits');
-  const out = new Uint8Array(s.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
-  return out;
+export function fromHex(s: string): Uint8Array<ArrayBuffer> {
+  astr(s, 's');
+  if (!HEX_TEXT.test(s)) throw new TypeError('s: expected an even number of hex digits');
+  return scureHex.decode(s.toLowerCase()) as Uint8Array<ArrayBuffer>;
 }
 
 /**
  * Concatenates byte arrays into a fresh one.
  * @throws TypeError if any argument is not a Uint8Array
  */
-export function concatBytes(...arrays: Uint8Array[]): Uint8Array {
-  let len = 0;
-  for (let i = 0; i < arrays.length; i++) len += abytes(arrays[i], `arrays[${i}]`).length;
-  const out = new Uint8Array(len);
-  let pos = 0;
-  for (const a of arrays) {
-    out.set(a, pos);
-    pos += a.length;
-  }
-  return out;
+export function concatBytes(...arrays: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  for (let i = 0; i < arrays.length; i++) abytes(arrays[i], `arrays[${i}]`);
+  return nobleConcat(...arrays) as Uint8Array<ArrayBuffer>;
 }
 
 /**
@@ -136,20 +116,22 @@ export function concatBytes(...arrays: Uint8Array[]): Uint8Array {
  * keys, where an early exit would leak how many leading bytes matched).
  */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  abytes(a, 'a');
-  abytes(b, 'b');
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
+  return nobleEqual(abytes(a, 'a'), abytes(b, 'b'));
 }
 
-const encoder = new TextEncoder();
+/**
+ * Compares two strings (MACs, tokens, hashes in text form) by their UTF-8 bytes in constant time;
+ * strings of different lengths are simply unequal.
+ */
+export function equalText(a: string, b: string): boolean {
+  return nobleEqual(utf8ToBytes(astr(a, 'a')), utf8ToBytes(astr(b, 'b')));
+}
+
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** UTF-8 encoding of `s`. @throws TypeError if `s` is not a string */
-export function utf8(s: string): Uint8Array {
-  return encoder.encode(astring(s, 's'));
+export function utf8(s: string): Uint8Array<ArrayBuffer> {
+  return utf8ToBytes(astring(s, 's')) as Uint8Array<ArrayBuffer>;
 }
 
 /** Strict UTF-8 decoding. @throws TypeError on invalid UTF-8 */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Buffer } from 'node:buffer';
-import { concatBytes, equalBytes, fromB64url, fromHex, hex, lp, toB64url } from '../src/bytes.ts';
+import { concatBytes, equalBytes, equalText, fromB64url, fromBase64, fromHex, hex, lp, toB64url, toBase64 } from '../src/bytes.ts';
 import { atOffset } from './_helpers.ts';
 
 describe('base64url', () => {
@@ -38,5 +38,30 @@ describe('hex, concat, equal, lp', () => {
     expect(equalBytes(fromHex('0102'), fromHex('01'))).toBe(false);
     expect(hex(lp('ab', 'c'))).not.toBe(hex(lp('a', 'bc')));
     expect(hex(lp('a'))).toBe('0000000161');
+  });
+});
+
+describe('base64, equalText', () => {
+  it('matches Node’s padded base64 and round trips (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), (b) => {
+        const s = toBase64(atOffset(b));
+        expect(s).toBe(Buffer.from(b).toString('base64'));
+        expect(hex(fromBase64(s))).toBe(hex(b));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('base64 is strict', () => {
+    for (const bad of ['A', 'AA', 'AB==', 'AA=', 'A-_=', 'AA== ', 'AAAA\n']) expect(() => fromBase64(bad), bad).toThrow(TypeError);
+    expect(hex(fromBase64('AA=='))).toBe('00');
+  });
+
+  it('equalText compares whole strings', () => {
+    expect(equalText('abc', 'abc')).toBe(true);
+    expect(equalText('abc', 'abd')).toBe(false);
+    expect(equalText('abc', 'ab')).toBe(false);
+    expect(equalText('', '')).toBe(true);
   });
 });

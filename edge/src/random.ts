@@ -1,12 +1,9 @@
 /** Server-side random identifiers and secrets. */
-const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+import { toB64url } from '@sealroom/crypto/bytes';
 
 /** n random base64url characters (6 bits each). */
 export function randomToken(n: number): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(n));
-  let s = '';
-  for (const b of bytes) s += B64URL[b & 63];
-  return s;
+  return toB64url(crypto.getRandomValues(new Uint8Array(Math.ceil((n * 3) / 4)))).slice(0, n);
 }
 
 /**

@@ -1,6 +1,7 @@
 /** Test clients that talk to the real Worker and Room DO inside workerd. */
 import { type RoomToClient, signRequest } from '@sealroom/protocol';
 import { env, exports } from 'cloudflare:workers';
+import { toB64url } from '@sealroom/crypto/bytes';
 
 export const BASE = 'http://sealroom.test';
 
@@ -81,7 +82,7 @@ export class TestClient {
 }
 
 /** A valid X25519-shaped public key (32 bytes base64url); the room never interprets it. */
-export const fakePublicKey = (seed: number) => btoa(String.fromCharCode(...new Uint8Array(32).fill(seed))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+export const fakePublicKey = (seed: number) => toB64url(new Uint8Array(32).fill(seed));
 
 export interface JoinOptions {
   hostKey?: string;

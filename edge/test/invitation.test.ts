@@ -47,7 +47,7 @@ function unescapeText(v: string): string {
   });
 }
 
-const EXPECTED = ['BEGIN', 'VERSION', 'PRODID', 'CALSCALE', 'METHOD', 'BEGIN', 'UID', 'DTSTAMP', 'DTSTART', 'DTEND', 'SUMMARY', 'DESCRIPTION', 'URL', 'LOCATION', 'END', 'END'];
+const EXPECTED = ['BEGIN', 'VERSION', 'PRODID', 'CALSCALE', 'METHOD', 'BEGIN', 'UID', 'SEQUENCE', 'DTSTAMP', 'DTSTART', 'DTEND', 'SUMMARY', 'LOCATION', 'DESCRIPTION', 'URL', 'END', 'END'];
 
 const HOSTILE: Array<[string, string, string]> = [
   ['a bare CR', 'Budget\rATTENDEE:mailto:eve@example.test', 'Budget ATTENDEE:mailto:eve@example.test'],

@@ -9,7 +9,7 @@ import { PASSWORD_BUDGET } from '../src/room/password-gate.ts';
 import { FLOOD, RATES } from '../src/room/rate-limit.ts';
 import { SCRYPT_QUEUE, SCRYPT_SLOTS, scryptHighWater } from '../src/scrypt-gate.ts';
 import { env } from 'cloudflare:workers';
-import { hashPassword } from '../src/meetings/password.ts';
+import { hashPassword } from '../src/password-hash.ts';
 import { TestClient, fakePublicKey, heartbeat, joined, newMeeting, roomSnapshot } from './helpers.ts';
 
 /** Even at N=2^10, a hundred scrypt checks queue behind two slots in the slow test pool. */

@@ -49,9 +49,10 @@ describe('scheduled meetings', () => {
     expect(res.headers.get('content-type')).toBe('text/calendar; charset=utf-8');
     const ics = await res.text();
     expect(ics.startsWith('BEGIN:VCALENDAR\r\n')).toBe(true);
-    expect(ics).toContain('DTSTART:20261201T090000Z\r\n');
-    expect(ics).toContain('DTEND:20261201T103000Z\r\n');
-    expect(ics).toContain('RRULE:FREQ=WEEKLY;INTERVAL=1;COUNT=4;BYDAY=TU\r\n');
+    // In the meeting's zone (Asia/Shanghai, UTC+8), so the weekly rule keeps its wall-clock time.
+    expect(ics).toContain('DTSTART;TZID=Asia/Shanghai:20261201T170000\r\n');
+    expect(ics).toContain('DTEND;TZID=Asia/Shanghai:20261201T183000\r\n');
+    expect(ics).toContain('RRULE:FREQ=WEEKLY;COUNT=4;INTERVAL=1;BYDAY=TU\r\n');
     expect(ics).toContain('SUMMARY:Board\\, Q4\\; budget\r\n');
     // RFC 5545 §3.1: no line longer than 75 octets.
     expect(ics.split('\r\n').every((l) => new TextEncoder().encode(l).length <= 75)).toBe(true);

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { humanText } from './common.ts';
+import { hex, toB64url } from '@sealroom/crypto/bytes';
 
 export const AccountErrorCode = z.enum([
   'bad_message',
@@ -307,17 +308,13 @@ export async function canonicalApiRequest(method: string, url: URL, time: string
     .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
     .sort()
     .join('&');
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(body)));
-  const bodyHash = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+  const bodyHash = hex(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(body))));
   return [API_KEY_SCHEME, method.toUpperCase(), url.pathname, params, time, nonce, bodyHash].join('\n');
 }
 
 export async function apiSignature(secret: string, canonical: string): Promise<string> {
   const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(canonical)));
-  let s = '';
-  for (const b of mac) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return toB64url(new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(canonical))));
 }
 
 /** Headers that authenticate one request with an API key. `nonce` must be fresh per request. */
@@ -330,7 +327,7 @@ export async function signApiRequest(
   opts: { now?: number; nonce?: string } = {},
 ): Promise<Record<string, string>> {
   const time = String(opts.now ?? Date.now());
-  const nonce = opts.nonce ?? Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+  const nonce = opts.nonce ?? hex(crypto.getRandomValues(new Uint8Array(16)));
   const canonical = await canonicalApiRequest(method, new URL(url), time, nonce, body);
   return {
     authorization: `${API_KEY_SCHEME} Credential=${keyId}, Signature=${await apiSignature(secret, canonical)}`,

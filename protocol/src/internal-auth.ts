@@ -1,12 +1,14 @@
 /**
  * HMAC authentication of edge ↔ origin HTTP calls, and derivation of the ticket key,
- * both from the one secret the two share. WebCrypto only: runs in workerd, Node and browsers.
+ * both from the one secret the two share. WebCrypto and @sealroom/crypto's byte helpers only: runs in workerd, Node and browsers.
  *
  * signature = base64url(HMAC-SHA-256(macKey, METHOD \n path \n timestamp-ms \n nonce \n body))
  *
  * The timestamp bounds how long a captured request stays valid (±MAX_SKEW_MS); the random nonce,
  * remembered by the verifier for exactly that window (a NonceLedger), makes it valid once.
  */
+import { equalText, toB64url } from '@sealroom/crypto/bytes';
+
 export const SIGNATURE_HEADER = 'x-sealroom-signature';
 export const TIME_HEADER = 'x-sealroom-time';
 export const NONCE_HEADER = 'x-sealroom-nonce';
@@ -51,11 +53,6 @@ export type VerifyResult = { ok: true } | { ok: false; reason: 'unsigned' | 'sta
 
 const enc = new TextEncoder();
 
-const b64url = (bytes: Uint8Array): string => {
-  let s = '';
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-};
 
 const hmacKey = (raw: Uint8Array, usage: ('sign' | 'verify')[]) =>
   crypto.subtle.importKey('raw', raw as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: 'SHA-256' }, false, usage);
@@ -80,8 +77,8 @@ async function mac(secret: string, method: string, path: string, time: string, n
 /** Headers to add to an internal request: a fresh nonce every call, so each signed request is unique. */
 export async function signRequest(secret: string, method: string, path: string, body: string, now = Date.now()): Promise<Record<string, string>> {
   const time = String(now);
-  const nonce = b64url(crypto.getRandomValues(new Uint8Array(NONCE_BYTES)));
-  return { [TIME_HEADER]: time, [NONCE_HEADER]: nonce, [SIGNATURE_HEADER]: b64url(await mac(secret, method, path, time, nonce, body)) };
+  const nonce = toB64url(crypto.getRandomValues(new Uint8Array(NONCE_BYTES)));
+  return { [TIME_HEADER]: time, [NONCE_HEADER]: nonce, [SIGNATURE_HEADER]: toB64url(await mac(secret, method, path, time, nonce, body)) };
 }
 
 /**
@@ -103,12 +100,8 @@ export async function verifyRequest(
   const sig = headers.get(SIGNATURE_HEADER);
   if (!time || !nonce || !sig || !/^[0-9]{1,16}$/.test(time) || !NONCE_RE.test(nonce)) return { ok: false, reason: 'unsigned' };
   if (Math.abs(now - Number(time)) > MAX_SKEW_MS) return { ok: false, reason: 'stale' };
-  const expected = b64url(await mac(secret, method, path, time, nonce, body));
-  // Constant-time compare: both are 43-char strings when well formed.
-  if (expected.length !== sig.length) return { ok: false, reason: 'bad_signature' };
-  let diff = 0;
-  for (let i = 0; i < expected.length; i++) diff |= expected.charCodeAt(i) ^ sig.charCodeAt(i);
-  if (diff !== 0) return { ok: false, reason: 'bad_signature' };
+  const expected = toB64url(await mac(secret, method, path, time, nonce, body));
+  if (!equalText(expected, sig)) return { ok: false, reason: 'bad_signature' };
   if (!(await nonces.claim(nonce, Number(time) + MAX_SKEW_MS, now))) return { ok: false, reason: 'replayed' };
   return { ok: true };
 }

@@ -9,7 +9,7 @@
  */
 import { API_KEY_SCHEME, API_NONCE_HEADER, API_TIME_HEADER, RECORDING_PART_SIZE, apiSignature, canonicalApiRequest } from '@sealroom/protocol';
 import { readText } from '../http/body.ts';
-import { timingSafeEqual } from '../kms/bytes.ts';
+import { equalText } from '@sealroom/crypto/bytes';
 import { openField, sealField, shredField } from '../kms/envelope.ts';
 import type { Kms } from '../kms/kms.ts';
 import { randomToken } from '../random.ts';
@@ -83,7 +83,7 @@ export async function verifySignedRequest(db: D1Database, kms: Kms, req: Request
   // The signature covers the body, so it is read here (bounded: the largest body a route takes is a recording part).
   const body = req.method === 'GET' || req.method === 'HEAD' ? '' : await readText(req.clone(), RECORDING_PART_SIZE);
   const expected = await apiSignature(secret, await canonicalApiRequest(req.method, new URL(req.url), time, nonce, body));
-  if (!timingSafeEqual(expected, m[2]!)) fail(401, 'bad_signature', 'unknown key or bad signature');
+  if (!equalText(expected, m[2]!)) fail(401, 'bad_signature', 'unknown key or bad signature');
   await db.prepare('DELETE FROM api_nonces WHERE key_id = ? AND expires_at < ?').bind(key.id, now).run();
   const seen = await db
     .prepare('INSERT INTO api_nonces (key_id, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')

@@ -5,7 +5,7 @@ import { readBody } from '../http/body.ts';
 import { type AppEnv, auditRequest, clientIp, kmsOf } from './context.ts';
 import { fail } from './errors.ts';
 import { verifySecondFactor } from './mfa.ts';
-import { hashAccountPassword, scryptLogN } from './password-hash.ts';
+import { hashAccountPassword, scryptLogN } from './password-cost.ts';
 import { checkPasswordShape } from './password-policy.ts';
 import { rotateSession, sessionInfo } from './session-info.ts';
 import { checkPassword } from './signin.ts';

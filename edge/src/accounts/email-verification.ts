@@ -4,7 +4,8 @@
  * email (alternative host) count only for an account whose address is verified this way or
  * vouched for by the organization's IdP.
  */
-import { b64urlEncode, sha256HexOf } from '../kms/bytes.ts';
+import { sha256HexOf } from '../digest.ts';
+import { toB64url } from '@sealroom/crypto/bytes';
 import type { MailMessage, MailProvider } from '../mail/index.ts';
 import type { User } from './store.ts';
 
@@ -25,7 +26,7 @@ export type ConsumeOutcome =
  */
 export async function issueVerification(db: D1Database, user: Pick<User, 'id' | 'email'>, opts: { limited?: boolean; now?: number } = {}): Promise<string | null> {
   const now = opts.now ?? Date.now();
-  const token = b64urlEncode(crypto.getRandomValues(new Uint8Array(32)));
+  const token = toB64url(crypto.getRandomValues(new Uint8Array(32)));
   const hash = await sha256HexOf(token);
   // Dead links of this user go now; the live ones still count toward the resend limit.
   await db.prepare('DELETE FROM email_verifications WHERE user_id = ? AND expires_at <= ?').bind(user.id, now).run();

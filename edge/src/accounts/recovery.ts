@@ -3,7 +3,7 @@
  * Stored as SHA-256: with 50 bits of entropy and the sign-in lockout in front, a fast hash is
  * enough; a memory-hard hash would add seconds to every MFA sign-in for no real gain.
  */
-import { sha256HexOf } from '../kms/bytes.ts';
+import { sha256HexOf } from '../digest.ts';
 
 const ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789'; // 32 symbols, no 0/o/1/l to misread
 export const RECOVERY_CODE_COUNT = 10;

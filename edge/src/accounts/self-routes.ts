@@ -9,7 +9,7 @@ import { type AppEnv, auditRequest, caller, kmsOf } from './context.ts';
 import { eraseUser, exportUser } from './data-rights.ts';
 import { fail } from './errors.ts';
 import { changePassword } from './password-change.ts';
-import { scryptLogN, verifyAccountPassword } from './password-hash.ts';
+import { scryptLogN, verifyAccountPassword } from './password-cost.ts';
 import { issueRecoveryCodes, remainingRecoveryCodes } from './recovery.ts';
 import { rotateSession, sessionInfo } from './session-info.ts';
 import { clearSessionCookie, endUserSessions } from './sessions.ts';

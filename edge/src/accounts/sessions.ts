@@ -10,7 +10,7 @@
 import { getCookie } from 'hono/cookie';
 import type { Context } from 'hono';
 import { randomToken } from '../random.ts';
-import { sha256HexOf } from '../kms/bytes.ts';
+import { sha256HexOf } from '../digest.ts';
 
 export const SESSION_COOKIE = '__Host-sealroom_session';
 

@@ -6,19 +6,13 @@
 import { addressKey } from '../http/client-address.ts';
 import { ScryptBusy } from '../scrypt-gate.ts';
 import { ADDRESS_FREE, type LockState, armedBy, refundSetSql, reserveSetSql } from './lockout.ts';
-import { hashAccountPassword, needsRehash, verifyAccountPassword } from './password-hash.ts';
+import { hashAccountPassword, needsRehash, unmatchableHash, verifyAccountPassword } from './password-cost.ts';
 import { type User, clearLockState, refundAttempt, reserveAttempt, setPassword } from './store.ts';
 
 export type SignInOutcome =
   | { ok: true; user: User }
   | { ok: false; reason: 'bad_credentials' | 'account_disabled'; user: User | null }
   | { ok: false; reason: 'account_locked' | 'busy'; retryAfterMs: number; user: User | null };
-
-/**
- * What an unknown email is checked against, so the answer takes the same time as a wrong password.
- * The hash bytes never need to match anything: only the scrypt work (same N) matters.
- */
-const dummy = (logN: number) => `scrypt$${2 ** logN}$8$1$${'A'.repeat(22)}$${'A'.repeat(43)}`;
 
 /** One reserved attempt on an address key, or null when the address is locked. */
 interface AddressHold {
@@ -69,7 +63,7 @@ export async function checkPassword(db: D1Database, email: string, password: str
 
   let good: boolean;
   try {
-    good = await verifyAccountPassword(password, user?.passwordHash ?? dummy(logN));
+    good = await verifyAccountPassword(password, user?.passwordHash ?? unmatchableHash(logN));
   } catch (e) {
     if (!(e instanceof ScryptBusy)) throw e;
     await refundAddress(db, address);

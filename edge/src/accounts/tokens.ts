@@ -5,7 +5,7 @@
  */
 import { type Action, Action as ActionSchema } from '@sealroom/protocol';
 import { z } from 'zod';
-import { sha256HexOf } from '../kms/bytes.ts';
+import { sha256HexOf } from '../digest.ts';
 import { randomToken } from '../random.ts';
 
 export const TOKEN_PREFIX = 'srt_';

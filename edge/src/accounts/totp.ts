@@ -1,71 +1,39 @@
 /**
  * TOTP, RFC 6238 over HOTP (RFC 4226): HMAC-SHA-1, 30-second steps, 6 digits, the parameters
- * every authenticator app understands. Written here on WebCrypto rather than taken from a
- * library so the tests can check it against an independent implementation (`otpauth`).
+ * every authenticator app understands. The codes and base32 come from `otpauth`; what stays here
+ * is the acceptance rule: the window, refusal of a step already used, and a check that does not
+ * stop at the first match.
  */
-import { timingSafeEqual } from '../kms/bytes.ts';
+import { HOTP, Secret } from 'otpauth';
+import { equalText } from '@sealroom/crypto/bytes';
 
 export const STEP_SECONDS = 30;
 export const DIGITS = 6;
 /** Codes from one step before or after are accepted: clocks drift and people type slowly (RFC 6238 §5.2). */
 export const WINDOW = 1;
-
-const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-export function base32Encode(bytes: Uint8Array): string {
-  let bits = 0;
-  let value = 0;
-  let out = '';
-  for (const b of bytes) {
-    value = (value << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      out += B32[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += B32[(value << (5 - bits)) & 31];
-  return out;
-}
-
-export function base32Decode(text: string): Uint8Array {
-  const clean = text.replace(/=+$/, '').toUpperCase();
-  const out: number[] = [];
-  let bits = 0;
-  let value = 0;
-  for (const ch of clean) {
-    const i = B32.indexOf(ch);
-    if (i < 0) throw new TypeError('not base32');
-    value = (value << 5) | i;
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 255);
-      bits -= 8;
-    }
-  }
-  return Uint8Array.from(out);
-}
-
 /** 160-bit secret, the HMAC-SHA-1 block-friendly size RFC 4226 §4 recommends. */
+const SECRET_BYTES = 20;
+
+export const base32Encode = (bytes: Uint8Array): string => new Secret({ buffer: bytes.slice().buffer }).base32;
+
+/** @throws TypeError on a character outside the RFC 4648 base32 alphabet */
+export const base32Decode = (text: string): Uint8Array => Secret.fromBase32(text).bytes;
+
 export function newTotpSecret(): string {
-  return base32Encode(crypto.getRandomValues(new Uint8Array(20)));
+  return new Secret({ size: SECRET_BYTES }).base32;
 }
 
 /** HOTP value for one counter (RFC 4226 §5.3, dynamic truncation). */
 export async function hotp(secret: Uint8Array, counter: number): Promise<string> {
-  const msg = new Uint8Array(8);
-  new DataView(msg.buffer).setBigUint64(0, BigInt(counter));
-  const key = await crypto.subtle.importKey('raw', secret as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: 'SHA-1' }, false, ['sign']);
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, msg));
-  const off = mac[19]! & 0x0f;
-  const bin = ((mac[off]! & 0x7f) << 24) | (mac[off + 1]! << 16) | (mac[off + 2]! << 8) | mac[off + 3]!;
-  return String(bin % 10 ** DIGITS).padStart(DIGITS, '0');
+  return hotpOf(new Secret({ buffer: secret.slice().buffer }), counter);
 }
+
+const hotpOf = (secret: Secret, counter: number): string => HOTP.generate({ secret, algorithm: 'SHA1', digits: DIGITS, counter });
 
 export const timeStep = (nowMs: number): number => Math.floor(nowMs / 1000 / STEP_SECONDS);
 
 export async function totpAt(secretB32: string, nowMs: number): Promise<string> {
-  return hotp(base32Decode(secretB32), timeStep(nowMs));
+  return hotpOf(Secret.fromBase32(secretB32), timeStep(nowMs));
 }
 
 /**
@@ -75,12 +43,13 @@ export async function totpAt(secretB32: string, nowMs: number): Promise<string> 
  */
 export async function verifyTotp(secretB32: string, code: string, nowMs: number, lastStep: number): Promise<number | null> {
   if (!/^[0-9]{6}$/.test(code)) return null;
-  const secret = base32Decode(secretB32);
+  const secret = Secret.fromBase32(secretB32);
   const now = timeStep(nowMs);
   let matched: number | null = null;
-  // Check every candidate (no early exit) so timing does not reveal which step matched.
+  // Check every candidate (no early exit, unlike otpauth's validate) so timing does not reveal
+  // which step matched, and a code that also matches an already used step is still found.
   for (let step = now - WINDOW; step <= now + WINDOW; step++) {
-    const ok = timingSafeEqual(await hotp(secret, step), code);
+    const ok = equalText(hotpOf(secret, step), code);
     if (ok && step > lastStep && matched === null) matched = step;
   }
   return matched;

@@ -5,7 +5,7 @@ import { type AppEnv, type Authenticated, auditRequest, caller, clientIp, kmsOf 
 import { eraseOrg, eraseUser, exportUser } from '../accounts/data-rights.ts';
 import { fail } from '../accounts/errors.ts';
 import { assertShape } from '../accounts/password-change.ts';
-import { hashAccountPassword, scryptLogN } from '../accounts/password-hash.ts';
+import { hashAccountPassword, scryptLogN } from '../accounts/password-cost.ts';
 import { clearSessionCookie, endUserSessions } from '../accounts/sessions.ts';
 import { type User, countOwners, createUser, getUser, listUsers, orgView, patchUser, updateOrg, userView } from '../accounts/store.ts';
 import { verifyChain } from '../audit/chain.ts';

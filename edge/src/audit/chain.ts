@@ -1,5 +1,5 @@
 /** The audit hash chain: canonical encoding of an entry, sealing, and verification. */
-import { sha256HexOf } from '../kms/bytes.ts';
+import { sha256HexOf } from '../digest.ts';
 
 export const GENESIS = '0'.repeat(64);
 

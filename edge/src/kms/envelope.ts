@@ -18,7 +18,7 @@
  * rewraps the small data keys and never touches the sealed fields.
  */
 import { randomToken } from '../random.ts';
-import { b64urlDecode, b64urlEncode } from './bytes.ts';
+import { fromB64url, toB64url } from '@sealroom/crypto/bytes';
 import { type Kms, KmsError, WrapAuthFailed } from './kms.ts';
 
 export type Purpose = 'totp' | 'apikey' | 'phone' | 'saml-cert';
@@ -66,13 +66,13 @@ export async function sealField(db: D1Database, kms: Kms, owner: Owner, purpose:
   const body = new Uint8Array(12 + ct.length);
   body.set(iv);
   body.set(ct, 12);
-  return `${VERSION}.${id}.${b64urlEncode(body)}`;
+  return `${VERSION}.${id}.${toB64url(body)}`;
 }
 
 function parseSealed(sealed: string): { id: string; body: Uint8Array<ArrayBuffer> } {
   const [v, id, body] = sealed.split('.');
   if (v !== VERSION || !id || !body) throw new SealedUnavailable(`not a sealed value of this version (${VERSION})`);
-  return { id, body: b64urlDecode(body) };
+  return { id, body: fromB64url(body) };
 }
 
 /**

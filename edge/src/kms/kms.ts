@@ -10,7 +10,8 @@
  * current one; `rewrapAll` (envelope.ts) moves every data key to the current key without
  * touching a single sealed record.
  */
-import { b64urlDecode, b64urlEncode, sha256 } from './bytes.ts';
+import { sha256 } from '../digest.ts';
+import { fromB64url, toB64url } from '@sealroom/crypto/bytes';
 
 export interface Kms {
   /** Id of the key new wraps use, stored beside each wrapped data key. */
@@ -29,12 +30,12 @@ export class WrapAuthFailed extends KmsError {}
 const enc = new TextEncoder();
 
 async function keyId(raw: Uint8Array): Promise<string> {
-  const d = await sha256(enc.encode('sealroom/kek-id\n' + b64urlEncode(raw)));
-  return 'local:' + b64urlEncode(d).slice(0, 16);
+  const d = await sha256(enc.encode('sealroom/kek-id\n' + toB64url(raw)));
+  return 'local:' + toB64url(d).slice(0, 16);
 }
 
 function parseMaster(text: string, name: string): Uint8Array {
-  const raw = b64urlDecode(text.trim());
+  const raw = fromB64url(text.trim());
   if (raw.length !== 32) throw new KmsError(`${name} must be 32 bytes, base64url`);
   return raw;
 }
@@ -69,13 +70,13 @@ export class LocalKms implements Kms {
     const out = new Uint8Array(12 + ct.length);
     out.set(iv);
     out.set(ct, 12);
-    return { kekId: this.currentKeyId, wrapped: b64urlEncode(out) };
+    return { kekId: this.currentKeyId, wrapped: toB64url(out) };
   }
 
   async unwrap(kekId: string, wrapped: string, aad: string): Promise<Uint8Array> {
     const key = this.#keys.get(kekId);
     if (!key) throw new KmsError(`master key ${kekId} is not configured`);
-    const raw = b64urlDecode(wrapped);
+    const raw = fromB64url(wrapped);
     try {
       return new Uint8Array(
         await crypto.subtle.decrypt({ name: 'AES-GCM', iv: raw.subarray(0, 12), additionalData: enc.encode(aad) }, key, raw.subarray(12)),

@@ -3,6 +3,7 @@
  * UTF-8 bodies in quoted-printable (RFC 2045 §6.7), so every line is 7-bit and at most 76
  * characters and any relay accepts it without the 8BITMIME extension.
  */
+import { hex as hexOf, toBase64 } from '@sealroom/crypto/bytes';
 import type { MailMessage } from './provider.ts';
 
 const utf8 = new TextEncoder();
@@ -37,12 +38,6 @@ export function quotedPrintable(text: string): string {
   return text.split(/\r?\n/).map(qpLine).join('\r\n');
 }
 
-function base64(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
-}
-
 /** A header value: as is when printable ASCII, else folded RFC 2047 B-encoded words. */
 export function encodeHeader(value: string): string {
   const clean = value.replace(/[\r\n]+/g, ' ');
@@ -59,7 +54,7 @@ export function encodeHeader(value: string): string {
     chunk += ch;
   }
   if (chunk) words.push(chunk);
-  return words.map((w) => `=?UTF-8?B?${base64(utf8.encode(w))}?=`).join('\r\n ');
+  return words.map((w) => `=?UTF-8?B?${toBase64(utf8.encode(w))}?=`).join('\r\n ');
 }
 
 /** RFC 5322 §3.3 date-time in UTC. */
@@ -68,8 +63,7 @@ export function rfc5322Date(d: Date): string {
 }
 
 function token(bytes = 12): string {
-  const b = crypto.getRandomValues(new Uint8Array(bytes));
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return hexOf(crypto.getRandomValues(new Uint8Array(bytes)));
 }
 
 const textPart = (subtype: 'plain' | 'html', body: string) =>

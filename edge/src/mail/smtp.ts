@@ -5,6 +5,7 @@
  * the attempt with a MailError that names the step and the server's reply.
  */
 import { connect } from 'cloudflare:sockets';
+import { toBase64 } from '@sealroom/crypto/bytes';
 import type { SmtpConfig } from './config.ts';
 import { buildMessage } from './message.ts';
 import { MailError, type MailMessage, type MailProvider } from './provider.ts';
@@ -147,7 +148,7 @@ class SmtpSession {
       // Credentials never cross the wire in the clear.
       if (c.security === 'off') throw new MailError('refusing to send SMTP credentials without TLS');
       if (!extensions.has('AUTH')) throw new MailError('the SMTP server offers no AUTH, yet SMTP_USER is set');
-      const plain = btoa(String.fromCharCode(...this.#encoder.encode(`\0${c.auth.user}\0${c.auth.password}`)));
+      const plain = toBase64(this.#encoder.encode(`\0${c.auth.user}\0${c.auth.password}`));
       await this.#command(`AUTH PLAIN ${plain}`, [235], 'AUTH');
     }
     await this.#command(`MAIL FROM:<${envelopeAddress(c.fromAddress, 'SMTP_FROM')}>`, [250], 'MAIL FROM');

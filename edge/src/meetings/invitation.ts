@@ -6,6 +6,8 @@
  * a topic must never add a line to the text ("Join: https://elsewhere") or a property or
  * component to the calendar ("\r\nBEGIN:VEVENT").
  */
+import { TZDate } from '@date-fns/tz';
+import ical, { ICalCalendarMethod, ICalEventRepeatingFreq, ICalWeekday } from 'ical-generator';
 import type { Meeting } from './store.ts';
 
 /** "123 456 7890": ids are read aloud in groups. */
@@ -29,78 +31,42 @@ export function invitationText(m: Meeting, link: string): string {
   return lines.join('\n');
 }
 
-const icsDate = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+/** RRULE BYDAY codes by `Recurrence.byDay` number (0 = Sunday). */
+const WEEKDAYS = [ICalWeekday.SU, ICalWeekday.MO, ICalWeekday.TU, ICalWeekday.WE, ICalWeekday.TH, ICalWeekday.FR, ICalWeekday.SA];
+const FREQ = { daily: ICalEventRepeatingFreq.DAILY, weekly: ICalEventRepeatingFreq.WEEKLY, monthly: ICalEventRepeatingFreq.MONTHLY } as const;
 
 /**
- * RFC 5545 §3.3.11 TEXT: backslash, semicolon and comma are escaped, and every line break (CRLF,
- * bare LF, bare CR) becomes the two characters "\n". Any other control is not allowed in TEXT
- * (§3.3.11 TSAFE-CHAR admits only HTAB among them) and is dropped.
+ * The meeting as one VEVENT (RFC 5545). Start and end are written in the meeting's own time zone
+ * (`DTSTART;TZID=Asia/Shanghai:…`) so a repeating meeting keeps its wall-clock time when that zone
+ * changes between summer and winter time; a rule anchored to a UTC start would move by an hour.
+ * UNTIL stays in UTC, as §3.3.10 requires when DTSTART has a TZID. Text escaping and folding at
+ * 75 octets (never inside a UTF-8 sequence) are ical-generator's.
  */
-export const icsText = (s: string) =>
-  s
-    .replace(/\\/g, '\\\\')
-    .replace(/;/g, '\\;')
-    .replace(/,/g, '\\,')
-    .replace(/\r\n|\r|\n/g, '\\n')
-    .replace(/[\u0000-\u0008\u000A-\u001F\u007F-\u009F]/g, '');
-
-const enc = new TextEncoder();
-/** UTF-8 octets of one code point, without encoding it. */
-const octets = (cp: number) => (cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4);
-
-/**
- * RFC 5545 §3.1: a content line longer than 75 octets is folded with CRLF + one space, the space
- * counting toward the next line's 75. Folds fall between code points, never inside a UTF-8
- * sequence: §3.1 warns that naive generators split them, and readers that unfold by characters
- * rather than octets then show replacement characters.
- */
-export function fold(line: string): string {
-  if (enc.encode(line).length <= 75) return line;
-  const out: string[] = [];
-  let cur = '';
-  let len = 0;
-  for (const ch of line) {
-    // A lone surrogate is written as U+FFFD, three octets.
-    const cp = ch.codePointAt(0)!;
-    const n = cp >= 0xd800 && cp <= 0xdfff ? 3 : octets(cp);
-    if (len + n > (out.length === 0 ? 75 : 74)) {
-      out.push(cur);
-      cur = '';
-      len = 0;
-    }
-    cur += ch;
-    len += n;
-  }
-  out.push(cur);
-  return out.join('\r\n ');
-}
-
 export function invitationIcs(m: Meeting, link: string, now = Date.now()): string {
-  const start = m.startAt ?? now;
-  const lines = [
-    'BEGIN:VCALENDAR',
-    'VERSION:2.0',
-    'PRODID:-//Sealroom//Meetings//EN',
-    'CALSCALE:GREGORIAN',
-    'METHOD:PUBLISH',
-    'BEGIN:VEVENT',
-    `UID:${m.id}@sealroom`,
-    `DTSTAMP:${icsDate(now)}`,
-    `DTSTART:${icsDate(start)}`,
-    `DTEND:${icsDate(start + m.durationMinutes * 60_000)}`,
-    `SUMMARY:${icsText(topicLine(m.topic) || 'Sealroom meeting')}`,
-    `DESCRIPTION:${icsText(invitationText(m, link))}`,
-    `URL:${link}`,
-    `LOCATION:${icsText(link)}`,
-  ];
-  if (m.recurrence) {
-    const r = m.recurrence;
-    const parts = [`FREQ=${r.freq.toUpperCase()}`, `INTERVAL=${r.interval}`];
-    if (r.count) parts.push(`COUNT=${r.count}`);
-    else if (r.until) parts.push(`UNTIL=${icsDate(r.until)}`);
-    if (r.freq === 'weekly' && r.byDay?.length) parts.push(`BYDAY=${r.byDay.map((d) => ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'][d]).join(',')}`);
-    lines.push(`RRULE:${parts.join(';')}`);
-  }
-  lines.push('END:VEVENT', 'END:VCALENDAR');
-  return `${lines.map(fold).join('\r\n')}\r\n`;
+  const startMs = m.startAt ?? now;
+  const zoned = m.timeZone !== 'UTC';
+  const at = (ms: number) => (zoned ? new TZDate(ms, m.timeZone) : new Date(ms));
+  const r = m.recurrence;
+  const calendar = ical({ prodId: '//Sealroom//Meetings//EN', method: ICalCalendarMethod.PUBLISH, scale: 'GREGORIAN' });
+  calendar.createEvent({
+    id: `${m.id}@sealroom`,
+    stamp: new Date(now),
+    start: at(startMs),
+    end: at(startMs + m.durationMinutes * 60_000),
+    timezone: zoned ? m.timeZone : null,
+    summary: topicLine(m.topic) || 'Sealroom meeting',
+    description: invitationText(m, link),
+    url: link,
+    location: link,
+    repeating: r
+      ? {
+          freq: FREQ[r.freq],
+          interval: r.interval,
+          ...(r.count ? { count: r.count } : r.until ? { until: new Date(r.until) } : {}),
+          ...(r.freq === 'weekly' && r.byDay?.length ? { byDay: r.byDay.map((d) => WEEKDAYS[d]!) } : {}),
+        }
+      : null,
+  });
+  // RFC 5545 §3.1: every content line, the last one included, ends in CRLF.
+  return `${calendar.toString()}\r\n`;
 }

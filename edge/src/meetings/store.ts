@@ -1,8 +1,8 @@
 /** Meetings in D1: the schedule and the defaults a Room starts from. */
 import { DEFAULT_SETTINGS, type MeetingDetails, type MeetingInput, MeetingSettings, Recurrence } from '@sealroom/protocol';
-import { sha256HexOf } from '../kms/bytes.ts';
+import { sha256HexOf } from '../digest.ts';
 import { randomMeetingId, randomToken } from '../random.ts';
-import { hashPassword } from './password.ts';
+import { MEETING_LOG_N, hashPassword } from '../password-hash.ts';
 
 export interface MeetingRow {
   id: string;
@@ -66,7 +66,7 @@ export const detailsView = (m: Meeting): MeetingDetails => ({ ...publicView(m), 
 export async function createMeeting(db: D1Database, input: MeetingInput, ownerId: string | null = null, now = Date.now()): Promise<{ id: string; hostKey: string }> {
   const hostKey = randomToken(43);
   const hash = await sha256HexOf(hostKey);
-  const password = input.password ? await hashPassword(input.password) : null;
+  const password = input.password ? await hashPassword(input.password, MEETING_LOG_N) : null;
   const settings = { ...DEFAULT_SETTINGS, ...input.settings };
   // Ids are random; on the rare collision, draw again.
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -105,7 +105,7 @@ export async function getMeeting(db: D1Database, id: string): Promise<Meeting | 
 
 /** Applies an edit; only the fields given change. */
 export async function updateMeeting(db: D1Database, m: Meeting, input: MeetingInput, now = Date.now()): Promise<Meeting> {
-  const password = input.password === undefined ? m.passwordHash : input.password === '' ? null : await hashPassword(input.password);
+  const password = input.password === undefined ? m.passwordHash : input.password === '' ? null : await hashPassword(input.password, MEETING_LOG_N);
   const next: Meeting = {
     ...m,
     topic: input.topic ?? m.topic,

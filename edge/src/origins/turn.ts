@@ -10,6 +10,7 @@
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha1 } from '@noble/hashes/legacy.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
+import { toBase64 } from '@sealroom/crypto/bytes';
 import type { IceServer } from '@sealroom/protocol';
 
 /** Credentials outlive the media ticket: a reconnect within the call reuses them. */
@@ -42,7 +43,7 @@ export function turnConfigOf(env: { TURN_URLS?: string; TURN_SECRET?: string; TU
 /** base64(HMAC-SHA-1(secret, username)): the password coturn expects for `username`. */
 export function turnPassword(secret: string, username: string): string {
   const mac = hmac(sha1, utf8ToBytes(secret), utf8ToBytes(username));
-  return btoa(String.fromCharCode(...mac));
+  return toBase64(mac);
 }
 
 /** One ICE server entry for `participantId`, valid until `nowMs` + TTL. */

@@ -24,7 +24,7 @@ import { passwordExpired } from '../accounts/password-policy.ts';
 import { findSession, sessionToken } from '../accounts/sessions.ts';
 import { getOrg, getUser } from '../accounts/store.ts';
 import { TOKEN_PREFIX, findToken } from '../accounts/tokens.ts';
-import { timingSafeEqual } from '../kms/bytes.ts';
+import { equalText } from '@sealroom/crypto/bytes';
 import { evaluate } from './evaluate.ts';
 import { isWebSocketUpgrade, trustedOrigin } from './origin.ts';
 import { type RouteEntry, findRoute, ownsPath } from './routes.ts';
@@ -64,7 +64,7 @@ async function resolve(c: Ctx, route: RouteEntry): Promise<Principal> {
   if (!session) return { kind: 'anonymous' };
   if (!SAFE.has(c.req.method)) {
     const sent = c.req.header(CSRF_HEADER) ?? '';
-    const tokenOk = timingSafeEqual(sent, session.csrf);
+    const tokenOk = equalText(sent, session.csrf);
     if (!tokenOk || crossSite(c)) {
       // Routes open to anonymous callers (sign-in after a reload, meeting creation) just lose the cookie's authority; the rest refuse.
       if (route.rule === 'public' || (typeof route.rule === 'object' && route.rule.anonymous)) return { kind: 'anonymous' };

@@ -13,7 +13,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { AppEnv, Authenticated, Ctx } from '../accounts/context.ts';
 import { findSession, sessionToken } from '../accounts/sessions.ts';
 import { getOrg, getUser } from '../accounts/store.ts';
-import { timingSafeEqual } from '../kms/bytes.ts';
+import { equalText } from '@sealroom/crypto/bytes';
 import { fail } from './errors.ts';
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -29,7 +29,7 @@ async function fromSession(c: Ctx): Promise<Authenticated> {
   const session = token ? await findSession(c.env.DB, token) : null;
   if (!session) fail(401, 'unauthenticated', 'sign in first');
   if (session.pendingMfa) fail(401, 'unauthenticated', 'enter your authentication code first');
-  if (!SAFE.has(c.req.method) && (!timingSafeEqual(c.req.header(CSRF_HEADER) ?? '', session.csrf) || crossSite(c))) {
+  if (!SAFE.has(c.req.method) && (!equalText(c.req.header(CSRF_HEADER) ?? '', session.csrf) || crossSite(c))) {
     fail(403, 'csrf', `state-changing requests need the ${CSRF_HEADER} header of this session, from this origin`);
   }
   const user = await getUser(c.env.DB, session.userId);

@@ -8,7 +8,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { consumeVerification, issueVerification } from '../../src/accounts/email-verification.ts';
 import { createUser } from '../../src/accounts/store.ts';
-import { sha256HexOf } from '../../src/kms/bytes.ts';
+import { sha256HexOf } from '../../src/digest.ts';
 import { smtpConfigFromEnv } from '../../src/mail/config.ts';
 import { MailError, MailNotConfigured } from '../../src/mail/provider.ts';
 import { buildMessage } from '../../src/mail/message.ts';

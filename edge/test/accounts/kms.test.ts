@@ -1,14 +1,14 @@
 import { describe, expect, it, vi } from 'vitest';
 import { SealedUnavailable, openField, rewrapAll, sealField, shredUser } from '../../src/kms/envelope.ts';
 import { KmsError, LocalKms } from '../../src/kms/kms.ts';
-import { b64urlEncode } from '../../src/kms/bytes.ts';
+import { toB64url } from '@sealroom/crypto/bytes';
 import { signRequest } from '@sealroom/protocol';
 import { call, env } from './helpers.ts';
 
 // Every sign-in runs scrypt and several D1 round trips; under a full parallel run that needs more than 5 s.
 vi.setConfig({ testTimeout: 30_000 });
 
-const key = () => b64urlEncode(crypto.getRandomValues(new Uint8Array(32)));
+const key = () => toB64url(crypto.getRandomValues(new Uint8Array(32)));
 const owner = { orgId: 'org-kms-test', userId: 'user-kms-test' };
 
 describe('envelope encryption', () => {
@@ -58,7 +58,7 @@ describe('envelope encryption', () => {
   });
 
   it('refuses a master key of the wrong size', async () => {
-    await expect(LocalKms.create(b64urlEncode(new Uint8Array(16)))).rejects.toThrow(KmsError);
+    await expect(LocalKms.create(toB64url(new Uint8Array(16)))).rejects.toThrow(KmsError);
   });
 
   it('POST /internal/kms/rotate needs the internal signature', async () => {

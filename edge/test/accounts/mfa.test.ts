@@ -1,12 +1,11 @@
 import * as OTPAuth from 'otpauth';
 import { describe, expect, it, vi } from 'vitest';
-import { base32Decode, base32Encode, hotp, otpauthUri, totpAt, verifyTotp } from '../../src/accounts/totp.ts';
 import { Agent, GOOD_PASSWORD, addUser, env, newOrg } from './helpers.ts';
 
 // Every sign-in runs scrypt and several D1 round trips; under a full parallel run that needs more than 5 s.
 vi.setConfig({ testTimeout: 30_000 });
 
-/** The independent implementation: codes come from `otpauth`, never from our own totp.ts. */
+/** The reference: codes straight from `otpauth`, never through totp.ts's window and replay rules. */
 const reference = (secret: string) => new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30 });
 
 async function enrol(agent: Agent) {
@@ -16,50 +15,6 @@ async function enrol(agent: Agent) {
   const confirm = await agent.ok('POST', '/api/account/mfa/confirm', { code: totp.generate({ timestamp: Date.now() - 30_000 }) });
   return { secret, uri, totp, recoveryCodes: confirm.recoveryCodes as string[] };
 }
-
-describe('TOTP (RFC 6238) against otpauth', () => {
-  it('matches the RFC 6238 appendix B vectors for SHA-1 (8-digit values, last 6 digits)', async () => {
-    const secret = base32Encode(new TextEncoder().encode('12345678901234567890'));
-    const vectors: Array<[number, string]> = [
-      [59, '94287082'],
-      [1111111109, '07081804'],
-      [1234567890, '89005924'],
-      [2000000000, '69279037'],
-    ];
-    for (const [t, code] of vectors) expect(await totpAt(secret, t * 1000)).toBe(code.slice(2));
-  });
-
-  it('agrees with otpauth over many random secrets and times', async () => {
-    for (let i = 0; i < 25; i++) {
-      const secret = base32Encode(crypto.getRandomValues(new Uint8Array(20)));
-      const t = Math.floor(Math.random() * 2 ** 40);
-      expect(await totpAt(secret, t)).toBe(reference(secret).generate({ timestamp: t }));
-    }
-  });
-
-  it('round-trips base32 and parses the otpauth URI with otpauth', () => {
-    const bytes = crypto.getRandomValues(new Uint8Array(20));
-    expect(base32Decode(base32Encode(bytes))).toEqual(bytes);
-    const uri = otpauthUri(base32Encode(bytes), 'ann@example.test');
-    const parsed = OTPAuth.URI.parse(uri) as OTPAuth.TOTP;
-    expect(parsed.issuer).toBe('Sealroom');
-    expect(parsed.label).toBe('ann@example.test');
-    expect(parsed.secret.base32).toBe(base32Encode(bytes));
-  });
-
-  it('accepts ±1 step, refuses ±2 and refuses a step already used', async () => {
-    const secret = base32Encode(crypto.getRandomValues(new Uint8Array(20)));
-    const now = 1_700_000_000_000;
-    const at = (d: number) => reference(secret).generate({ timestamp: now + d * 30_000 });
-    expect(await verifyTotp(secret, at(-1), now, 0)).not.toBeNull();
-    expect(await verifyTotp(secret, at(1), now, 0)).not.toBeNull();
-    expect(await verifyTotp(secret, at(-2), now, 0)).toBeNull();
-    expect(await verifyTotp(secret, at(2), now, 0)).toBeNull();
-    const step = (await verifyTotp(secret, at(0), now, 0))!;
-    expect(await verifyTotp(secret, at(0), now, step)).toBeNull();
-    expect(await hotp(new Uint8Array(20), 0)).toMatch(/^[0-9]{6}$/);
-  });
-});
 
 describe('MFA enrolment and sign-in', () => {
   it('enrols, then sign-in needs the code; the session is rotated and carries MFA', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, inject, it, beforeAll, vi } from 'vitest';
-import { hashAccountPassword } from '../../src/accounts/password-hash.ts';
+import { hashAccountPassword } from '../../src/accounts/password-cost.ts';
 import { createUser } from '../../src/accounts/store.ts';
 import { DEFAULT_SECURITY_POLICY } from '@sealroom/protocol';
 import { Agent, GOOD_PASSWORD, auditRows, call, env, uniqueEmail } from './helpers.ts';

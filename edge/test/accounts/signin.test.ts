@@ -3,6 +3,7 @@ import { Agent, GOOD_PASSWORD, addUser, auditRows, env, newOrg, uniqueEmail } fr
 import { afterFailure, FREE_FAILURES } from '../../src/accounts/lockout.ts';
 import { checkPasswordShape, passwordExpired } from '../../src/accounts/password-policy.ts';
 import { DEFAULT_SECURITY_POLICY } from '@sealroom/protocol';
+import legacyVectors from '../vectors/password-hashes.json';
 
 // Every sign-in runs scrypt and several D1 round trips; under a full parallel run that needs more than 5 s.
 vi.setConfig({ testTimeout: 30_000 });
@@ -20,10 +21,21 @@ describe('sign-up and sign-in', () => {
   it('stores only a scrypt hash of the password and a SHA-256 of the session id', async () => {
     const { owner, email } = await newOrg();
     const row = await env.DB.prepare('SELECT password_hash FROM users WHERE email = ?').bind(email).first<{ password_hash: string }>();
-    expect(row!.password_hash).toMatch(/^scrypt\$1024\$8\$1\$/);
+    expect(row!.password_hash).toMatch(/^\$scrypt\$ln=10,r=8,p=1\$/);
     const sid = owner.cookie.split('=')[1]!;
     const hit = await env.DB.prepare('SELECT COUNT(*) AS n FROM sessions WHERE id_hash = ?').bind(sid).first<{ n: number }>();
     expect(hit!.n).toBe(0);
+  });
+
+  it('signs in with a hash stored before the PHC form, then replaces it with a PHC hash', async () => {
+    const { email } = await newOrg();
+    // The legacy form, written as the account code wrote it before (edge/test/vectors/password-hashes.json).
+    const { password, stored } = legacyVectors.legacy[0]!;
+    await env.DB.prepare('UPDATE users SET password_hash = ? WHERE email = ?').bind(stored, email).run();
+    await new Agent().ok('POST', '/api/auth/signin', { email, password });
+    const row = await env.DB.prepare('SELECT password_hash FROM users WHERE email = ?').bind(email).first<{ password_hash: string }>();
+    expect(row!.password_hash).toMatch(/^\$scrypt\$ln=10,r=8,p=1\$/);
+    await new Agent().ok('POST', '/api/auth/signin', { email, password });
   });
 
   it('rotates the session id at every sign-in and ends the old one', async () => {

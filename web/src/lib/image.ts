@@ -2,6 +2,7 @@
  * Shrinks a picked image until it fits in one sealed chat envelope (16 KiB of plaintext):
  * small images go as they are, bigger ones are redrawn smaller as JPEG at falling quality.
  */
+import { toBase64 } from '@sealroom/crypto/bytes';
 import { IMAGE_TYPES, MAX_PAYLOAD_BYTES, type ImageType } from './sealed-payload.ts';
 import type { ChatImage } from './chat.svelte.ts';
 
@@ -9,12 +10,6 @@ import type { ChatImage } from './chat.svelte.ts';
 const FRAMING_BYTES = 600;
 /** Largest base64 image that fits beside the framing. */
 export const MAX_IMAGE_B64 = MAX_PAYLOAD_BYTES - FRAMING_BYTES;
-
-export function bytesToBase64(bytes: Uint8Array): string {
-  let bin = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(bin);
-}
 
 export function imageDataUrl(img: ChatImage): string {
   return `data:${img.mime};base64,${img.data}`;
@@ -25,7 +20,7 @@ export async function fitImage(file: Blob): Promise<ChatImage | null> {
   const type = file.type as ImageType;
   if (!(IMAGE_TYPES as readonly string[]).includes(type)) return null;
   if (file.size * 1.37 < MAX_IMAGE_B64) {
-    const data = bytesToBase64(new Uint8Array(await file.arrayBuffer()));
+    const data = toBase64(new Uint8Array(await file.arrayBuffer()));
     if (data.length <= MAX_IMAGE_B64) return { mime: type, data };
   }
   let bitmap: ImageBitmap;
@@ -46,7 +41,7 @@ export async function fitImage(file: Blob): Promise<ChatImage | null> {
       for (const quality of [0.8, 0.6, 0.4]) {
         const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality });
         if (blob.size * 1.34 > MAX_IMAGE_B64) continue;
-        const data = bytesToBase64(new Uint8Array(await blob.arrayBuffer()));
+        const data = toBase64(new Uint8Array(await blob.arrayBuffer()));
         if (data.length <= MAX_IMAGE_B64) return { mime: 'image/jpeg', data };
       }
     }

@@ -6,7 +6,7 @@
  * Consequence, on purpose: a recording opens in the browser profile that made it, and through
  * share links. Moving keys to another device is a separate flow (docs/recordings.md, "left").
  */
-import { b64url, fromB64url } from './bytes.ts';
+import { fromB64url, toB64url } from '@sealroom/crypto/bytes';
 
 const DB = 'sealroom-recordings';
 const STORE = 'keyring';
@@ -49,7 +49,7 @@ export async function wrapRecordingKey(recordingKey: Uint8Array): Promise<string
   const out = new Uint8Array(12 + ct.length);
   out.set(iv);
   out.set(ct, 12);
-  return b64url(out);
+  return toB64url(out);
 }
 
 /** @throws KeyringError when this browser's keyring did not make the wrap. */
