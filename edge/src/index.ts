@@ -4,7 +4,7 @@ import { HttpError, errorResponse } from './http/errors.ts';
 import { meetings } from './http/meetings.ts';
 import { origins } from './http/origins.ts';
 import type { Env } from './env.ts';
-// ── accounts: routers and the one policy middleware ──
+// ── accounts: routers ──
 import { authRoutes } from './accounts/auth-routes.ts';
 import { accountsScheduled } from './accounts/cleanup.ts';
 import type { AppEnv } from './accounts/context.ts';
@@ -14,15 +14,13 @@ import { adminRoutes } from './admin/routes.ts';
 import { samlAdminRoutes, samlRoutes } from './accounts/saml/routes.ts';
 import { ssoDomainInternalRoutes } from './accounts/saml/internal-routes.ts';
 import { kmsRoutes } from './kms/routes.ts';
-import { policyMiddleware } from './policy/middleware.ts';
 // ── end accounts ──
 import { recordingsRoutes, recordingsScheduled } from './recordings/index.ts'; // recordings
 
 export { Room } from './room/room.ts';
 
 export const app = new Hono<AppEnv>()
-  // accounts: every /api route passes the policy middleware first (edge/src/policy/routes.ts)
-  .use('/api/*', policyMiddleware())
+  // accounts: each /api route declares its authorization guard beside its path (edge/src/policy/guard.ts)
   .route('/api/auth', authRoutes)
   .route('/api/account', selfRoutes)
   .route('/api', emailVerificationRoutes)

@@ -6,4 +6,5 @@ export * from './internal-auth.ts';
 export * from './parse.ts';
 export * from './api.ts';
 export * from './accounts.ts';
+export * from './account-views.ts';
 export * from './recordings.ts';

@@ -13,7 +13,7 @@ import { equalText } from '@sealroom/crypto/bytes';
 import { openField, sealField, shredField } from '../kms/envelope.ts';
 import type { Kms } from '../kms/kms.ts';
 import { randomToken } from '../random.ts';
-import { fail } from './errors.ts';
+import { fail } from '../http/errors.ts';
 
 export const MAX_SKEW_MS = 5 * 60_000;
 
@@ -66,7 +66,7 @@ export const looksLikeApiKeyAuth = (authorization: string | null | undefined): b
 /**
  * Verifies a signed request; returns the key row. Order matters: the signature is checked before
  * the nonce is recorded, so nobody without the secret can burn nonces.
- * @throws AccountError bad_signature | stale_request | replayed | key_disabled
+ * @throws HttpError bad_signature | stale_request | replayed | key_disabled
  */
 export async function verifySignedRequest(db: D1Database, kms: Kms, req: Request, now = Date.now()): Promise<ApiKeyRow> {
   const m = AUTH_RE.exec(req.headers.get('authorization') ?? '');

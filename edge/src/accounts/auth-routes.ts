@@ -1,9 +1,10 @@
 /** Sign-up, sign-in (password, then MFA when enrolled), sign-out, and the current session. */
 import { DEFAULT_SECURITY_POLICY, MfaVerifyInput, SignInInput, SignUpInput } from '@sealroom/protocol';
 import { Hono } from 'hono';
-import { readBody } from '../http/body.ts';
+import { publicRoute, sessionRoute } from '../policy/guard.ts';
+import { jsonBody } from '../http/body.ts';
 import { type AppEnv, auditRequest, clientIp, kmsOf } from './context.ts';
-import { fail } from './errors.ts';
+import { fail } from '../http/errors.ts';
 import { verifySecondFactor } from './mfa.ts';
 import { hashAccountPassword, scryptLogN } from './password-cost.ts';
 import { checkPasswordShape } from './password-policy.ts';
@@ -17,8 +18,8 @@ import { createOrg, createUser, getOrg } from './store.ts';
 const retryAfter = (ms: number): string => String(Math.max(1, Math.ceil(ms / 1000)));
 
 export const authRoutes = new Hono<AppEnv>()
-  .post('/signup', async (c) => {
-    const input = await readBody(c.req.raw, SignUpInput);
+  .post('/signup', publicRoute(), jsonBody(SignUpInput), async (c) => {
+    const input = c.req.valid('json');
     // A new organization starts from the default policy, so that is what the owner's password must meet.
     const problems = checkPasswordShape(input.password, DEFAULT_SECURITY_POLICY.password, input.email);
     if (problems.length) fail(400, 'password_policy', `password: ${problems.join(', ')}`);
@@ -37,8 +38,8 @@ export const authRoutes = new Hono<AppEnv>()
     await mailVerificationLink(c, user, { orgId: org.id, role: 'owner' });
     return c.json(sessionInfo(user, org, session), 201);
   })
-  .post('/signin', async (c) => {
-    const input = await readBody(c.req.raw, SignInInput);
+  .post('/signin', publicRoute(), jsonBody(SignInInput), async (c) => {
+    const input = c.req.valid('json');
     const outcome = await checkPassword(c.env.DB, input.email, input.password, clientIp(c), scryptLogN(c.env.SCRYPT_LOG_N));
     if (!outcome.ok) {
       await auditRequest(c, {
@@ -70,10 +71,10 @@ export const authRoutes = new Hono<AppEnv>()
     if (pending) return c.json({ mfaRequired: true as const, csrfToken: session.csrf });
     return c.json(sessionInfo(user, org, session));
   })
-  .post('/mfa/verify', async (c) => {
+  .post('/mfa/verify', sessionRoute(), jsonBody(MfaVerifyInput), async (c) => {
     const p = c.get('principal');
     if (p.kind !== 'session') fail(401, 'unauthenticated', 'sign in first');
-    const { code } = await readBody(c.req.raw, MfaVerifyInput);
+    const { code } = c.req.valid('json');
     if (!p.user.mfaEnabled) fail(400, 'mfa_not_enrolled', 'no authenticator is enrolled');
     const outcome = await verifySecondFactor(c.env.DB, await kmsOf(c.env), p.user.id, code);
     if (!outcome.ok) {
@@ -90,7 +91,7 @@ export const authRoutes = new Hono<AppEnv>()
     await auditRequest(c, { action: 'auth.mfa', result: 'ok', detail: kind });
     return c.json(sessionInfo(user, p.org, session));
   })
-  .post('/signout', async (c) => {
+  .post('/signout', sessionRoute(), async (c) => {
     const p = c.get('principal');
     if (p.kind === 'session') {
       await deleteSession(c.env.DB, p.session.idHash);
@@ -99,7 +100,7 @@ export const authRoutes = new Hono<AppEnv>()
     clearSessionCookie(c);
     return c.body(null, 204);
   })
-  .get('/session', (c) => {
+  .get('/session', sessionRoute(), (c) => {
     const p = c.get('principal');
     if (p.kind !== 'session') fail(401, 'unauthenticated', 'sign in first');
     if (p.session.pendingMfa) return c.json({ mfaRequired: true as const, csrfToken: p.session.csrf });

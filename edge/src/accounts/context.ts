@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import { appendAudit } from '../audit.ts';
 import type { Env } from '../env.ts';
 import { type Kms, kmsFromEnv } from '../kms/kms.ts';
-import { fail } from './errors.ts';
+import { fail } from '../http/errors.ts';
 import type { Session } from './sessions.ts';
 import type { Org, User } from './store.ts';
 
@@ -19,7 +19,7 @@ export type Authenticated = Exclude<Principal, { kind: 'anonymous' }>;
 /**
  * `principal` is whoever presented credentials, weak or not: audit names them, and the sign-in
  * routes finish their MFA step with it. `authority` is what a handler may act on: the principal
- * when the policy middleware found it full for the route's action (MFA done where required,
+ * when the route's guard found it full for the route's action (MFA done where required,
  * source address allowed, password current, scope naming the action), otherwise null. Handlers
  * that grant anything read `authority`, never `principal`.
  */
@@ -31,7 +31,7 @@ export function clientIp(c: Context): string | null {
   return c.req.header('cf-connecting-ip') ?? null;
 }
 
-/** The caller with full authority for the route; the policy middleware has already refused anyone less on these routes. */
+/** The caller with full authority for the route; the route's guard has already refused anyone less on these routes. */
 export function caller(c: Ctx): Authenticated {
   const p = c.get('authority');
   if (!p) fail(401, 'unauthenticated', 'sign in first');

@@ -6,11 +6,12 @@
  */
 import { type ResendVerificationResult, VerifyEmailInput, type VerifyEmailResult } from '@sealroom/protocol';
 import { Hono } from 'hono';
-import { readBody } from '../http/body.ts';
+import { requires } from '../policy/guard.ts';
+import { jsonBody } from '../http/body.ts';
 import { MailError, MailNotConfigured, mailProviderFromEnv } from '../mail/index.ts';
 import { type AppEnv, type Ctx, auditRequest, caller } from './context.ts';
 import { RESEND_INTERVAL_MS, consumeVerification, resendWait, sendVerification } from './email-verification.ts';
-import { fail } from './errors.ts';
+import { fail } from '../http/errors.ts';
 import type { User } from './store.ts';
 
 const log = (event: Record<string, unknown>) => console.log(JSON.stringify(event));
@@ -39,10 +40,10 @@ export async function mailVerificationLink(c: Ctx, user: User, audit: { orgId: s
 }
 
 export const emailVerificationRoutes = new Hono<AppEnv>()
-  .post('/auth/verify-email', async (c) => {
+  .post('/auth/verify-email', requires('self:manage'), jsonBody(VerifyEmailInput), async (c) => {
     // A full principal of the account (MFA done where the organization asks for it): it gains rights by this.
     const p = caller(c);
-    const { token } = await readBody(c.req.raw, VerifyEmailInput);
+    const { token } = c.req.valid('json');
     const outcome = await consumeVerification(c.env.DB, p.user.id, token);
     if (!outcome.ok) {
       await auditRequest(c, { action: 'email.verify', result: outcome.reason });
@@ -53,7 +54,7 @@ export const emailVerificationRoutes = new Hono<AppEnv>()
     await auditRequest(c, { action: 'email.verify', result: 'ok', target: p.user.id });
     return c.json({ emailVerified: true, email: outcome.email } satisfies VerifyEmailResult);
   })
-  .post('/account/verify-email/resend', async (c) => {
+  .post('/account/verify-email/resend', requires('self:manage'), async (c) => {
     const p = caller(c);
     if (p.user.emailVerifiedAt !== null) fail(409, 'already_verified', 'this email address is already verified');
     const outcome = await mailVerificationLink(c, p.user, { orgId: p.org.id, role: p.user.role }, { limited: true });

@@ -1,6 +1,6 @@
 /** Setting a password under the organization's policy: shape first (cheap), then reuse (one scrypt per remembered hash). */
 import type { PasswordPolicy } from '@sealroom/protocol';
-import { fail } from './errors.ts';
+import { fail } from '../http/errors.ts';
 import { hashAccountPassword, verifyAccountPassword } from './password-cost.ts';
 import { checkPasswordShape } from './password-policy.ts';
 import { recentPasswordHashes, setPassword } from './store.ts';

@@ -1,13 +1,14 @@
 /** The caller's own account: password, MFA enrolment, recovery codes, API keys, tokens, export, erasure. */
 import { ApiKeyCreateInput, ApiKeyPatchInput, MfaConfirmInput, PasswordChangeInput, TokenCreateInput } from '@sealroom/protocol';
 import { Hono } from 'hono';
-import { readBody } from '../http/body.ts';
+import { requires } from '../policy/guard.ts';
+import { jsonBody } from '../http/body.ts';
 import { openField, sealField, shredField } from '../kms/envelope.ts';
 import { actionsOfRole } from '../policy/statements.ts';
 import { apiKeyView, createApiKey, deleteApiKey, getApiKey, listApiKeys, rotateApiKey } from './apikeys.ts';
 import { type AppEnv, auditRequest, caller, kmsOf } from './context.ts';
 import { eraseUser, exportUser } from './data-rights.ts';
-import { fail } from './errors.ts';
+import { fail } from '../http/errors.ts';
 import { changePassword } from './password-change.ts';
 import { scryptLogN, verifyAccountPassword } from './password-cost.ts';
 import { issueRecoveryCodes, remainingRecoveryCodes } from './recovery.ts';
@@ -18,13 +19,13 @@ import { createToken } from './tokens.ts';
 import { newTotpSecret, otpauthUri, verifyTotp } from './totp.ts';
 
 export const selfRoutes = new Hono<AppEnv>()
-  .get('/', async (c) => {
+  .get('/', requires('self:read'), async (c) => {
     const p = caller(c);
     return c.json({ user: userView(p.user), org: { id: p.org.id, name: p.org.name, tier: p.org.tier }, via: p.kind, mfa: p.mfa, recoveryCodesRemaining: await remainingRecoveryCodes(c.env.DB, p.user.id) });
   })
-  .post('/password', async (c) => {
+  .post('/password', requires('self:manage'), jsonBody(PasswordChangeInput), async (c) => {
     const p = caller(c);
-    const input = await readBody(c.req.raw, PasswordChangeInput);
+    const input = c.req.valid('json');
     if (p.kind !== 'session') fail(403, 'forbidden', 'passwords change in a browser session');
     if (!p.user.passwordHash || !(await verifyAccountPassword(input.current, p.user.passwordHash))) {
       await auditRequest(c, { action: 'account.password', result: 'bad_credentials' });
@@ -38,7 +39,7 @@ export const selfRoutes = new Hono<AppEnv>()
     await auditRequest(c, { action: 'account.password', result: 'ok' });
     return c.json(sessionInfo(user, p.org, session));
   })
-  .post('/mfa/enroll', async (c) => {
+  .post('/mfa/enroll', requires('self:manage'), async (c) => {
     const p = caller(c);
     if (p.kind !== 'session') fail(403, 'forbidden', 'MFA is enrolled in a browser session');
     if (p.user.mfaEnabled) fail(409, 'mfa_already_enrolled', 'an authenticator is already enrolled; remove it first');
@@ -51,10 +52,10 @@ export const selfRoutes = new Hono<AppEnv>()
     await auditRequest(c, { action: 'account.mfa.enroll', result: 'ok' });
     return c.json({ secret, uri: otpauthUri(secret, p.user.email) });
   })
-  .post('/mfa/confirm', async (c) => {
+  .post('/mfa/confirm', requires('self:manage'), jsonBody(MfaConfirmInput), async (c) => {
     const p = caller(c);
     if (p.kind !== 'session') fail(403, 'forbidden', 'MFA is enrolled in a browser session');
-    const { code } = await readBody(c.req.raw, MfaConfirmInput);
+    const { code } = c.req.valid('json');
     if (p.user.mfaEnabled) fail(409, 'mfa_already_enrolled', 'an authenticator is already enrolled');
     if (!p.user.mfaSecretSealed) fail(400, 'mfa_not_enrolled', 'start enrolment first');
     const secret = await openField(c.env.DB, await kmsOf(c.env), { userId: p.user.id }, 'totp', p.user.mfaSecretSealed);
@@ -71,14 +72,14 @@ export const selfRoutes = new Hono<AppEnv>()
     await auditRequest(c, { action: 'account.mfa.confirm', result: 'ok' });
     return c.json({ recoveryCodes: codes, session: sessionInfo(user, p.org, session) });
   })
-  .post('/mfa/recovery-codes', async (c) => {
+  .post('/mfa/recovery-codes', requires('self:manage'), async (c) => {
     const p = caller(c);
     if (!p.user.mfaEnabled || !p.mfa) fail(403, 'mfa_required', 'sign in with your authenticator first');
     const codes = await issueRecoveryCodes(c.env.DB, p.user.id);
     await auditRequest(c, { action: 'account.mfa.recovery_codes', result: 'ok' });
     return c.json({ recoveryCodes: codes });
   })
-  .delete('/mfa', async (c) => {
+  .delete('/mfa', requires('self:manage'), async (c) => {
     const p = caller(c);
     if (!p.mfa) fail(403, 'mfa_required', 'sign in with your authenticator first');
     if (p.org.policy.mfaRequired) fail(403, 'policy_denied', 'this organization requires MFA');
@@ -90,13 +91,13 @@ export const selfRoutes = new Hono<AppEnv>()
     await auditRequest(c, { action: 'account.mfa.remove', result: 'ok' });
     return c.body(null, 204);
   })
-  .get('/export', async (c) => {
+  .get('/export', requires('data:export'), async (c) => {
     const p = caller(c);
     const archive = await exportUser(c.env.DB, await kmsOf(c.env), p.user, p.org);
     await auditRequest(c, { action: 'data.export', result: 'ok', target: p.user.id });
     return c.json(archive, 200, { 'content-disposition': `attachment; filename="sealroom-export-${p.user.id}.json"` });
   })
-  .delete('/', async (c) => {
+  .delete('/', requires('self:manage'), async (c) => {
     const p = caller(c);
     if (p.kind !== 'session') fail(403, 'forbidden', 'an account is deleted from a browser session');
     if (p.user.role === 'owner' && (await countOwners(c.env.DB, p.org.id)) <= 1) fail(409, 'last_owner', 'transfer ownership or delete the organization instead');
@@ -105,29 +106,29 @@ export const selfRoutes = new Hono<AppEnv>()
     clearSessionCookie(c);
     return c.body(null, 204);
   })
-  .get('/keys', async (c) => {
+  .get('/keys', requires('apikey:manage'), async (c) => {
     const p = caller(c);
     return c.json({ keys: (await listApiKeys(c.env.DB, p.user.id)).map(apiKeyView) });
   })
-  .post('/keys', async (c) => {
+  .post('/keys', requires('apikey:manage'), jsonBody(ApiKeyCreateInput), async (c) => {
     const p = caller(c);
-    const { label } = await readBody(c.req.raw, ApiKeyCreateInput);
+    const { label } = c.req.valid('json');
     // A key can mint more keys only through a browser session: a leaked key must not multiply itself.
     if (p.kind !== 'session') fail(403, 'forbidden', 'API keys are created in a browser session');
     const { id, secret } = await createApiKey(c.env.DB, await kmsOf(c.env), { userId: p.user.id, orgId: p.org.id }, label);
     await auditRequest(c, { action: 'apikey.create', result: 'ok', target: id });
     return c.json({ id, secret, label }, 201);
   })
-  .patch('/keys/:id', async (c) => {
+  .patch('/keys/:id', requires('apikey:manage'), jsonBody(ApiKeyPatchInput), async (c) => {
     const p = caller(c);
-    const { disabled } = await readBody(c.req.raw, ApiKeyPatchInput);
+    const { disabled } = c.req.valid('json');
     const key = await getApiKey(c.env.DB, c.req.param('id'));
     if (!key || key.user_id !== p.user.id) fail(404, 'not_found', 'no such key');
     await c.env.DB.prepare('UPDATE api_keys SET disabled = ? WHERE id = ?').bind(disabled ? 1 : 0, key.id).run();
     await auditRequest(c, { action: disabled ? 'apikey.disable' : 'apikey.enable', result: 'ok', target: key.id });
     return c.json(apiKeyView({ ...key, disabled: disabled ? 1 : 0 }));
   })
-  .delete('/keys/:id', async (c) => {
+  .delete('/keys/:id', requires('apikey:manage'), async (c) => {
     const p = caller(c);
     const key = await getApiKey(c.env.DB, c.req.param('id'));
     if (!key || key.user_id !== p.user.id) fail(404, 'not_found', 'no such key');
@@ -135,7 +136,7 @@ export const selfRoutes = new Hono<AppEnv>()
     await auditRequest(c, { action: 'apikey.delete', result: 'ok', target: key.id });
     return c.body(null, 204);
   })
-  .post('/keys/:id/rotate', async (c) => {
+  .post('/keys/:id/rotate', requires('apikey:manage'), async (c) => {
     const p = caller(c);
     if (p.kind !== 'session') fail(403, 'forbidden', 'API keys are rotated in a browser session');
     const key = await getApiKey(c.env.DB, c.req.param('id'));
@@ -144,9 +145,9 @@ export const selfRoutes = new Hono<AppEnv>()
     await auditRequest(c, { action: 'apikey.rotate', result: 'ok', target: key.id });
     return c.json({ id: key.id, secret, label: key.label });
   })
-  .post('/tokens', async (c) => {
+  .post('/tokens', requires('token:create'), jsonBody(TokenCreateInput), async (c) => {
     const p = caller(c);
-    const input = await readBody(c.req.raw, TokenCreateInput);
+    const input = c.req.valid('json');
     // A token can only narrow: its scopes must be within the caller's role (and the caller's own scopes, for a token minting a token).
     const ceiling = p.kind === 'token' ? p.scopes.filter((a) => actionsOfRole(p.user.role).includes(a)) : actionsOfRole(p.user.role);
     const beyond = input.scopes.filter((s) => !ceiling.includes(s));

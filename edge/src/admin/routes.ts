@@ -1,28 +1,20 @@
 /** Administration of one organization: org and tier, security policy, users, audit, usage. */
 import { AuditQuery, type OrgRole, OrgPatchInput, SecurityPolicyPatch, UsageQuery, UserCreateInput, UserPatchInput } from '@sealroom/protocol';
 import { Hono } from 'hono';
+import { requires } from '../policy/guard.ts';
 import { type AppEnv, type Authenticated, auditRequest, caller, clientIp, kmsOf } from '../accounts/context.ts';
 import { eraseOrg, eraseUser, exportUser } from '../accounts/data-rights.ts';
-import { fail } from '../accounts/errors.ts';
+import { fail } from '../http/errors.ts';
 import { assertShape } from '../accounts/password-change.ts';
 import { hashAccountPassword, scryptLogN } from '../accounts/password-cost.ts';
 import { clearSessionCookie, endUserSessions } from '../accounts/sessions.ts';
 import { type User, countOwners, createUser, getUser, listUsers, orgView, patchUser, updateOrg, userView } from '../accounts/store.ts';
 import { verifyChain } from '../audit/chain.ts';
-import { readBody } from '../http/body.ts';
+import { jsonBody, queryOf } from '../http/body.ts';
 import { sealField } from '../kms/envelope.ts';
 import { ipAllowed, parseCidr } from '../policy/ip.ts';
 import { auditCsv, queryAudit } from './audit-export.ts';
 import { usageReport } from './usage.ts';
-
-function readQuery<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, q: Record<string, string>): T {
-  const r = schema.safeParse(q);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    fail(400, 'bad_message', `${i?.path.join('.') ?? ''}: ${i?.message ?? 'invalid'}`);
-  }
-  return r.data;
-}
 
 /** A user of the caller's organization, or 404 (never reveal users of other organizations). */
 async function memberOf(db: D1Database, p: Authenticated, id: string): Promise<User> {
@@ -37,29 +29,29 @@ function assertMayManage(p: Authenticated, target: User, newRole?: OrgRole): voi
 }
 
 export const adminRoutes = new Hono<AppEnv>()
-  .get('/org', (c) => {
+  .get('/org', requires('org:read'), (c) => {
     const p = caller(c);
     return c.json({ ...orgView(p.org), policy: p.org.policy });
   })
-  .patch('/org', async (c) => {
+  .patch('/org', requires('org:manage'), jsonBody(OrgPatchInput), async (c) => {
     const p = caller(c);
-    const input = await readBody(c.req.raw, OrgPatchInput);
+    const input = c.req.valid('json');
     const next = { ...p.org, name: input.name ?? p.org.name, tier: input.tier ?? p.org.tier };
     await updateOrg(c.env.DB, next);
     await auditRequest(c, { action: 'org.update', result: 'ok', target: p.org.id, detail: JSON.stringify({ from: { name: p.org.name, tier: p.org.tier }, to: input }) });
     return c.json(orgView(next));
   })
-  .delete('/org', async (c) => {
+  .delete('/org', requires('org:manage'), async (c) => {
     const p = caller(c);
     const { users, shredded } = await eraseOrg(c.env.DB, p.org.id);
     await auditRequest(c, { action: 'org.erase', result: 'ok', target: p.org.id, detail: `${users} users erased; ${shredded} data keys shredded` });
     clearSessionCookie(c);
     return c.json({ users, shredded });
   })
-  .get('/policy', (c) => c.json(caller(c).org.policy))
-  .patch('/policy', async (c) => {
+  .get('/policy', requires('org:read'), (c) => c.json(caller(c).org.policy))
+  .patch('/policy', requires('policy:manage'), jsonBody(SecurityPolicyPatch), async (c) => {
     const p = caller(c);
-    const patch = await readBody(c.req.raw, SecurityPolicyPatch);
+    const patch = c.req.valid('json');
     for (const r of patch.allowedIpRanges ?? []) if (!parseCidr(r)) fail(400, 'bad_message', `allowedIpRanges: ${r} is not a valid CIDR range`);
     const policy = { ...p.org.policy, ...patch, password: { ...p.org.policy.password, ...patch.password } };
     // Refuse a policy that would shut out the admin setting it: they could not undo it.
@@ -69,13 +61,13 @@ export const adminRoutes = new Hono<AppEnv>()
     await auditRequest(c, { action: 'policy.update', result: 'ok', target: p.org.id, detail: JSON.stringify(patch) });
     return c.json(policy);
   })
-  .get('/users', async (c) => {
+  .get('/users', requires('user:read'), async (c) => {
     const p = caller(c);
     return c.json({ users: (await listUsers(c.env.DB, p.org.id)).map(userView) });
   })
-  .post('/users', async (c) => {
+  .post('/users', requires('user:manage'), jsonBody(UserCreateInput), async (c) => {
     const p = caller(c);
-    const input = await readBody(c.req.raw, UserCreateInput);
+    const input = c.req.valid('json');
     assertMayManage(p, { role: input.role } as User, input.role);
     assertShape(input.password, p.org.policy.password, input.email);
     const hash = await hashAccountPassword(input.password, scryptLogN(c.env.SCRYPT_LOG_N));
@@ -88,9 +80,9 @@ export const adminRoutes = new Hono<AppEnv>()
     await auditRequest(c, { action: 'user.create', result: 'ok', target: user.id, detail: `role ${input.role}` });
     return c.json(userView(user), 201);
   })
-  .patch('/users/:id', async (c) => {
+  .patch('/users/:id', requires('user:manage'), jsonBody(UserPatchInput), async (c) => {
     const p = caller(c);
-    const input = await readBody(c.req.raw, UserPatchInput);
+    const input = c.req.valid('json');
     const target = await memberOf(c.env.DB, p, c.req.param('id'));
     assertMayManage(p, target, input.role);
     const losesOwner = target.role === 'owner' && ((input.role && input.role !== 'owner') || input.disabled === true);
@@ -101,7 +93,7 @@ export const adminRoutes = new Hono<AppEnv>()
     await auditRequest(c, { action: 'user.update', result: 'ok', target: target.id, detail: JSON.stringify(input) });
     return c.json(userView((await getUser(c.env.DB, target.id))!));
   })
-  .delete('/users/:id', async (c) => {
+  .delete('/users/:id', requires('data:erase'), async (c) => {
     const p = caller(c);
     const target = await memberOf(c.env.DB, p, c.req.param('id'));
     assertMayManage(p, target);
@@ -110,21 +102,21 @@ export const adminRoutes = new Hono<AppEnv>()
     await auditRequest(c, { action: 'data.erase', result: 'ok', target: target.id, detail: `${shredded} data keys shredded` });
     return c.json({ erased: target.id, shredded });
   })
-  .get('/users/:id/export', async (c) => {
+  .get('/users/:id/export', requires('data:erase'), async (c) => {
     const p = caller(c);
     const target = await memberOf(c.env.DB, p, c.req.param('id'));
     const archive = await exportUser(c.env.DB, await kmsOf(c.env), target, p.org);
     await auditRequest(c, { action: 'data.export', result: 'ok', target: target.id });
     return c.json(archive, 200, { 'content-disposition': `attachment; filename="sealroom-export-${target.id}.json"` });
   })
-  .get('/audit', async (c) => {
+  .get('/audit', requires('audit:read'), queryOf(AuditQuery), async (c) => {
     const p = caller(c);
-    const q = readQuery(AuditQuery, c.req.query());
+    const q = c.req.valid('query');
     const rows = await queryAudit(c.env.DB, p.org.id, q);
     if (q.format === 'csv') return c.body(auditCsv(rows), 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="sealroom-audit.csv"' });
     return c.json({ entries: rows });
   })
-  .get('/audit/verify', async (c) => {
+  .get('/audit/verify', requires('audit:verify'), async (c) => {
     const seq = c.req.query('seq');
     const hash = c.req.query('hash');
     const expected = seq && hash && /^[0-9]{1,15}$/.test(seq) && /^[0-9a-f]{64}$/.test(hash) ? { seq: Number(seq), hash } : undefined;
@@ -133,9 +125,9 @@ export const adminRoutes = new Hono<AppEnv>()
     await auditRequest(c, { action: 'audit.verify', result: result.ok ? 'ok' : 'broken', detail: result.breaksAt ? `${result.breaksAt.reason} at ${result.breaksAt.seq}` : null });
     return c.json(result);
   })
-  .get('/usage', async (c) => {
+  .get('/usage', requires('usage:read'), queryOf(UsageQuery), async (c) => {
     const p = caller(c);
-    const q = readQuery(UsageQuery, c.req.query());
+    const q = c.req.valid('query');
     const to = q.to ?? Date.now();
     const from = q.from ?? to - 30 * 86_400_000;
     if (to - from > 400 * 86_400_000 || to <= from) fail(400, 'bad_message', 'from/to: a range of at most 400 days');

@@ -1,20 +1,28 @@
 /**
- * One HTTP error type: thrown anywhere in a route, turned into `{ error: { code, message } }`.
- * Anything else becomes a plain 500 with no stack, so nothing internal leaks to clients.
+ * One HTTP error type, Hono's HTTPException carrying the API's error code: thrown anywhere in a
+ * route, turned into `{ error: { code, message } }` by the app's one onError handler. Anything
+ * else becomes a plain 500 with no stack, so nothing internal leaks to clients.
  */
-import type { ErrorCode } from '@sealroom/protocol';
+import type { AccountErrorCode, ErrorCode, RecordingErrorCode } from '@sealroom/protocol';
 import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ScryptBusy } from '../scrypt-gate.ts';
 
-export class HttpError extends Error {
-  readonly status: ContentfulStatusCode;
-  readonly code: ErrorCode;
-  constructor(status: ContentfulStatusCode, code: ErrorCode, message: string) {
-    super(message);
-    this.status = status;
+/** Every code an API error body may carry: the meeting API's, the accounts API's and the recordings API's. */
+export type ApiErrorCode = ErrorCode | AccountErrorCode | RecordingErrorCode;
+
+export class HttpError extends HTTPException {
+  declare readonly status: ContentfulStatusCode;
+  readonly code: ApiErrorCode;
+  constructor(status: ContentfulStatusCode, code: ApiErrorCode, message: string) {
+    super(status, { message });
     this.code = code;
   }
+}
+
+export function fail(status: ContentfulStatusCode, code: ApiErrorCode, message: string): never {
+  throw new HttpError(status, code, message);
 }
 
 export function errorResponse(err: unknown, c: Context): Response {

@@ -1,6 +1,7 @@
 /** Meeting routes: schedule, read, edit, delete, invite, and the WebSocket into the meeting's Room. */
 import { HOST_KEY_SCHEME, MeetingId, MeetingInput } from '@sealroom/protocol';
 import { Hono } from 'hono';
+import { createMiddleware } from 'hono/factory';
 import { type AppEnv, type Ctx, clientIp } from '../accounts/context.ts';
 import { invitationIcs, invitationText } from '../meetings/invitation.ts';
 import { type Meeting, createMeeting, deleteMeeting, detailsView, getMeeting, personalMeeting, publicView, upcomingMeetings, updateMeeting } from '../meetings/store.ts';
@@ -8,7 +9,8 @@ import { sha256HexOf } from '../digest.ts';
 import { equalText as timingSafeEqual } from '@sealroom/crypto/bytes';
 import { CLIENT_IP_HEADER, HOST_CLAIM_HEADER, MEETING_HEADER, REGION_HEADER, USER_HEADER } from '../room/room.ts';
 import { hit, parseLimit } from '../policy/rate-limit.ts';
-import { readBody } from './body.ts';
+import { allows, publicRoute, requires } from '../policy/guard.ts';
+import { jsonBody } from './body.ts';
 import { addressKey } from './client-address.ts';
 import { HttpError } from './errors.ts';
 import { callerRegion, locationHintOf } from './location-hint.ts';
@@ -45,7 +47,7 @@ const link = (req: Request, id: string) => `${new URL(req.url).origin}/m/${id}`;
 
 /**
  * The user whose rights this request carries: only a full principal for the route's action (the
- * policy middleware decides). A pending-MFA session, a session from outside the org's address
+ * route's guard decides). A pending-MFA session, a session from outside the org's address
  * ranges or with an expired password, or a token scoped to something else is null here: anonymous.
  */
 function userOf(c: Ctx) {
@@ -70,6 +72,28 @@ async function creationRefused(c: Ctx): Promise<Response | null> {
   return c.json({ error: { code: 'rate_limited', message: 'too many meetings created; try again later' } }, 429, { 'retry-after': String(admitted.retryAfterSeconds) });
 }
 
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** The meeting of `:id`, set by `hostedMeeting` once the caller proved to be its host. */
+    meeting: Meeting;
+  }
+}
+
+/** Spends the caller's creation budget before the body is read: a refused caller costs no parsing. */
+const creationBudget = createMiddleware<AppEnv>(async function creationBudget(c, next) {
+  const refused = await creationRefused(c);
+  if (refused) return refused;
+  await next();
+});
+
+/** The meeting of `:id`, for its host only (host key, owner or alternative host); later handlers read `c.var.meeting`. */
+const hostedMeeting = createMiddleware<AppEnv>(async function hostedMeeting(c, next) {
+  const m = await findMeeting(c.env.DB, c.req.param('id')!);
+  await requireHost(c.req.raw, m, userOf(c));
+  c.set('meeting', m);
+  await next();
+});
+
 /**
  * The meeting's owner and its alternative hosts claim host from their own session, without the host key.
  * An alternative host is named by email, so only an account that proved it reads that address counts:
@@ -82,61 +106,54 @@ function claimsHost(m: Meeting, user: { id: string; email: string; emailVerified
 }
 
 export const meetings = new Hono<AppEnv>()
-  .post('/', async (c) => {
-    const refused = await creationRefused(c);
-    if (refused) return refused;
-    const input = checkInput(await readBody(c.req.raw, MeetingInput));
+  .post('/', allows('meeting:create'), creationBudget, jsonBody(MeetingInput), async (c) => {
+    const input = checkInput(c.req.valid('json'));
     // Signed in: the meeting is the caller's (listed as upcoming, host by session). Anonymous: host key only.
     const { id, hostKey } = await createMeeting(c.env.DB, input, userOf(c)?.id ?? null);
     return c.json({ id, hostKey, url: `/m/${id}` }, 201);
   })
-  .post('/personal', async (c) => {
+  .post('/personal', requires('meeting:read-details', { crossSite: 'allow' }), async (c) => {
     const user = userOf(c);
     if (!user) throw new HttpError(401, 'forbidden', 'sign in to use your personal meeting');
     const m = await personalMeeting(c.env.DB, user.id, user.name);
     return c.json({ ...detailsView(m), url: `/m/${m.id}` });
   })
-  .get('/', async (c) => {
+  .get('/', requires('meeting:read-details'), async (c) => {
     const user = userOf(c);
     if (!user) throw new HttpError(401, 'forbidden', 'sign in to list your meetings');
     const list = await upcomingMeetings(c.env.DB, user);
     return c.json({ meetings: list.map(detailsView) });
   })
-  .get('/:id', async (c) => {
+  .get('/:id', publicRoute(), async (c) => {
     const m = await findMeeting(c.env.DB, c.req.param('id'));
     return c.json(publicView(m));
   })
-  .get('/:id/details', async (c) => {
-    const m = await findMeeting(c.env.DB, c.req.param('id'));
-    await requireHost(c.req.raw, m, userOf(c));
-    return c.json(detailsView(m));
+  .get('/:id/details', allows('meeting:read-details'), hostedMeeting, async (c) => {
+    return c.json(detailsView(c.var.meeting));
   })
-  .patch('/:id', async (c) => {
-    const m = await findMeeting(c.env.DB, c.req.param('id'));
-    await requireHost(c.req.raw, m, userOf(c));
-    const input = checkInput(await readBody(c.req.raw, MeetingInput));
-    return c.json(detailsView(await updateMeeting(c.env.DB, m, input)));
+  .patch('/:id', allows('meeting:update'), hostedMeeting, jsonBody(MeetingInput), async (c) => {
+    const input = checkInput(c.req.valid('json'));
+    return c.json(detailsView(await updateMeeting(c.env.DB, c.var.meeting, input)));
   })
-  .delete('/:id', async (c) => {
-    const m = await findMeeting(c.env.DB, c.req.param('id'));
-    await requireHost(c.req.raw, m, userOf(c));
+  .delete('/:id', allows('meeting:delete'), hostedMeeting, async (c) => {
+    const m = c.var.meeting;
     // End it for everyone in it before the record goes.
     await c.env.ROOM.get(c.env.ROOM.idFromName(m.id)).endMeeting('deleted');
     await deleteMeeting(c.env.DB, m.id);
     return c.body(null, 204);
   })
-  .get('/:id/invitation', async (c) => {
+  .get('/:id/invitation', publicRoute(), async (c) => {
     const m = await findMeeting(c.env.DB, c.req.param('id'));
     return c.json({ text: invitationText(m, link(c.req.raw, m.id)), link: link(c.req.raw, m.id) });
   })
-  .get('/:id/invitation.ics', async (c) => {
+  .get('/:id/invitation.ics', publicRoute(), async (c) => {
     const m = await findMeeting(c.env.DB, c.req.param('id'));
     return c.body(invitationIcs(m, link(c.req.raw, m.id)), 200, {
       'content-type': 'text/calendar; charset=utf-8',
       'content-disposition': `attachment; filename="sealroom-${m.id}.ics"`,
     });
   })
-  .get('/:id/ws', async (c) => {
+  .get('/:id/ws', allows('meeting:host'), async (c) => {
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') throw new HttpError(426, 'bad_message', 'expected a WebSocket upgrade');
     const m = await findMeeting(c.env.DB, c.req.param('id'));
     if (m.ended) throw new HttpError(410, 'meeting_ended', 'this meeting has ended');

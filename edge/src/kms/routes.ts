@@ -8,13 +8,14 @@ import { verifyRequest } from '@sealroom/protocol';
 import { Hono } from 'hono';
 import type { AppEnv } from '../accounts/context.ts';
 import { kmsOf } from '../accounts/context.ts';
-import { fail } from '../accounts/errors.ts';
+import { fail } from '../http/errors.ts';
 import { d1NonceLedger } from '../origins/nonces.ts';
+import { signedInternal } from '../policy/guard.ts';
 import { appendAudit } from '../audit.ts';
 import { JSON_BODY_LIMIT, readText } from '../http/body.ts';
 import { rewrapAll } from './envelope.ts';
 
-export const kmsRoutes = new Hono<AppEnv>().post('/rotate', async (c) => {
+export const kmsRoutes = new Hono<AppEnv>().post('/rotate', signedInternal(), async (c) => {
   const body = await readText(c.req.raw, JSON_BODY_LIMIT);
   const auth = await verifyRequest(c.env.SEALROOM_SHARED_SECRET, 'POST', new URL(c.req.url).pathname, body, c.req.raw.headers, d1NonceLedger(c.env.DB));
   if (!auth.ok) fail(401, auth.reason === 'replayed' ? 'replayed' : 'bad_signature', auth.reason === 'replayed' ? 'this signed request was already used' : 'internal signature required');

@@ -10,7 +10,7 @@ import type { Kms } from '../kms/kms.ts';
 import { KmsError } from '../kms/kms.ts';
 import { randomToken } from '../random.ts';
 import { type RecordingKey, importDataKey } from './at-rest.ts';
-import { fail } from './errors.ts';
+import { fail } from '../http/errors.ts';
 
 const PURPOSE = 'recording';
 
@@ -29,7 +29,7 @@ export async function createDataKey(db: D1Database, kms: Kms, owner: { orgId: st
 
 /**
  * A recording's data key as a non-extractable HKDF key, unwrapped for the recording row's owner.
- * @throws RecordingError 410 `sealed_unavailable` when the key was erased or its wrap does not open
+ * @throws HttpError 410 `sealed_unavailable` when the key was erased or its wrap does not open
  *   (other master key, altered, or the row's owner is not the one it was made for)
  */
 export async function loadDataKey(db: D1Database, kms: Kms, rec: { data_key_id: string; owner_id: string }): Promise<RecordingKey> {

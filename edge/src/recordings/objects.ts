@@ -8,7 +8,7 @@ import type { Kms } from '../kms/kms.ts';
 import { randomToken } from '../random.ts';
 import { AtRestError, openObject, planRange, sealPart, sliceStream, storedLength } from './at-rest.ts';
 import { createDataKey, loadDataKey, shredStatement } from './data-key.ts';
-import { fail } from './errors.ts';
+import { fail } from '../http/errors.ts';
 import type { ByteRange } from './range.ts';
 import { dropTails, tailOf } from './tails.ts';
 import { type PartRow, type RecordingRow, deleteStatements, insertRecording, listParts, markComplete, putPart } from './store.ts';
@@ -57,7 +57,7 @@ export async function createRecording(
 
 /**
  * Seals one part at rest as it streams in and hands it to R2.
- * @throws RecordingError `bad_part` on a wrong part number or length, or a body that ends early
+ * @throws HttpError `bad_part` on a wrong part number or length, or a body that ends early
  */
 export async function uploadPart(d: Deps, rec: RecordingRow, partNumber: number, length: number, body: ReadableStream<Uint8Array>): Promise<PartRow> {
   if (rec.status !== 'uploading' || !rec.upload_id) fail(409, 'wrong_state', 'this recording is already complete');

@@ -32,14 +32,15 @@ import {
   type TailReceipt,
 } from '@sealroom/protocol';
 import { Hono } from 'hono';
+import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
-import { type AppEnv, type Ctx, auditRequest, kmsOf } from '../accounts/context.ts';
-import { readBody } from '../http/body.ts';
+import { type AppEnv, type Ctx, auditRequest, caller, kmsOf } from '../accounts/context.ts';
+import { jsonBody } from '../http/body.ts';
+import { publicRoute, requires } from '../policy/guard.ts';
 import { randomToken } from '../random.ts';
-import { requireUser, userOf } from './auth.ts';
 import { parseRange } from './range.ts';
 import { putTail } from './tails.ts';
-import { fail } from './errors.ts';
+import { fail } from '../http/errors.ts';
 import { type Deps, completeRecording, createRecording, erase, openContent, uploadPart } from './objects.ts';
 import {
   type RecordingRow,
@@ -71,13 +72,27 @@ function param<S extends z.ZodType>(schema: S, value: string | undefined, name: 
   return r.data;
 }
 
-/** The caller's own recording; someone else's is "not found", not "forbidden", so ids do not probe. */
-async function owned(c: Ctx): Promise<RecordingRow> {
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** The caller's own recording of `:id`, set by `owned`. */
+    recording: RecordingRow;
+  }
+}
+
+/** The caller's own recording of `:id`, in `c.var.recording`; someone else's is "not found", not "forbidden", so ids do not probe. */
+const owned = createMiddleware<AppEnv>(async function ownedRecording(c, next) {
   const id = param(IdParam, c.req.param('id'), 'id');
   const rec = await getRecording(c.env.DB, id);
-  if (!rec || rec.owner_id !== userOf(c).user.id) fail(404, 'not_found', 'no such recording');
-  return rec;
-}
+  if (!rec || rec.owner_id !== caller(c).user.id) fail(404, 'not_found', 'no such recording');
+  c.set('recording', rec);
+  await next();
+});
+
+/** Only a complete recording is shared: refused before its body is read. */
+const completeOnly = createMiddleware<AppEnv>(async function completeOnly(c, next) {
+  if (c.var.recording.status !== 'complete') fail(409, 'wrong_state', 'share a recording once it is complete');
+  await next();
+});
 
 /** The client-sealed bytes, whole (200) or the one range asked for (206); a range outside them is 416. */
 async function sealedContent(c: Ctx, rec: RecordingRow): Promise<Response> {
@@ -113,7 +128,7 @@ async function sharedRecording(c: Ctx): Promise<{ rec: RecordingRow; expiresAt: 
 }
 
 const shared = new Hono<AppEnv>()
-  .get('/:shareId', async (c) => {
+  .get('/:shareId', publicRoute(), async (c) => {
     const { rec, expiresAt } = await sharedRecording(c);
     return c.json({
       title: rec.title,
@@ -125,46 +140,45 @@ const shared = new Hono<AppEnv>()
       recordingId: rec.id,
     } satisfies SharedRecording);
   })
-  .get('/:shareId/content', async (c) => {
+  .get('/:shareId/content', publicRoute(), async (c) => {
     const { rec } = await sharedRecording(c);
     return sealedContent(c, rec);
   });
 
 const own = new Hono<AppEnv>()
-  .use(requireUser())
-  .post('/', async (c) => {
-    const body = await readBody(c.req.raw, CreateRecording);
-    const { user, org } = userOf(c);
+  .post('/', requires('recording:create'), jsonBody(CreateRecording), async (c) => {
+    const body = c.req.valid('json');
+    const { user, org } = caller(c);
     const rec = await createRecording(await deps(c), { ownerId: user.id, orgId: org.id, ...body });
     await auditRequest(c, { action: 'recording.create', result: 'ok', target: rec.id, detail: rec.meeting_id ? `meeting ${rec.meeting_id}` : null });
     return c.json(view(rec), 201);
   })
-  .get('/', async (c) => {
-    const { user, org } = userOf(c);
+  .get('/', requires('recording:read'), async (c) => {
+    const { user, org } = caller(c);
     const [rows, use] = await Promise.all([listOwned(c.env.DB, user.id), usage(c.env.DB, user.id, org.id)]);
     return c.json({ recordings: rows.map(view), usage: use } satisfies RecordingList);
   })
-  .get('/usage', async (c) => {
-    const { user, org } = userOf(c);
+  .get('/usage', requires('recording:read'), async (c) => {
+    const { user, org } = caller(c);
     return c.json(await usage(c.env.DB, user.id, org.id));
   })
-  .get('/retention', async (c) => c.json({ days: await getRetention(c.env.DB, userOf(c).org.id) } satisfies RetentionSetting))
-  .put('/retention', async (c) => {
-    const { user, org } = userOf(c);
+  .get('/retention', requires('recording:read'), async (c) => c.json({ days: await getRetention(c.env.DB, caller(c).org.id) } satisfies RetentionSetting))
+  .put('/retention', requires('recording:retention'), jsonBody(RetentionSetting), async (c) => {
+    const { user, org } = caller(c);
     if (user.role !== 'owner' && user.role !== 'admin') fail(403, 'forbidden', 'only an organization owner or admin sets retention');
-    const { days } = await readBody(c.req.raw, RetentionSetting);
+    const { days } = c.req.valid('json');
     await setRetention(c.env.DB, org.id, days, user.id);
     await auditRequest(c, { action: 'recording.retention', result: 'ok', target: org.id, detail: days === null ? 'keep until deleted' : `${days} days` });
     return c.json({ days } satisfies RetentionSetting);
   })
-  .get('/:id', async (c) => c.json(view(await owned(c))))
-  .get('/:id/parts', async (c) => {
-    const rec = await owned(c);
+  .get('/:id', requires('recording:read'), owned, async (c) => c.json(view(c.var.recording)))
+  .get('/:id/parts', requires('recording:create'), owned, async (c) => {
+    const rec = c.var.recording;
     const parts = await listParts(c.env.DB, rec.id);
     return c.json({ status: rec.status, partSize: rec.part_size, parts: parts.map((p) => ({ partNumber: p.part_number, size: p.size })) } satisfies PartList);
   })
-  .put('/:id/parts/:n', async (c) => {
-    const rec = await owned(c);
+  .put('/:id/parts/:n', requires('recording:create'), owned, async (c) => {
+    const rec = c.var.recording;
     const n = param(PartNumberParam, c.req.param('n'), 'part number');
     const lengthHeader = c.req.header('content-length');
     if (lengthHeader === undefined) fail(411, 'length_required', 'a part needs a content-length');
@@ -173,8 +187,8 @@ const own = new Hono<AppEnv>()
     const part = await uploadPart(await deps(c), rec, n, length, c.req.raw.body);
     return c.json({ partNumber: part.part_number, size: part.size });
   })
-  .put('/:id/tail/:n/:offset', async (c) => {
-    const rec = await owned(c);
+  .put('/:id/tail/:n/:offset', requires('recording:create'), owned, async (c) => {
+    const rec = c.var.recording;
     const n = param(PartNumberParam, c.req.param('n'), 'part number');
     const offset = param(ContentLength, c.req.param('offset'), 'offset');
     const lengthHeader = c.req.header('content-length');
@@ -184,44 +198,43 @@ const own = new Hono<AppEnv>()
     await putTail(await deps(c), rec, n, offset, length, c.req.raw.body);
     return c.json({ partNumber: n, offset, size: length } satisfies TailReceipt);
   })
-  .post('/:id/complete', async (c) => {
-    const rec = await owned(c);
-    const body = await readBody(c.req.raw, CompleteRecording);
+  .post('/:id/complete', requires('recording:create'), owned, jsonBody(CompleteRecording), async (c) => {
+    const rec = c.var.recording;
+    const body = c.req.valid('json');
     await completeRecording(await deps(c), rec, body.parts, body.durationMs);
     await auditRequest(c, { action: 'recording.complete', result: 'ok', target: rec.id, detail: `${body.parts} parts` });
     return c.json(view((await getRecording(c.env.DB, rec.id))!));
   })
-  .get('/:id/content', async (c) => {
-    return sealedContent(c, await owned(c));
+  .get('/:id/content', requires('recording:read'), owned, async (c) => {
+    return sealedContent(c, c.var.recording);
   })
-  .delete('/:id', async (c) => {
-    const rec = await owned(c);
+  .delete('/:id', requires('recording:delete'), owned, async (c) => {
+    const rec = c.var.recording;
     await erase(await deps(c), rec);
     await auditRequest(c, { action: 'recording.delete', result: 'ok', target: rec.id, detail: 'by owner' });
     return c.body(null, 204);
   })
-  .post('/:id/shares', async (c) => {
-    const rec = await owned(c);
-    if (rec.status !== 'complete') fail(409, 'wrong_state', 'share a recording once it is complete');
-    const { expiresInSeconds } = await readBody(c.req.raw, CreateShare);
+  .post('/:id/shares', requires('recording:share'), owned, completeOnly, jsonBody(CreateShare), async (c) => {
+    const rec = c.var.recording;
+    const { expiresInSeconds } = c.req.valid('json');
     const now = Date.now();
     // 32 base64url characters = 192 bits: the id alone grants the sealed bytes, never the key.
-    const share = { id: randomToken(32), recording_id: rec.id, created_by: userOf(c).user.id, created_at: now, expires_at: now + expiresInSeconds * 1000, revoked_at: null };
+    const share = { id: randomToken(32), recording_id: rec.id, created_by: caller(c).user.id, created_at: now, expires_at: now + expiresInSeconds * 1000, revoked_at: null };
     await insertShare(c.env.DB, share);
     await auditRequest(c, { action: 'recording.share', result: 'ok', target: rec.id, detail: `expires ${new Date(share.expires_at).toISOString()}` });
     return c.json(shareView(share), 201);
   })
-  .get('/:id/shares', async (c) => {
-    const rec = await owned(c);
+  .get('/:id/shares', requires('recording:share'), owned, async (c) => {
+    const rec = c.var.recording;
     return c.json({ shares: (await listShares(c.env.DB, rec.id)).map(shareView) });
   })
-  .delete('/:id/shares/:shareId', async (c) => {
-    const rec = await owned(c);
+  .delete('/:id/shares/:shareId', requires('recording:share'), owned, async (c) => {
+    const rec = c.var.recording;
     const shareId = param(IdParam, c.req.param('shareId'), 'shareId');
     if (!(await revokeShare(c.env.DB, rec.id, shareId))) fail(404, 'not_found', 'no such live share link');
     await auditRequest(c, { action: 'recording.share_revoke', result: 'ok', target: rec.id });
     return c.body(null, 204);
   });
 
-// `shared` first: its routes answer anonymous callers and must not reach requireUser.
+// `shared` first: its literal segment must not be read as a recording id.
 export const recordingsRoutes = new Hono<AppEnv>().route('/shared', shared).route('/', own);

@@ -10,7 +10,7 @@
 import { RECORDING_MAX_PARTS } from '@sealroom/protocol';
 import { openObject, sealPart, storedLength } from './at-rest.ts';
 import { loadDataKey } from './data-key.ts';
-import { fail } from './errors.ts';
+import { fail } from '../http/errors.ts';
 import type { Deps } from './objects.ts';
 import type { RecordingRow } from './store.ts';
 
@@ -22,7 +22,7 @@ const label = (n: number, offset: number) => `t${n}.${offset}`;
 
 /**
  * Stores bytes `offset…offset+length` of part `n`, sealed at rest as they stream in.
- * @throws RecordingError `wrong_state` after completion, `bad_part` on bounds or a body that ends early
+ * @throws HttpError `wrong_state` after completion, `bad_part` on bounds or a body that ends early
  */
 export async function putTail(d: Deps, rec: RecordingRow, n: number, offset: number, length: number, body: ReadableStream<Uint8Array>, now = Date.now()): Promise<void> {
   if (rec.status !== 'uploading') fail(409, 'wrong_state', 'this recording is already complete');

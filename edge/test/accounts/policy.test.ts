@@ -2,7 +2,7 @@ import { ACTIONS, type Action, DEFAULT_SECURITY_POLICY, type OrgRole, type Secur
 import { describe, expect, it, vi } from 'vitest';
 import { evaluate, inWindow } from '../../src/policy/evaluate.ts';
 import { ipAllowed, parseCidr } from '../../src/policy/ip.ts';
-import { INTERNAL_ROUTES, ROUTES, findRoute } from '../../src/policy/routes.ts';
+import { guardedRoutes, ruleOf } from '../../src/policy/guard.ts';
 import { ADMIN_ACTIONS, ENROLMENT_ACTIONS, MEMBER_ACTIONS, OWNER_ACTIONS } from '../../src/policy/statements.ts';
 import { app } from '../../src/index.ts';
 import { addUser, auditRows, call, newOrg } from './helpers.ts';
@@ -130,30 +130,36 @@ describe('conditions in detail', () => {
   });
 });
 
-describe('the middleware covers every route', () => {
-  // Handlers only: `ALL` entries are middleware (the policy itself, recordings' requireUser) and the 404 catch-all.
-  const handlers = app.routes.filter((r) => r.method !== 'ALL').map((r) => ({ method: r.method, path: r.path.replace(/(.)\/$/, '$1') }));
+describe('every route declares its guard', () => {
+  const routes = guardedRoutes(app.routes);
+  const internal = (path: string) => path.startsWith('/internal/');
 
-  it('every route the app registers, anywhere, has a rule in the table (or is an internal HMAC route)', () => {
-    expect(handlers.length).toBeGreaterThan(60);
-    const unmapped = handlers.filter((r) => !(r.path.startsWith('/internal/') ? INTERNAL_ROUTES : ROUTES).some((e) => e.method === r.method && e.path === r.path));
-    expect(unmapped).toEqual([]);
-    expect(handlers.every((r) => r.path.startsWith('/api/') || r.path.startsWith('/internal/'))).toBe(true);
+  it('every route the app registers, anywhere, declares a guard (or is marked as an internal HMAC route)', () => {
+    expect(routes.length).toBeGreaterThan(60);
+    expect(routes.filter((r) => r.rule === null)).toEqual([]);
+    expect(routes.every((r) => r.path.startsWith('/api/') || internal(r.path))).toBe(true);
+    // The internal marker confers nothing: it belongs on the HMAC-signed server routes and nowhere else.
+    expect(routes.filter((r) => r.rule?.kind === 'internal').map((r) => `${r.method} ${r.path}`).sort()).toEqual(
+      ['POST /internal/kms/rotate', 'POST /internal/origins/heartbeat', 'POST /internal/sso-domains/approve'],
+    );
+    expect(routes.filter((r) => internal(r.path)).every((r) => r.rule?.kind === 'internal')).toBe(true);
   });
 
-  it('the table names no route the app lacks, and each path resolves to its own rule', () => {
-    for (const e of [...ROUTES, ...INTERNAL_ROUTES]) expect(handlers, `${e.method} ${e.path}`).toContainEqual({ method: e.method, path: e.path });
-    // First match wins in findRoute: a concrete request for each route must land on that route's entry.
-    for (const e of ROUTES) {
-      const concrete = e.path.replace(/:[a-zA-Z]+/g, 'Zz9_sample-id-0123456789');
-      expect(findRoute(e.method, concrete), `${e.method} ${e.path}`).toEqual(e);
+  it('a concrete request for each route meets its own guard first', () => {
+    for (const r of routes) {
+      const concrete = r.path.replace(/:[a-zA-Z]+/g, 'Zz9_sample-id-0123456789');
+      const [matched] = app.router.match(r.method, concrete);
+      // The app's router holds each handler as [handler, route]; the first one carrying a rule is the guard that decides.
+      const first = matched.map(([entry]) => ruleOf((entry as unknown as [unknown])[0])).find((rule) => rule !== undefined);
+      expect(first, `${r.method} ${r.path}`).toBe(r.rule);
     }
   });
 
-  it('every recordings route is mapped to a recording action', () => {
-    const recs = ROUTES.filter((e) => e.path.startsWith('/api/recordings'));
-    expect(recs.filter((e) => e.rule !== 'public').map((e) => (typeof e.rule === 'object' ? e.rule.action.split(':')[0] : e.rule))).toEqual(Array(recs.length - 2).fill('recording'));
-    expect(recs.filter((e) => e.rule === 'public').map((e) => e.path)).toEqual(['/api/recordings/shared/:shareId', '/api/recordings/shared/:shareId/content']);
+  it('every recordings route is guarded by a recording action', () => {
+    const recs = routes.filter((e) => e.path.startsWith('/api/recordings'));
+    const guarded = recs.filter((e) => e.rule?.kind !== 'public');
+    expect(guarded.map((e) => (e.rule && 'action' in e.rule ? e.rule.action.split(':')[0] : e.rule?.kind))).toEqual(Array(recs.length - 2).fill('recording'));
+    expect(recs.filter((e) => e.rule?.kind === 'public').map((e) => e.path)).toEqual(['/api/recordings/shared/:shareId', '/api/recordings/shared/:shareId/content']);
   });
 
   it('enforces recording actions on the recordings routes: scopes, role, IP range', async () => {

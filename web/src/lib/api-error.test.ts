@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { UserList } from '@sealroom/protocol';
 import { AdminApi } from '../admin/api.ts';
 import { RecordingsApi, RecordingsApiError } from '../recordings/api.ts';
 import { ApiError, apiErrorOf } from './api-error.ts';
@@ -24,7 +25,7 @@ describe('the one API error type', () => {
   it('is what all three clients throw: meetings, accounts, recordings', async () => {
     const body = { error: { code: 'forbidden', message: 'no' } };
     const meetings = await getMeeting('123456789', reply(403, body)).catch((e: unknown) => e);
-    const accounts = await new AdminApi(reply(403, body)).call('GET', '/api/admin/users').catch((e: unknown) => e);
+    const accounts = await new AdminApi(reply(403, body)).call(UserList, 'GET', '/api/admin/users').catch((e: unknown) => e);
     const recordings = await new RecordingsApi({ csrf: 't', fetch: reply(403, body) }).list().catch((e: unknown) => e);
     for (const e of [meetings, accounts, recordings]) {
       expect(e).toBeInstanceOf(ApiError);
@@ -32,7 +33,7 @@ describe('the one API error type', () => {
     }
     expect(RecordingsApiError).toBe(ApiError);
     // A proxy's HTML page instead of our JSON is still an ApiError with the status.
-    const html = await new AdminApi(reply(502, '<html>bad gateway</html>')).call('GET', '/api/admin/users').catch((e: unknown) => e);
+    const html = await new AdminApi(reply(502, '<html>bad gateway</html>')).call(UserList, 'GET', '/api/admin/users').catch((e: unknown) => e);
     expect(html).toMatchObject({ name: 'ApiError', status: 502, code: 'internal' });
   });
 });

@@ -1,10 +1,11 @@
 /**
- * The edge's HTTP API. Bodies are parsed with the protocol's schemas; an error body
- * `{ error: { code, message } }` becomes an ApiError (api-error.ts) carrying the code.
+ * The edge's meeting API. Answers are parsed with the protocol's schemas through the one fetch
+ * helper (http.ts); an error body `{ error: { code, message } }` becomes an ApiError carrying the code.
  */
 import { z } from 'zod';
 import { ErrorCode, HOST_KEY_SCHEME, MeetingCreated, MeetingDetails, MeetingPublic, type MeetingInput } from '@sealroom/protocol';
-import { ApiError, apiErrorOf } from './api-error.ts';
+import { ApiError } from './api-error.ts';
+import { type JsonRequest, callJson } from './http.ts';
 
 export type { MeetingCreated, MeetingDetails, MeetingInput, MeetingPublic };
 export { ApiError };
@@ -13,21 +14,18 @@ const Invitation = z.object({ text: z.string(), link: z.string() });
 const hostAuth = (hostKey: string) => ({ authorization: `${HOST_KEY_SCHEME} ${hostKey}` });
 const meetingPath = (id: string) => `/api/meetings/${encodeURIComponent(id)}`;
 
-async function call<S extends z.ZodType>(schema: S, input: string, init: RequestInit, fetcher: typeof fetch): Promise<z.infer<S>> {
-  const res = await fetcher(input, { ...init, headers: { accept: 'application/json', ...init.headers } });
-  const body: unknown = await res.json().catch(() => null);
-  if (!res.ok) {
-    const err = apiErrorOf(res.status, body);
+async function call<S extends z.ZodType>(schema: S, input: string, req: JsonRequest, fetcher: typeof fetch): Promise<z.output<S>> {
+  try {
+    return await callJson(fetcher, schema, input, req);
+  } catch (err) {
     // Meeting routes answer with the protocol's codes; anything else is the server's problem.
-    throw ErrorCode.safeParse(err.code).success ? err : new ApiError(res.status, 'internal', err.message);
+    if (err instanceof ApiError && !ErrorCode.safeParse(err.code).success) throw new ApiError(err.status, 'internal', err.message);
+    throw err;
   }
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) throw new ApiError(res.status, 'bad_message', 'unexpected response from the server');
-  return parsed.data;
 }
 
 export function createMeeting(input: MeetingInput = {}, fetcher: typeof fetch = fetch): Promise<MeetingCreated> {
-  return call(MeetingCreated, '/api/meetings', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) }, fetcher);
+  return call(MeetingCreated, '/api/meetings', { method: 'POST', json: input }, fetcher);
 }
 
 export function getMeeting(id: string, fetcher: typeof fetch = fetch): Promise<MeetingPublic> {
@@ -41,7 +39,7 @@ export function getMeetingDetails(id: string, hostKey: string, fetcher: typeof f
 
 /** Changes a scheduled meeting; needs the host key. */
 export function updateMeeting(id: string, hostKey: string, input: MeetingInput, fetcher: typeof fetch = fetch): Promise<MeetingDetails> {
-  return call(MeetingDetails, meetingPath(id), { method: 'PATCH', headers: { ...hostAuth(hostKey), 'content-type': 'application/json' }, body: JSON.stringify(input) }, fetcher);
+  return call(MeetingDetails, meetingPath(id), { method: 'PATCH', headers: hostAuth(hostKey), json: input }, fetcher);
 }
 
 /** Deletes a meeting (ending it for anyone in it); needs the host key. */

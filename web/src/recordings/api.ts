@@ -1,6 +1,6 @@
 /**
- * The recordings API from the browser. Every answer is parsed with its protocol schema; an error
- * answer becomes a RecordingsApiError carrying the server's code.
+ * The recordings API from the browser. Every answer is parsed with its protocol schema through the
+ * one fetch helper (lib/http.ts); an error answer becomes a RecordingsApiError carrying the server's code.
  */
 import {
   CSRF_HEADER,
@@ -17,18 +17,13 @@ import {
   TailReceipt,
 } from '@sealroom/protocol';
 import { z } from 'zod';
-import { apiErrorOf } from '../lib/api-error.ts';
+import { NoContent, ensureOk as check, parseAnswer } from '../lib/http.ts';
 
 // The app's one API error type, under the name this module has always exported.
 export { ApiError as RecordingsApiError } from '../lib/api-error.ts';
 
-async function check(res: Response): Promise<Response> {
-  if (res.ok) return res;
-  throw apiErrorOf(res.status, await res.json().catch(() => null));
-}
-
-async function json<S extends z.ZodType>(res: Promise<Response>, schema: S): Promise<z.infer<S>> {
-  return schema.parse(await (await check(await res)).json());
+async function json<S extends z.ZodType>(res: Promise<Response>, schema: S): Promise<z.output<S>> {
+  return parseAnswer(await res, schema);
 }
 
 export class RecordingsApi {
@@ -74,10 +69,10 @@ export class RecordingsApi {
   create = (input: Partial<CreateRecording> & Pick<CreateRecording, 'title' | 'mimeType' | 'keyWrap'>) => json(this.#send('POST', '', input), RecordingView);
   parts = (id: string) => json(this.#fetch(this.#url(`/${id}/parts`)), PartList);
   complete = (id: string, body: CompleteRecording) => json(this.#send('POST', `/${id}/complete`, body), RecordingView);
-  remove = async (id: string) => void (await check(await this.#send('DELETE', `/${id}`)));
+  remove = async (id: string) => void (await json(this.#send('DELETE', `/${id}`), NoContent));
   share = (id: string, expiresInSeconds: number) => json(this.#send('POST', `/${id}/shares`, { expiresInSeconds }), ShareView);
   shares = async (id: string) => (await json(this.#fetch(this.#url(`/${id}/shares`)), z.object({ shares: z.array(ShareView) }))).shares;
-  revoke = async (id: string, shareId: string) => void (await check(await this.#send('DELETE', `/${id}/shares/${shareId}`)));
+  revoke = async (id: string, shareId: string) => void (await json(this.#send('DELETE', `/${id}/shares/${shareId}`), NoContent));
   retention = () => json(this.#fetch(this.#url('/retention')), RetentionSetting);
   setRetention = (days: number | null) => json(this.#send('PUT', '/retention', { days }), RetentionSetting);
   shared = (shareId: string) => json(this.#fetch(this.#url(`/shared/${shareId}`)), SharedRecording);
@@ -85,13 +80,13 @@ export class RecordingsApi {
   /** Sends one part; the browser sets content-length from the bytes. */
   async putPart(id: string, partNumber: number, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
     const res = await this.#fetch(this.#url(`/${id}/parts/${partNumber}`), { method: 'PUT', headers: await this.#headers(), body: bytes as Uint8Array<ArrayBuffer>, signal });
-    PartReceipt.parse(await (await check(res)).json());
+    await parseAnswer(res, PartReceipt);
   }
 
   /** Sends what is sealed of part `partNumber` from `offset` on, so a closed tab loses only the last seconds. */
   async putTail(id: string, partNumber: number, offset: number, bytes: Uint8Array): Promise<void> {
     const res = await this.#fetch(this.#url(`/${id}/tail/${partNumber}/${offset}`), { method: 'PUT', headers: await this.#headers(), body: bytes as Uint8Array<ArrayBuffer> });
-    TailReceipt.parse(await (await check(res)).json());
+    await parseAnswer(res, TailReceipt);
   }
 
   /**

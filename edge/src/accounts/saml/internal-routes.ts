@@ -10,11 +10,12 @@ import { appendAudit } from '../../audit.ts';
 import { JSON_BODY_LIMIT, readText } from '../../http/body.ts';
 import { d1NonceLedger } from '../../origins/nonces.ts';
 import type { AppEnv } from '../context.ts';
-import { fail } from '../errors.ts';
+import { fail } from '../../http/errors.ts';
+import { signedInternal } from '../../policy/guard.ts';
 import { OperatorApprovalVerifier, domainProofMode } from './domain-proof.ts';
 import { claimView, getClaim, proveClaim, recordOperatorApproval } from './domains.ts';
 
-export const ssoDomainInternalRoutes = new Hono<AppEnv>().post('/approve', async (c) => {
+export const ssoDomainInternalRoutes = new Hono<AppEnv>().post('/approve', signedInternal(), async (c) => {
   const body = await readText(c.req.raw, JSON_BODY_LIMIT);
   const auth = await verifyRequest(c.env.SEALROOM_SHARED_SECRET, 'POST', new URL(c.req.url).pathname, body, c.req.raw.headers, d1NonceLedger(c.env.DB));
   if (!auth.ok) fail(401, auth.reason === 'replayed' ? 'replayed' : 'bad_signature', auth.reason === 'replayed' ? 'this signed request was already used' : 'internal signature required');

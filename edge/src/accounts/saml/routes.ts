@@ -6,11 +6,12 @@
  */
 import { Email, SamlConfigInput, SamlLoginQuery, type SamlLoginRedirect } from '@sealroom/protocol';
 import { Hono } from 'hono';
+import { publicRoute, requires } from '../../policy/guard.ts';
 import { z } from 'zod';
-import { readBody, readBytes } from '../../http/body.ts';
+import { jsonBody, readBytes } from '../../http/body.ts';
 import { openField, sealField, shredField } from '../../kms/envelope.ts';
 import { type AppEnv, type Ctx, auditRequest, caller, kmsOf } from '../context.ts';
-import { fail } from '../errors.ts';
+import { fail } from '../../http/errors.ts';
 import { rotateSession } from '../session-info.ts';
 import { createUser, getOrg, getUserByEmail } from '../store.ts';
 import { authnRequestRedirect, spMetadata, spUrls } from './sp.ts';
@@ -42,12 +43,12 @@ function orgParam(c: Ctx): string {
 }
 
 export const samlRoutes = new Hono<AppEnv>()
-  .get('/:org/metadata', async (c) => {
+  .get('/:org/metadata', publicRoute(), async (c) => {
     const orgId = orgParam(c);
     if (!(await configFor(c.env.DB, orgId))) fail(404, 'not_found', 'SSO is not configured for this organization');
     return c.body(spMetadata(spUrls(origin(c), orgId)), 200, { 'content-type': 'application/samlmetadata+xml' });
   })
-  .get('/login', async (c) => {
+  .get('/login', publicRoute(), async (c) => {
     const parsed = SamlLoginQuery.safeParse(c.req.query());
     if (!parsed.success) fail(400, 'bad_message', 'expected email=<work email> or domain=<email domain>');
     const domain = 'email' in parsed.data ? parsed.data.email.split('@')[1]! : parsed.data.domain;
@@ -70,7 +71,7 @@ export const samlRoutes = new Hono<AppEnv>()
     if (c.req.header('accept')?.includes('application/json')) return c.json({ location: url } satisfies SamlLoginRedirect);
     return c.redirect(url, 302);
   })
-  .post('/:org/acs', async (c) => {
+  .post('/:org/acs', publicRoute({ crossSite: 'allow' }), async (c) => {
     const orgId = orgParam(c);
     const cfg = await configFor(c.env.DB, orgId);
     const org = cfg ? await getOrg(c.env.DB, orgId) : null;
@@ -129,7 +130,7 @@ function randomRelay(): string {
 
 /** The owner's IdP settings: GET/PUT /api/admin/saml. */
 export const samlAdminRoutes = new Hono<AppEnv>()
-  .get('/saml', async (c) => {
+  .get('/saml', requires('org:manage'), async (c) => {
     const p = caller(c);
     const cfg = await configFor(c.env.DB, p.org.id);
     const sp = spUrls(origin(c), p.org.id);
@@ -137,9 +138,9 @@ export const samlAdminRoutes = new Hono<AppEnv>()
     const domain = claim ? claimView(claim, domainVerifier(c.env.SSO_DOMAIN_PROOF).method) : null;
     return c.json({ configured: !!cfg, spEntityId: sp.entityId, acsUrl: sp.acsUrl, idpEntityId: cfg?.idp_entity_id ?? null, idpSsoUrl: cfg?.idp_sso_url ?? null, emailDomain: cfg?.email_domain ?? null, defaultRole: cfg?.default_role ?? null, domain });
   })
-  .put('/saml', async (c) => {
+  .put('/saml', requires('org:manage'), jsonBody(SamlConfigInput), async (c) => {
     const p = caller(c);
-    const input = await readBody(c.req.raw, SamlConfigInput);
+    const input = c.req.valid('json');
     const kms = await kmsOf(c.env);
     const old = await configFor(c.env.DB, p.org.id);
     // A pending claim elsewhere blocks nobody; a domain another organization has proven is theirs.
@@ -159,7 +160,7 @@ export const samlAdminRoutes = new Hono<AppEnv>()
     await auditRequest(c, { action: 'saml.configure', result: 'ok', target: p.org.id, detail: `${input.idpEntityId} for @${input.emailDomain}` });
     return c.json({ configured: true, ...spUrls(origin(c), p.org.id), domain: claimView(claim, domainVerifier(c.env.SSO_DOMAIN_PROOF).method) });
   })
-  .post('/saml/domain/verify', async (c) => {
+  .post('/saml/domain/verify', requires('org:manage'), async (c) => {
     const p = caller(c);
     const verifier = domainVerifier(c.env.SSO_DOMAIN_PROOF);
     const cfg = await configFor(c.env.DB, p.org.id);
