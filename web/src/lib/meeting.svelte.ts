@@ -14,7 +14,7 @@ import { CallLifecycle, type EndReason, type MeetingError, type Phase } from './
 import { Chat } from './chat.svelte.ts';
 import { LocalDevices } from './devices.svelte.ts';
 import { Files } from './files.svelte.ts';
-import type { Quality } from './media.svelte.ts';
+import type { Quality } from './media-stats.ts';
 import { MediaLink, type MediaStatus } from './media-link.svelte.ts';
 import { MeetingKeys } from './meeting-keys.svelte.ts';
 import type { MeetingParts } from './meeting-routing.ts';

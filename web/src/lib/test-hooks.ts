@@ -4,7 +4,7 @@
  * app creates its E2ee.
  */
 import type { E2ee } from './e2ee.ts';
-import type { IceRoute, InboundStat } from './media.svelte.ts';
+import type { IceRoute, InboundStat } from './media-stats.ts';
 
 /**
  * Whether this build carries the test hooks. The hooks hand a page's keys and internals to
