@@ -3,8 +3,9 @@
  * roster, opens media on the origin the Room assigns, and keeps all three in step
  * (joins, leaves, key blobs, tickets, host actions, reconnects). Components read its state
  * and call its methods; nothing else talks to the room or the origin. Each concept lives in a
- * class of its own (keys, media, screen share, recording notice, reactions, breakouts,
- * announcements, reconnects); this one composes them and routes the room's messages.
+ * class of its own (the call's life and reconnects, keys, media, screen share, recording notice,
+ * reactions, breakouts, announcements; meeting-routing.ts routes a room session's messages to
+ * them); this one composes them behind the surface the components read.
  */
 import type { HostAction, Participant, Permission, RoomState, WaitingEntry } from '@sealroom/protocol';
 import { Annotations } from './annotations.svelte.ts';
@@ -28,7 +29,6 @@ export type { MediaStatus } from './media-link.svelte.ts';
 export { REACTION_MS, type Reaction, type ShownReaction } from './reactions.svelte.ts';
 export { FIRST_MEDIA_RETRY_MS, backoffMs, mediaRetryMs, roomRetryMs } from './reconnect.ts';
 export { SHARE_ANSWER_MS } from './screen-share.svelte.ts';
-
 export type { EndReason, MeetingError, Phase } from './call-lifecycle.svelte.ts';
 
 export class Meeting {
