@@ -67,7 +67,8 @@ if (env.TURN_PORT) {
 }
 
 const workerBin = await ensureWorker();
-// SEALROOM_WEB_BUILT=1: web/dist is current (a test suite built it and other stacks serve it now).
+// SEALROOM_WEB_BUILT=1: the web app is built already (a test suite built it, and other stacks
+// serve it now): web/dist, or the build SEALROOM_WEB_DIST names.
 if (env.SEALROOM_WEB_BUILT !== '1') buildWeb();
 let edge;
 try {

@@ -226,9 +226,10 @@ function launch(name, cmd, args, env, logDir) {
 }
 
 /**
- * SEALROOM_WEB_DIST serves another build of the web app than web/dist: a developer testing a
- * change builds it elsewhere (`vite build --outDir …`) without pulling web/dist from under a
- * stack that is running.
+ * SEALROOM_WEB_DIST serves another build of the web app than web/dist: the end-to-end tests and
+ * benchmarks serve web/dist-test (the build with test hooks, scripts/setup.mjs), and a developer
+ * testing a change builds it elsewhere (`vite build --outDir …`) without pulling web/dist from
+ * under a stack that is running.
  */
 function assetsArgs() {
   const dir = process.env.SEALROOM_WEB_DIST;

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { TYPE_CHECKS } from './checks.mjs';
 import { quietEnv, root } from './env.mjs';
-import { buildWeb, ensureDebianPackages, ensureWorker } from './setup.mjs';
+import { buildWeb, ensureDebianPackages, ensureWorker, testWebDist } from './setup.mjs';
 
 const t0 = Date.now();
 const argv = process.argv.slice(2);
@@ -19,7 +19,9 @@ const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 // Fonts so that screenshots show Chinese and emoji rather than empty boxes.
 ensureDebianPackages(['chromium', 'fonts-wqy-microhei', 'fonts-noto-color-emoji', 'coturn']);
 process.env.MEDIASOUP_WORKER_BIN = await ensureWorker();
-buildWeb();
+// The end-to-end tests read the page through its test hooks: they serve the build that has them.
+buildWeb({ testHooks: true });
+process.env.SEALROOM_WEB_DIST = testWebDist;
 const env = quietEnv();
 
 // ── type-checks: each counts as one check ─────────────────────────────────────

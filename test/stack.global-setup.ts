@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { localMasterKey, localSecret, root } from '../scripts/env.mjs';
-import { ensureWorker } from '../scripts/setup.mjs';
+import { ensureTestWeb, ensureWorker, testWebDist } from '../scripts/setup.mjs';
 import { freePort, startStack } from '../scripts/stack.mjs';
 
 declare module 'vitest' {
@@ -22,6 +22,13 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
+  // The pages are read through the app's test hooks: serve the build that has them (`npm test`
+  // built it just now; a run of one file builds it here when web/ changed since), unless the
+  // developer points SEALROOM_WEB_DIST at another one.
+  if (!process.env.SEALROOM_WEB_DIST) {
+    ensureTestWeb();
+    process.env.SEALROOM_WEB_DIST = testWebDist;
+  }
   const stateDir = path.join(root, '.cache', `e2e-state-${process.pid}`);
   rmSync(stateDir, { recursive: true, force: true });
   const secret = localSecret();

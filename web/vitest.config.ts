@@ -8,5 +8,7 @@ export default defineProject({
   // browser condition make that the client build and runtime, where $effect and $derived are live.
   plugins: [svelte({ configFile: false, compilerOptions: { runes: true } })],
   resolve: { conditions: ['browser'] },
+  // The unit tests check the test hooks too (web/src/lib/test-hooks.ts).
+  define: { __SEALROOM_TEST_HOOKS__: 'true' },
   test: { name: 'web', include: ['src/**/*.test.ts'], environment: './vitest.environment.ts' },
 });

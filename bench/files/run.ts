@@ -11,7 +11,9 @@
  * the edge (workerd).
  *
  *   PATH=$PWD/node_modules/.bin:$PATH tsx bench/files/run.ts [MiB …]     (default 10 50)
- * The web app must be built first (web/dist).
+ * The pages are read through the web app's test hooks: `npm run bench:files` builds and serves
+ * web/dist-test; run directly, build it (SEALROOM_TEST_HOOKS=1 vite build) and set
+ * SEALROOM_WEB_DIST=web/dist-test.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';

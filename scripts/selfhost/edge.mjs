@@ -44,6 +44,9 @@ export async function startSelfhostEdge(o) {
   mkdirSync(o.dataDir, { recursive: true });
   // modulesRules describe how to load an unbundled tree; the bundle is one ES module.
   const { workerOptions: { modulesRules: _rules, ...workerOptions } } = unstable_getMiniflareWorkerOptions(path.join(root, 'wrangler.jsonc'));
+  // SEALROOM_WEB_DIST: another build of the web app than web/dist (the tests' build with its hooks).
+  const webDist = process.env.SEALROOM_WEB_DIST;
+  if (webDist && workerOptions.assets) workerOptions.assets = { ...workerOptions.assets, directory: path.resolve(webDist) };
   // wrangler describes the Worker in Miniflare's v4 option shape; Miniflare converts it.
   const mf = new Miniflare(
     convertV4MiniflareOptions({

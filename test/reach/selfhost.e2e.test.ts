@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { root } from '../../scripts/env.mjs';
-import { ensureWorker } from '../../scripts/setup.mjs';
+import { ensureWorker, testWebDist } from '../../scripts/setup.mjs';
 import { freePort } from '../../scripts/stack.mjs';
 import { pagePool } from '../lib/browser.ts';
 import { transformStats } from '../lib/meeting.ts';
@@ -72,6 +72,8 @@ describe('self-hosted mode', () => {
     const env = {
       SEALROOM_DATA_DIR: dataDir,
       SEALROOM_WEB_BUILT: '1',
+      // The call below is read through the app's test hooks.
+      SEALROOM_WEB_DIST: process.env.SEALROOM_WEB_DIST ?? testWebDist,
       MEDIASOUP_WORKER_BIN: await ensureWorker(() => {}),
       PORT: String(await freePort()),
       ORIGIN_PORT: String(await freePort()),

@@ -15,6 +15,7 @@ import { openChat, sealChat, sealedEpoch, type SealKey } from '@sealroom/crypto/
 import { securityCode } from '@sealroom/crypto/security-code';
 import type { Codec } from '@sealroom/crypto/frame-transform';
 import type { FrameStats, WorkerIn, WorkerOut } from './frame-worker.ts';
+import { TEST_HOOKS } from '../lib/test-hooks.ts';
 
 /** A participant as the Room DO announces it (public key in base64url). */
 export interface E2eeMember {
@@ -43,7 +44,8 @@ export class E2ee {
   readonly publicKey: string;
   /**
    * Test hook for the end-to-end suite: when true this client neither sends its key nor
-   * installs anyone's key, so it must decode nothing. Set it before `start`.
+   * installs anyone's key, so it must decode nothing. Set it before `start`. Read only in
+   * builds with TEST_HOOKS on.
    */
   disableKeyExchange = false;
   #keyPair: KeyPair;
@@ -140,7 +142,7 @@ export class E2ee {
   /** A sealed key from another participant (Room DO `key-blob`). Bad blobs are reported, not thrown. */
   onKeyBlob(fromId: string, epoch: number, blob: string): void {
     const g = this.#requireGroup();
-    if (this.disableKeyExchange) return;
+    if (this.#keyExchangeDisabled) return;
     try {
       if (g.receiveBlob(fromId, epoch, blob)) performance.mark('sealroom:key-received');
     } catch (e) {
@@ -149,6 +151,10 @@ export class E2ee {
       else throw e;
     }
     this.#flush([]);
+  }
+
+  get #keyExchangeDisabled(): boolean {
+    return TEST_HOOKS && this.disableKeyExchange;
   }
 
   #requireGroup(): KeyGroup {
@@ -160,7 +166,7 @@ export class E2ee {
   #flush(outgoing: GroupBlobs[]): void {
     const g = this.#requireGroup();
     const updates = g.drainKeyUpdates();
-    if (!this.disableKeyExchange) {
+    if (!this.#keyExchangeDisabled) {
       for (const m of outgoing) if (m.blobs.length > 0) this.#send?.({ type: 'key-blobs', epoch: m.epoch, blobs: m.blobs });
       for (const u of updates) {
         this.#post({ kind: 'setRecvKey', senderIndex: u.senderIndex, epoch: u.epoch, key: u.key });
@@ -315,8 +321,9 @@ export class E2ee {
     });
   }
 
-  /** Test hook: the key frames are being sealed with now. */
+  /** Test hook: the key frames are being sealed with now (always null outside test builds). */
   debugSendKey(): { senderIndex: number; epoch: number; key: string } | null {
+    if (!TEST_HOOKS) return null;
     const sk = this.#group?.sendKey;
     if (!sk || !this.#group) return null;
     return { senderIndex: this.#group.self.index, epoch: sk.epoch, key: toB64url(sk.key) };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { offScreen, paginate, pickSpeaker } from './layout.ts';
-import { rateQuality } from './media.svelte.ts';
+import { rateQuality } from './media-stats.ts';
 
 describe('paginate', () => {
   const ids = Array.from({ length: 20 }, (_, i) => `p${i}`);

@@ -11,6 +11,7 @@
  */
 import { Device, type types } from 'mediasoup-client';
 import type { MediaSource, OriginGrant, OriginNotification, OriginResults } from '@sealroom/protocol';
+import { QUALITY_INTERVAL_MS, rateQuality, readIceRoutes, readInboundStats, type IceRoute, type InboundStat, type Quality } from './media-stats.ts';
 import { OriginClient, OriginError, type OriginRequestData, watchIce } from './origin-client.ts';
 
 export type Codec = 'vp8' | 'opus';
@@ -29,39 +30,16 @@ export const VIDEO_ENCODINGS: RTCRtpEncodingParameters[] = [{ maxBitrate: 900_00
 export const SCREEN_ENCODINGS: RTCRtpEncodingParameters[] = [{ maxBitrate: 2_500_000, maxFramerate: 15 }];
 export const SCREEN_CONSTRAINTS: DisplayMediaStreamOptions = { video: { width: { max: 1920 }, height: { max: 1080 }, frameRate: { max: 15 } }, audio: false };
 
-/** One remote participant's decrypted tracks, as the tiles render them. */
 /** The E2EE transform could not be attached: nothing may be sent or received on that path. */
 export class E2eeAttachError extends Error {
   override name = 'E2eeAttachError';
 }
 
+/** One remote participant's decrypted tracks, as the tiles render them. */
 export interface RemoteMedia {
   audio: MediaStreamTrack | null;
   video: MediaStreamTrack | null;
   screen: MediaStreamTrack | null;
-}
-
-/** How well a participant's media reaches us, from the receive side's loss and jitter. */
-export type Quality = 'good' | 'fair' | 'poor';
-
-/** Loss (0…1) and jitter (s) over the last window, as a three-step rating. */
-export function rateQuality(loss: number, jitter: number): Quality {
-  if (loss < 0.02 && jitter < 0.03) return 'good';
-  if (loss < 0.08 && jitter < 0.1) return 'fair';
-  return 'poor';
-}
-
-/** How often receive quality is measured. */
-export const QUALITY_INTERVAL_MS = 2000;
-
-export interface InboundStat {
-  kind: 'audio' | 'video';
-  source: MediaSource;
-  participantId: string;
-  framesDecoded: number;
-  frameWidth: number;
-  totalSamplesReceived: number;
-  packetsReceived: number;
 }
 
 export interface MediaSessionHandlers {
@@ -97,18 +75,6 @@ export function e2eeCodec(mimeType: string | undefined): Codec | null {
 function transportSettings(): Partial<RTCConfiguration> | undefined {
   if ('RTCRtpScriptTransform' in globalThis) return undefined;
   return { encodedInsertableStreams: true } as Partial<RTCConfiguration>;
-}
-
-export interface IceRoute {
-  direction: 'send' | 'recv';
-  /** host, srflx, prflx or relay (through TURN). */
-  candidateType: string;
-  /** udp or tcp between the browser and the first hop (the origin, or the TURN server). */
-  protocol: string;
-  /** For a relay candidate: how the browser reaches the TURN server. */
-  relayProtocol: string | null;
-  /** The port the route reaches at the other end: the origin's ICE port, or the TURN relay's. */
-  remotePort: number;
 }
 
 /** The grant's TURN servers and policy as mediasoup-client transport options (none: direct ICE only). */
@@ -413,50 +379,16 @@ export class MediaSession {
   }
 
   /** Inbound RTP figures of every consumer, as the end-to-end test reads them. */
-  async inboundStats(): Promise<InboundStat[]> {
-    const out: InboundStat[] = [];
-    for (const { consumer, participantId, source } of this.#consumers.values()) {
-      if (consumer.closed) continue;
-      const report = await consumer.getStats();
-      for (const s of report.values()) {
-        if (s.type !== 'inbound-rtp') continue;
-        out.push({
-          kind: consumer.kind,
-          source,
-          participantId,
-          framesDecoded: s.framesDecoded ?? 0,
-          frameWidth: s.frameWidth ?? 0,
-          totalSamplesReceived: s.totalSamplesReceived ?? 0,
-          packetsReceived: s.packetsReceived ?? 0,
-        });
-        break;
-      }
-    }
-    return out;
+  inboundStats(): Promise<InboundStat[]> {
+    return readInboundStats(this.#consumers.values());
   }
 
-  /** How each transport reaches the origin (the selected ICE pair's local candidate), as the end-to-end test reads it. */
-  async iceRoutes(): Promise<IceRoute[]> {
-    const out: IceRoute[] = [];
-    for (const [direction, transport] of [['send', this.#send], ['recv', this.#recv]] as const) {
-      if (!transport || transport.closed) continue;
-      const report = await transport.getStats();
-      const stats = [...report.values()] as Record<string, unknown>[];
-      // The transport's selected pair is the route in use; a pair may carry media before it is flagged nominated.
-      const selected = stats.find((s) => s['type'] === 'transport')?.['selectedCandidatePairId'];
-      const pair = stats.find((s) => s['type'] === 'candidate-pair' && (selected ? s['id'] === selected : s['state'] === 'succeeded' && s['nominated'] === true));
-      const local = pair && stats.find((s) => s['id'] === pair['localCandidateId']);
-      const remote = pair && stats.find((s) => s['id'] === pair['remoteCandidateId']);
-      if (!local || !remote) continue;
-      out.push({
-        direction,
-        candidateType: String(local['candidateType']),
-        protocol: String(local['protocol']),
-        relayProtocol: local['relayProtocol'] ? String(local['relayProtocol']) : null,
-        remotePort: Number(remote['port']),
-      });
-    }
-    return out;
+  /** How each transport reaches the origin, as the end-to-end test reads it. */
+  iceRoutes(): Promise<IceRoute[]> {
+    return readIceRoutes([
+      ['send', this.#send],
+      ['recv', this.#recv],
+    ]);
   }
 
   /** Closes transports, producers and consumers and the origin socket. Safe to call twice. */

@@ -32,7 +32,7 @@ const e2ee = vi.hoisted(() => {
 });
 vi.mock('./e2ee.ts', () => ({ E2ee: { create: () => e2ee.fake } }));
 
-const { Meeting, roomRetryMs } = await import('./meeting.svelte.ts');
+const { Meeting } = await import('./meeting.svelte.ts');
 
 const person = (id: string, index: number, over: Partial<Participant> = {}): Participant => ({
   id,
@@ -265,11 +265,6 @@ describe('Meeting', () => {
 describe('room reconnect', () => {
   const RESUME = 'R'.repeat(43);
   const resumable = JSON.stringify({ ...JSON.parse(welcome) as object, resume: RESUME });
-
-  it('backs off from 1 s to a 15 s cap, each delay drawn between half and all of it', () => {
-    expect([0, 1, 2, 3, 4, 9].map((a) => roomRetryMs(a, () => 0))).toEqual([500, 1000, 2000, 4000, 7500, 7500]);
-    expect([0, 1, 2, 3, 4, 9].map((a) => roomRetryMs(a, () => 0.999_999))).toEqual([1000, 2000, 4000, 8000, 15000, 15000]);
-  });
 
   it('keeps trying while the tab is open, however long the room stays away, then resumes the seat', () => {
     vi.useFakeTimers();
