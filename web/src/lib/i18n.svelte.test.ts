@@ -57,6 +57,14 @@ describe('I18n', () => {
     expect(i18n.t('call.joined', { name: 'Ann' })).toBe('Ann 加入了会议');
   });
 
+  it('counts in the current language: English singular and plural, Chinese one form', () => {
+    const i18n = new I18n('en');
+    expect(i18n.t('chat.unread', { count: 1 })).toBe('1 unread message');
+    expect(i18n.t('chat.unread', { count: 2 })).toBe('2 unread messages');
+    i18n.lang = 'zh-CN';
+    expect(i18n.t('chat.unread', { count: 1 })).toBe('1 条未读消息');
+    expect(i18n.t('chat.unread', { count: 2 })).toBe('2 条未读消息');
+  });
 
   it('is reactive: a derived string re-computes after a switch', () => {
     const i18n = new I18n('en');
