@@ -49,7 +49,7 @@ async function record(ms: number, title: string): Promise<{ id: string; stats: U
 
 const api = {
   record,
-  mountPage: () => mount(RecordingsPage, { target: document.body, props: { lang: 'en' } }),
+  mountPage: () => mount(RecordingsPage, { target: document.body, props: {} }),
   mountShared: () => mount(SharedRecording, { target: document.body, props: { shareId: location.pathname.split('/').pop()!, fragment: location.hash } }),
 };
 window.__rec = api;

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { en, zhCN } from './messages.ts';
-
-const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+import { AREAS } from '../lib/messages.ts';
+import { messageArguments } from '../lib/testing/message-arguments.ts';
 
 describe('admin message tables', () => {
-  it('zh-CN has every key of en, with the same placeholders, and nothing left untranslated', () => {
+  it('zh-CN has every key of en, with the same arguments, and nothing left untranslated', () => {
+    const { en, 'zh-CN': zhCN } = AREAS.admin;
     expect(Object.keys(zhCN).sort()).toEqual(Object.keys(en).sort());
     for (const [k, v] of Object.entries(en)) {
       const zh = zhCN[k as keyof typeof en];
-      expect(placeholders(zh), k).toEqual(placeholders(v));
+      expect(messageArguments(zh), k).toEqual(messageArguments(v));
       if (!/^\{\w+\}$/.test(v)) expect(zh, k).not.toBe(v);
     }
   });

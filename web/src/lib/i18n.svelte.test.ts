@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { flushSync } from 'svelte';
-import { I18n, format, pickLanguage } from './i18n.svelte.ts';
+import { I18n, TABLES, format, pickLanguage } from './i18n.svelte.ts';
+import { messageArguments } from './testing/message-arguments.ts';
 
 describe('pickLanguage', () => {
   it.each([
@@ -22,6 +23,29 @@ describe('format', () => {
     expect(format('{a} and {b}', { a: 1 })).toBe('1 and {b}');
     expect(format('no params')).toBe('no params');
   });
+
+  it('picks the plural form by the language’s rules', () => {
+    const unread = '{count, plural, one {# unread message} other {# unread messages}}';
+    expect(format(unread, { count: 1 })).toBe('1 unread message');
+    expect(format(unread, { count: 0 })).toBe('0 unread messages');
+    expect(format(unread, { count: 3 })).toBe('3 unread messages');
+  });
+
+  it('shows apostrophes and other ICU-looking characters as written', () => {
+    expect(format("{name}'s screen", { name: 'Ann' })).toBe("Ann's screen");
+    expect(format('the part after #, <b>not</b> bold')).toBe('the part after #, <b>not</b> bold');
+  });
+});
+
+describe('message catalogues', () => {
+  it.each(Object.entries(TABLES))('%s: every message formats, and one without arguments reads as written', (lang, table) => {
+    for (const [key, message] of Object.entries(table)) {
+      const names = messageArguments(message);
+      const text = format(message, Object.fromEntries(names.map((n) => [n, 2])), lang as 'en' | 'zh-CN');
+      expect(text, key).not.toMatch(/[{}]/);
+      if (names.length === 0) expect(text, key).toBe(message);
+    }
+  });
 });
 
 describe('I18n', () => {
@@ -31,6 +55,15 @@ describe('I18n', () => {
     i18n.lang = 'zh-CN';
     expect(i18n.t('call.leave')).toBe('离开');
     expect(i18n.t('call.joined', { name: 'Ann' })).toBe('Ann 加入了会议');
+  });
+
+  it('counts in the current language: English singular and plural, Chinese one form', () => {
+    const i18n = new I18n('en');
+    expect(i18n.t('chat.unread', { count: 1 })).toBe('1 unread message');
+    expect(i18n.t('chat.unread', { count: 2 })).toBe('2 unread messages');
+    i18n.lang = 'zh-CN';
+    expect(i18n.t('chat.unread', { count: 1 })).toBe('1 条未读消息');
+    expect(i18n.t('chat.unread', { count: 2 })).toBe('2 条未读消息');
   });
 
   it('is reactive: a derived string re-computes after a switch', () => {

@@ -1,7 +1,16 @@
 /**
  * Language state: picked from the browser on first visit, switchable, remembered.
  * `t()` reads the reactive language, so every string in a template re-renders on a switch.
+ *
+ * Messages are ICU MessageFormat, formatted by intl-messageformat (FormatJS), pinned at 12.1.5.
+ * It interprets the parsed message, so the JSON strings are used as they are: no build step and
+ * no generated code (@messageformat/core compiles each message to JavaScript, either in the
+ * build or with `new Function` in the page). Its plural rules come from the browser's
+ * Intl.PluralRules instead of shipped CLDR data, and it is the formatter under FormatJS's
+ * react-intl, so it is widely used and kept up. Paraglide was passed over for the same reason
+ * as the compile step: its own CLI and project settings, a second build for two languages.
  */
+import { IntlMessageFormat } from 'intl-messageformat';
 import { en, zhCN, type MessageKey, type Messages } from './messages.ts';
 
 export const LANGUAGES = ['en', 'zh-CN'] as const;
@@ -27,10 +36,39 @@ export function pickLanguage(preferred: readonly string[]): Lang {
   return 'en';
 }
 
-/** Fills `{name}` placeholders; an unknown placeholder stays as written, so it shows up in review. */
-export function format(template: string, params?: Record<string, string | number>): string {
-  if (!params) return template;
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+export type MessageParams = Record<string, string | number>;
+
+/** Parsing is the costly part of formatting, and a page shows the same few hundred strings over and over. */
+const compiled = new Map<string, IntlMessageFormat>();
+
+function compile(template: string, lang: Lang): IntlMessageFormat {
+  const id = `${lang}\u0000${template}`;
+  let message = compiled.get(id);
+  if (!message) {
+    // No rich-text tags in the catalogues: `<` is a character to show, never markup.
+    message = new IntlMessageFormat(template, lang, undefined, { ignoreTag: true });
+    compiled.set(id, message);
+  }
+  return message;
+}
+
+/**
+ * An argument the caller did not pass reads as its own `{name}` instead of throwing, so a missing
+ * value shows up in review rather than blanking the page.
+ */
+function withVisibleGaps(params: MessageParams): MessageParams {
+  return new Proxy(params, {
+    has: () => true,
+    get: (target, name) => (typeof name === 'string' && !Object.hasOwn(target, name) ? `{${name}}` : Reflect.get(target, name)),
+  });
+}
+
+/**
+ * Formats an ICU message: `{name}` arguments and `{count, plural, one {…} other {…}}` by the
+ * plural rules of `lang`.
+ */
+export function format(template: string, params: MessageParams = {}, lang: Lang = 'en'): string {
+  return String(compile(template, lang).format(withVisibleGaps(params)));
 }
 
 function isLang(v: unknown): v is Lang {
@@ -73,7 +111,7 @@ export class I18n {
   }
 
   /** The string for `key` in the current language. */
-  t = (key: MessageKey, params?: Record<string, string | number>): string => format(TABLES[this.#lang][key], params);
+  t = (key: MessageKey, params?: MessageParams): string => format(TABLES[this.#lang][key], params, this.#lang);
 
   /** A locale-aware date/time formatter for the current language. */
   dateTime = (when: Date | number, options: Intl.DateTimeFormatOptions = { dateStyle: 'medium', timeStyle: 'short' }): string =>

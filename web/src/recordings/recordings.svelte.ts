@@ -3,9 +3,12 @@ import type { RecordingView, ShareView, StorageUsage } from '@sealroom/protocol'
 import { RecordingsApi, RecordingsApiError } from './api.ts';
 import { RecordingFormatError } from './container.ts';
 import { KeyringError, unwrapRecordingKey } from './keyring.ts';
-import type { RecMessageKey } from './messages.ts';
+import type { MessageKey } from '../lib/messages.ts';
 import { decryptToBlob, playInto, saveBlob } from './player.ts';
 import { shareLink } from './share-link.ts';
+
+/** The recordings pages' own strings. */
+type RecMessageKey = Extract<MessageKey, `rec.${string}`>;
 
 /** An error shown to the user: a message key, or the server's sentence. */
 export type Problem = { key: RecMessageKey; message?: string };
