@@ -30,7 +30,7 @@ export type Codec = 'vp8' | 'vp9' | 'opus';
 const CODECS: readonly Codec[] = ['vp8', 'vp9', 'opus'];
 
 /**
- * Bytes left in clear per codec, and why (see shared/notes/webrtc.md):
+ * Bytes left in clear per codec, and why (see docs/ARCHITECTURE.md, "Which bytes of a frame stay clear"):
  * - VP8 key frame, 10: the 3-byte frame tag plus the 7-byte key-frame header (start code,
  *   width, height). Chromium's depacketizer reads frame type and size from them and mediasoup
  *   detects key frames from them; without them simulcast layer switching falls apart.
@@ -41,7 +41,7 @@ const CODECS: readonly Codec[] = ['vp8', 'vp9', 'opus'];
  */
 export const UNENCRYPTED_BYTES = { vp8Key: 10, vp8Delta: 3, opus: 1, vp9: 0 } as const;
 
-/** Cipher suite for media: AES_256_GCM_SHA512_128 (ARCHITECTURE.md, E2EE path step 4). */
+/** Cipher suite for media: AES_256_GCM_SHA512_128 (docs/ARCHITECTURE.md, "The key schedule"). */
 export const MEDIA_SUITE = AES_256_GCM_SHA512_128;
 
 /**
@@ -284,7 +284,7 @@ export type DropReason = 'noKey' | 'replayed' | 'invalid';
 /**
  * Opens incoming frames from every sender of a meeting. Never throws on frame content: a frame
  * that cannot be opened returns null and is counted, and the caller drops it (passing
- * ciphertext on makes VP8 decoders fail and Opus play noise; see shared/notes/webrtc.md).
+ * ciphertext on makes VP8 decoders fail and Opus play noise; see docs/ARCHITECTURE.md).
  */
 export class FrameOpener {
   readonly stats = { opened: 0, dropped: 0, noKey: 0, replayed: 0, invalid: 0 };

@@ -1,6 +1,6 @@
 /**
  * Sealing of chat lines, files and cloud-recording chunks with keys from the meeting key
- * schedule (ARCHITECTURE.md, E2EE path step 6). Each kind has its own HKDF-SHA-256 label, so
+ * schedule (docs/ARCHITECTURE.md, "Chat, files and recordings"). Each kind has its own HKDF-SHA-256 label, so
  * a key for one can never open another; the sender's participant id is in both the key
  * derivation salt and the AAD, so a sealed item cannot be re-attributed to someone else.
  *

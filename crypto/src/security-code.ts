@@ -1,6 +1,6 @@
 /**
  * The meeting security code: a short string every participant compares out of band (by voice)
- * to detect a server that substituted someone's public key (ARCHITECTURE.md, trust model).
+ * to detect a server that substituted someone's public key (docs/THREAT-MODEL.md).
  *
  * code = SHA-512("Sealroom 1.0 security code" ‖ for each participant sorted by id:
  *        lp(id) ‖ publicKey), read as 8 groups of 4 decimal digits, each group taken from 5

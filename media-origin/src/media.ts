@@ -3,7 +3,7 @@ import type { types as ms } from 'mediasoup';
 
 /**
  * Opus for audio; VP8 for cameras and screens (its clear 10/3-byte prefix is what keeps
- * key-frame detection and simulcast working under SFrame, see shared/notes/webrtc.md);
+ * key-frame detection and simulcast working under SFrame, see docs/ARCHITECTURE.md);
  * VP9 profile 0 for clients that prefer it.
  */
 export const MEDIA_CODECS: ms.RtpCodecCapability[] = [

@@ -1,5 +1,5 @@
 /**
- * The key-encryption interface behind envelope encryption (ARCHITECTURE.md, "Data at rest").
+ * The key-encryption interface behind envelope encryption (docs/ARCHITECTURE.md, "Accounts, SSO, MFA, admin, audit, at-rest encryption").
  *
  * A KMS only ever wraps and unwraps 32-byte data keys; it never sees a record. Locally the master
  * key is the Worker secret SEALROOM_MASTER_KEY; a production KMS (AWS KMS Encrypt/Decrypt, GCP

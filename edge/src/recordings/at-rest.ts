@@ -1,6 +1,6 @@
 /**
  * The at-rest layer of a recording: each uploaded part is sealed again, as a stream, under the
- * recording's data key (ARCHITECTURE.md, "Data at rest"). What it seals is already sealed by
+ * recording's data key (docs/ARCHITECTURE.md, "Accounts, SSO, MFA, admin, audit, at-rest encryption"). What it seals is already sealed by
  * the browser; this layer is what makes deleting the wrapped data key erase every copy.
  *
  *   stored part = salt(16) ‖ record_0 ‖ … ‖ record_{k-1}

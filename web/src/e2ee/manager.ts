@@ -6,7 +6,7 @@
  *
  * Attach transforms *before* negotiation (mediasoup-client's `onRtpSender` / `onRtpReceiver`):
  * a transform set after produce()/consume() fires but sees no frames, and media goes out in
- * clear (shared/notes/webrtc.md). Skip mediasoup-client's 'probator' receiver.
+ * clear (docs/ARCHITECTURE.md). Skip mediasoup-client's 'probator' receiver.
  */
 import { fromB64url, toB64url } from '@sealroom/crypto/bytes';
 import { KeyGroup, KeyGroupError, type KeyBlobsOut as GroupBlobs } from '@sealroom/crypto/key-group';

@@ -5,7 +5,7 @@
  * E2EE is not optional here. Every RTCRtpSender and RTCRtpReceiver gets its SFrame transform
  * inside mediasoup-client's `onRtpSender` / `onRtpReceiver` callbacks, i.e. before the
  * SDP negotiation that starts the flow (a transform attached afterwards lets frames go out
- * in clear without any error; see shared/notes/webrtc.md). A producer or consumer whose
+ * in clear without any error; see docs/ARCHITECTURE.md). A producer or consumer whose
  * callback did not run is closed, and a failed attach closes the whole send side.
  * mediasoup-client's padding-only 'probator' receiver never passes through the callback.
  */
