@@ -1,13 +1,7 @@
 import type { Page } from 'playwright-core';
+import type { IceRoute } from '../../../web/src/lib/media-stats.ts';
 
-/** What `MediaSession.iceRoutes()` reports (web/src/lib/media.svelte.ts). */
-export interface IceRoute {
-  direction: 'send' | 'recv';
-  candidateType: string;
-  protocol: string;
-  relayProtocol: string | null;
-  remotePort: number;
-}
+export type { IceRoute };
 
 /** The selected ICE route of each of the page's transports. */
 export const iceRoutes = (page: Page): Promise<IceRoute[]> =>
