@@ -2,6 +2,7 @@
  * What this browser keeps to be recognised by the Room again: a stable client id, and the
  * resume secret of its seat in each meeting.
  */
+import { toB64url } from '@sealroom/crypto/bytes';
 
 const CLIENT_ID_KEY = 'sealroom:client-id';
 
@@ -11,7 +12,7 @@ export function clientId(): string | undefined {
     let id = localStorage.getItem(CLIENT_ID_KEY);
     if (!id || !/^[A-Za-z0-9_-]{16,64}$/.test(id)) {
       const bytes = crypto.getRandomValues(new Uint8Array(18));
-      id = btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_');
+      id = toB64url(bytes);
       localStorage.setItem(CLIENT_ID_KEY, id);
     }
     return id;

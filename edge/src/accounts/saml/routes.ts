@@ -5,6 +5,7 @@
  * (domain-proof.ts): until then login and ACS answer as if SSO were not set up for it.
  */
 import { Email, SamlConfigInput, SamlLoginQuery, type SamlLoginRedirect } from '@sealroom/protocol';
+import { fromBase64 } from '@sealroom/crypto/bytes';
 import { Hono } from 'hono';
 import { publicRoute, requires } from '../../policy/guard.ts';
 import { z } from 'zod';
@@ -92,7 +93,7 @@ export const samlRoutes = new Hono<AppEnv>()
     const now = Date.now();
     let verified;
     try {
-      const xml = new TextDecoder().decode(Uint8Array.from(atob(raw.replace(/\s+/g, '')), (ch) => ch.charCodeAt(0)));
+      const xml = new TextDecoder().decode(fromBase64(raw.replace(/\s+/g, '')));
       verified = await verifySamlResponse(xml, { idpEntityId: cfg.idp_entity_id, idpCertificate: await openField(c.env.DB, kms, { orgId: cfg.org_id }, 'saml-cert', cfg.idp_cert_sealed), spEntityId: sp.entityId, acsUrl: sp.acsUrl, now });
     } catch (err) {
       if (err instanceof SamlError) return refuse('saml_invalid', err.message);

@@ -1,5 +1,6 @@
 /** Our side of SAML: entity id and ACS URL, the metadata document, and AuthnRequests (HTTP-Redirect binding). */
 import { randomToken } from '../../random.ts';
+import { toBase64 } from '@sealroom/crypto/bytes';
 
 export interface SpUrls {
   entityId: string;
@@ -41,7 +42,7 @@ export async function authnRequestRedirect(sp: SpUrls, idpSsoUrl: string, relayS
     `</samlp:AuthnRequest>`;
   const deflated = await deflateRaw(xml);
   const url = new URL(idpSsoUrl);
-  url.searchParams.set('SAMLRequest', btoa(String.fromCharCode(...deflated)));
+  url.searchParams.set('SAMLRequest', toBase64(deflated));
   url.searchParams.set('RelayState', relayState);
   return { id, url: url.toString() };
 }
