@@ -40,6 +40,11 @@ export default defineProject({
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
     setupFiles: ['./test/apply-migrations.ts'],
     // accounts: samlify, in Node, signs the SAML responses the workerd tests post.
-    globalSetup: ['./test/accounts/saml-idp.global-setup.ts', './test/accounts/mail-sink.global-setup.ts', './test/control-sink.global-setup.ts', './test/origin-stand-ins.global-setup.ts'],
+    globalSetup: [
+      './test/accounts/saml-idp.global-setup.ts',
+      './test/accounts/mail-sink.global-setup.ts',
+      './test/control-sink.global-setup.ts',
+      './test/origin-stand-ins.global-setup.ts',
+    ],
   },
 });

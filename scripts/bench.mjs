@@ -8,7 +8,9 @@ import { ensureTestWeb, testWebDist } from './setup.mjs';
 const name = process.argv[2];
 const script = path.join(root, 'bench', name ?? '', 'run.ts');
 if (!name || !existsSync(script)) {
-  console.error('usage: npm run bench:<name>, name one of the folders under bench/ (crypto, crypto-browser, sfu, signalling, accounts, accounts-crowd, files, recordings, join)');
+  console.error(
+    'usage: npm run bench:<name>, name one of the folders under bench/ (crypto, crypto-browser, sfu, signalling, accounts, accounts-crowd, files, recordings, join)',
+  );
   process.exit(2);
 }
 // Benchmarks that drive the web app read its pages through the test hooks: they serve the build

@@ -19,6 +19,8 @@ const scripts = {
   test: ['scripts/test.mjs'],
   'test:e2e': ['scripts/test.mjs', '--e2e'],
   soak: ['scripts/test.mjs', '--e2e', 'test/faults/soak.e2e.test.ts'],
+  lint: ['scripts/lint.mjs'],
+  format: ['scripts/lint.mjs', '--fix'],
   bench: ['scripts/bench.mjs'],
   deploy: ['scripts/deploy.mjs'],
   selfhost: ['scripts/selfhost.mjs'],

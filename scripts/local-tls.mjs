@@ -24,12 +24,66 @@ export function makeLocalTls(dir, o = {}) {
   mkdirSync(dir, { recursive: true });
   const f = (name) => path.join(dir, name);
   const san = names.map((n) => (/^[\d.]+$|:/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
-  writeFileSync(f('server.ext'), `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=${san}\n`);
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('ca-key.pem'), '-out', f('ca.pem'), '-days', days, '-subj', '/CN=Sealroom local CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('key.pem'), '-out', f('server.csr'), '-subj', `/CN=${names[0]}`]);
-  openssl(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca-key.pem'), '-CAcreateserial', '-out', f('cert.pem'), '-days', days, '-extfile', f('server.ext')]);
+  writeFileSync(
+    f('server.ext'),
+    `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=${san}\n`,
+  );
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    f('ca-key.pem'),
+    '-out',
+    f('ca.pem'),
+    '-days',
+    days,
+    '-subj',
+    '/CN=Sealroom local CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
+  openssl([
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    f('key.pem'),
+    '-out',
+    f('server.csr'),
+    '-subj',
+    `/CN=${names[0]}`,
+  ]);
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca-key.pem'),
+    '-CAcreateserial',
+    '-out',
+    f('cert.pem'),
+    '-days',
+    days,
+    '-extfile',
+    f('server.ext'),
+  ]);
   const cert = new X509Certificate(readFileSync(f('cert.pem')));
-  const spki = createHash('sha256').update(cert.publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+  const spki = createHash('sha256')
+    .update(cert.publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('base64');
   return { caFile: f('ca.pem'), certFile: f('cert.pem'), keyFile: f('key.pem'), spki };
 }
 

@@ -90,7 +90,11 @@ export async function startMailSink(o = {}) {
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
       res.end(JSON.stringify(list.map(({ raw: _raw, ...m }) => m)));
     } else if (url.pathname === '/') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" });
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-store',
+        'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+      });
       res.end(page(list, smtpPort));
     } else {
       res.writeHead(404).end();
@@ -123,7 +127,10 @@ const linkify = (s) => esc(s).replace(/https?:\/\/[^\s<>"&]+(?:&amp;[^\s<>"&]+)*
 
 function page(list, smtpPort) {
   const items = list
-    .map((m) => `<article><h2>${esc(m.subject)}</h2><p class="meta">to ${esc(m.to.join(', '))} · from ${esc(m.from)} · ${esc(m.date)}</p><pre>${linkify(m.text)}</pre></article>`)
+    .map(
+      (m) =>
+        `<article><h2>${esc(m.subject)}</h2><p class="meta">to ${esc(m.to.join(', '))} · from ${esc(m.from)} · ${esc(m.date)}</p><pre>${linkify(m.text)}</pre></article>`,
+    )
     .join('\n');
   return `<!doctype html><html lang="en"><meta charset="utf-8"><title>Sealroom mail sink</title>
 <style>body{font:15px system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem}article{border-top:1px solid #ccc;padding:.5rem 0}.meta{color:#555;font-size:13px}pre{white-space:pre-wrap}</style>

@@ -20,11 +20,15 @@ function scripts(dir) {
 describe('production web build', () => {
   it('has no test hook in any script', () => {
     const { SEALROOM_TEST_HOOKS: _, ...env } = process.env;
-    const r = spawnSync(path.join(root, 'node_modules', '.bin', 'vite'), ['build', '--config', 'web/vite.config.ts', '--logLevel', 'error', '--outDir', outDir, '--emptyOutDir'], {
-      cwd: root,
-      env,
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      path.join(root, 'node_modules', '.bin', 'vite'),
+      ['build', '--config', 'web/vite.config.ts', '--logLevel', 'error', '--outDir', outDir, '--emptyOutDir'],
+      {
+        cwd: root,
+        env,
+        encoding: 'utf8',
+      },
+    );
     expect(r.status, r.stderr).toBe(0);
     const js = scripts(outDir);
     // The bundle is the real app: the join marks bench/join reads are in it.

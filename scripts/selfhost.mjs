@@ -88,8 +88,16 @@ const edgeLocalUrl = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
 
 const originEnv = path.join(dataDir, 'origin.env');
 if (!existsSync(originEnv)) {
-  const fromEnv = Object.fromEntries(documentedSettings().filter((k) => k.startsWith('ORIGIN_') && env[k]).map((k) => [k, env[k]]));
-  writeFileSync(originEnv, originEnvFile({ ORIGIN_REGION: 'local', ...fromEnv, EDGE_URL: edgeLocalUrl, SEALROOM_SHARED_SECRET: secrets.SEALROOM_SHARED_SECRET }), { mode: 0o600 });
+  const fromEnv = Object.fromEntries(
+    documentedSettings()
+      .filter((k) => k.startsWith('ORIGIN_') && env[k])
+      .map((k) => [k, env[k]]),
+  );
+  writeFileSync(
+    originEnv,
+    originEnvFile({ ORIGIN_REGION: 'local', ...fromEnv, EDGE_URL: edgeLocalUrl, SEALROOM_SHARED_SECRET: secrets.SEALROOM_SHARED_SECRET }),
+    { mode: 0o600 },
+  );
   console.log(`» origin settings written to ${originEnv}`);
 }
 const o = parseEnv(readFileSync(originEnv, 'utf8'));

@@ -14,10 +14,11 @@ export function ensureDebianPackages(packages, log = console.log) {
   if (missing.length === 0) return;
   log(`» installing Debian packages: ${missing.join(' ')} (apt-get)…`);
   const sudo = process.getuid?.() === 0 ? [] : ['sudo', '-n'];
-  const run = (args) => spawnSync(sudo[0] ?? args[0], sudo.length ? [...sudo.slice(1), ...args] : args.slice(1), {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
+  const run = (args) =>
+    spawnSync(sudo[0] ?? args[0], sudo.length ? [...sudo.slice(1), ...args] : args.slice(1), {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   let r = run(['apt-get', 'install', '-y', '-qq', ...missing]);
   if (r.status !== 0) {
     run(['apt-get', 'update', '-qq']);

@@ -91,8 +91,32 @@ export async function startEdge(o) {
   // Every local browser and test comes from 127.0.0.1, one address: the per-address limit on
   // anonymous meeting creation would count them all as one person.
   const localVars = ['--var', 'SSO_DOMAIN_PROOF:operator', '--var', 'MEETING_CREATE_LIMIT:100000/600'];
-  const mailVars = ['SMTP_HOST:127.0.0.1', `SMTP_PORT:${mail.smtpPort}`, 'SMTP_SECURE:off', 'SMTP_FROM:Sealroom <no-reply@sealroom.localhost>'].flatMap((v) => ['--var', v]);
-  const args = ['dev', '--ip', '127.0.0.1', '--port', String(o.port), '--inspector-port', '0', '--persist-to', stateDir, '--log-level', 'warn', '--show-interactive-dev-session=false', '--live-reload=false', '--var', `SEALROOM_SHARED_SECRET:${o.secret}`, ...(o.masterKey ? ['--var', `SEALROOM_MASTER_KEY:${o.masterKey}`] : []), ...mailVars, ...localVars, ...Object.entries(o.vars ?? {}).flatMap(([k, v]) => ['--var', `${k}:${v}`]), ...assetsArgs()];
+  const mailVars = ['SMTP_HOST:127.0.0.1', `SMTP_PORT:${mail.smtpPort}`, 'SMTP_SECURE:off', 'SMTP_FROM:Sealroom <no-reply@sealroom.localhost>'].flatMap((v) => [
+    '--var',
+    v,
+  ]);
+  const args = [
+    'dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(o.port),
+    '--inspector-port',
+    '0',
+    '--persist-to',
+    stateDir,
+    '--log-level',
+    'warn',
+    '--show-interactive-dev-session=false',
+    '--live-reload=false',
+    '--var',
+    `SEALROOM_SHARED_SECRET:${o.secret}`,
+    ...(o.masterKey ? ['--var', `SEALROOM_MASTER_KEY:${o.masterKey}`] : []),
+    ...mailVars,
+    ...localVars,
+    ...Object.entries(o.vars ?? {}).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
+    ...assetsArgs(),
+  ];
   let child = null;
   const up = async () => {
     child = launch('edge', bin('wrangler'), args, env, logDir);
@@ -143,22 +167,28 @@ export async function startOrigin(o) {
   mkdirSync(logDir, { recursive: true });
   const id = o.id ?? `local-${o.port}`;
   const url = `http://127.0.0.1:${o.port}`;
-  const child = launch(o.id ? `origin-${id}` : 'origin', bin('tsx'), ['media-origin/src/main.ts'], {
-    ...process.env,
-    MEDIASOUP_WORKER_BIN: o.workerBin,
-    SEALROOM_SHARED_SECRET: o.secret,
-    EDGE_URL: o.edgeUrl,
-    ORIGIN_LISTEN_IP: '127.0.0.1',
-    ORIGIN_PORT: String(o.port),
-    ORIGIN_RTC_MIN_PORT: String(rtcMin),
-    ORIGIN_RTC_MAX_PORT: String(rtcMax),
-    ORIGIN_METRICS_PORT: String(o.metricsPort),
-    ORIGIN_ID: id,
-    ...(o.region ? { ORIGIN_REGION: o.region } : {}),
-    ...(o.publicUrl ? { ORIGIN_PUBLIC_URL: o.publicUrl } : {}),
-    ...(o.workers ? { ORIGIN_WORKERS: String(o.workers) } : {}),
-    ...(o.testTap ? { SEALROOM_TEST_TAP: '1' } : {}),
-  }, logDir);
+  const child = launch(
+    o.id ? `origin-${id}` : 'origin',
+    bin('tsx'),
+    ['media-origin/src/main.ts'],
+    {
+      ...process.env,
+      MEDIASOUP_WORKER_BIN: o.workerBin,
+      SEALROOM_SHARED_SECRET: o.secret,
+      EDGE_URL: o.edgeUrl,
+      ORIGIN_LISTEN_IP: '127.0.0.1',
+      ORIGIN_PORT: String(o.port),
+      ORIGIN_RTC_MIN_PORT: String(rtcMin),
+      ORIGIN_RTC_MAX_PORT: String(rtcMax),
+      ORIGIN_METRICS_PORT: String(o.metricsPort),
+      ORIGIN_ID: id,
+      ...(o.region ? { ORIGIN_REGION: o.region } : {}),
+      ...(o.publicUrl ? { ORIGIN_PUBLIC_URL: o.publicUrl } : {}),
+      ...(o.workers ? { ORIGIN_WORKERS: String(o.workers) } : {}),
+      ...(o.testTap ? { SEALROOM_TEST_TAP: '1' } : {}),
+    },
+    logDir,
+  );
   try {
     await waitFor(`${url}/healthz`, (r) => r.ok, 60_000, 'media origin', child);
   } catch (err) {

@@ -9,7 +9,9 @@ const port = Number(process.env.PORT ?? 8787);
 // The mail sink's page: where sign-up verification mails show up (nothing is sent anywhere else).
 const mailPort = Number(process.env.MAIL_PORT ?? 8025);
 const stack = await startStack({ port, secret: localSecret(), masterKey: localMasterKey(), workerBin, mailPort });
-console.log(`\n  Sealroom is running: ${stack.url}\n  Open it in a browser, create a meeting, share its link. Ctrl-C stops everything.\n  Mail it sends (sign-up verification links): ${stack.mailUrl}\n`);
+console.log(
+  `\n  Sealroom is running: ${stack.url}\n  Open it in a browser, create a meeting, share its link. Ctrl-C stops everything.\n  Mail it sends (sign-up verification links): ${stack.mailUrl}\n`,
+);
 
 let stopping = false;
 const shutdown = async () => {

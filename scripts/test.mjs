@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { TYPE_CHECKS } from './checks.mjs';
+import { STYLE_CHECKS, TYPE_CHECKS } from './checks.mjs';
 import { quietEnv, root } from './env.mjs';
 import { buildWeb, ensureDebianPackages, ensureWorker, testWebDist } from './setup.mjs';
 
@@ -24,8 +24,11 @@ buildWeb({ testHooks: true });
 process.env.SEALROOM_WEB_DIST = testWebDist;
 const env = quietEnv();
 
-// ── type-checks: each counts as one check ─────────────────────────────────────
-const checks = ['protocol', 'crypto', 'edge', 'media-origin', 'test', 'web'].map((p) => [TYPE_CHECKS[p].name, TYPE_CHECKS[p].cmd, TYPE_CHECKS[p].args]);
+// ── type and style checks: each counts as one check ───────────────────────────
+const checks = [
+  ...['protocol', 'crypto', 'edge', 'media-origin', 'test', 'web'].map((p) => [TYPE_CHECKS[p].name, TYPE_CHECKS[p].cmd, TYPE_CHECKS[p].args]),
+  ...STYLE_CHECKS.map((c) => [c.name, c.cmd, c.args]),
+];
 for (const [name, cmd, args] of e2eOnly ? [] : checks) {
   const r = spawnSync(cmd, args, { cwd: root, env, encoding: 'utf8' });
   if (r.status === 0) {

@@ -13,9 +13,7 @@ if (!['test', 'typecheck'].includes(task) || !(part in TYPE_CHECKS) || (task ===
   console.error(`usage: workspace.mjs test|typecheck ${Object.keys(TYPE_CHECKS).join('|')} [filters]`);
   process.exit(2);
 }
-const run = task === 'typecheck'
-  ? TYPE_CHECKS[part]
-  : { cmd: path.join(root, 'node_modules', '.bin', 'vitest'), args: ['run', '--project', part, ...filters] };
+const run = task === 'typecheck' ? TYPE_CHECKS[part] : { cmd: path.join(root, 'node_modules', '.bin', 'vitest'), args: ['run', '--project', part, ...filters] };
 // npm ran us from the workspace folder; PWD must name the root too, or wrangler warns that they differ.
 const r = spawnSync(run.cmd, run.args, { cwd: root, env: { ...quietEnv(), PWD: root }, stdio: 'inherit' });
 process.exit(r.status ?? 1);

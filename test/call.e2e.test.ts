@@ -83,7 +83,10 @@ describe('a sealed call through edge, origin and mediasoup', () => {
     expect(new Set(audio.map((f) => f.who))).toEqual(new Set([aliceId, bobId]));
 
     const indexOf = new Map(keys.map((k) => [k.senderIndex, k]));
-    for (const [codec, frames] of [['opus', audio], ['vp8', video]] as const) {
+    for (const [codec, frames] of [
+      ['opus', audio],
+      ['vp8', video],
+    ] as const) {
       for (const f of frames) {
         // An SFrame header sits right after the codec's clear prefix, naming a sender we know.
         const prefix = clearPrefixLength(codec, f.data);

@@ -124,13 +124,23 @@ async function signUp(stack: Stack, n: number, stamp: string): Promise<string[]>
 
 const ip = (prefix: string, i: number) => `${prefix}.${i >> 8}.${i & 255}`;
 const stamp = Date.now().toString(36);
-console.log(`\n${crowd} sign-ins, scrypt N=2^15 (32 MiB), workerd under wrangler dev; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`);
+console.log(
+  `\n${crowd} sign-ins, scrypt N=2^15 (32 MiB), workerd under wrangler dev; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`,
+);
 console.log('| burst (fresh stack each) | workerd RSS before | peak | wall | answers |');
 console.log('| --- | ---: | ---: | ---: | --- |');
 await withStack(async (stack) => {
   // The control: as many checks as the gate lets through at once in the crowd, but one at a time.
   const checks = 34;
-  await burst(stack, `${checks} unknown emails, one at a time`, Array.from({ length: checks }, (_, i) => () => post(stack, '/api/auth/signin', { email: `nobody${i}.${stamp}@example.test`, password: PASSWORD }, ip('198.21', i))), true);
+  await burst(
+    stack,
+    `${checks} unknown emails, one at a time`,
+    Array.from(
+      { length: checks },
+      (_, i) => () => post(stack, '/api/auth/signin', { email: `nobody${i}.${stamp}@example.test`, password: PASSWORD }, ip('198.21', i)),
+    ),
+    true,
+  );
 });
 await withStack(async (stack) => {
   const emails = await signUp(stack, Math.max(1, Math.floor(crowd / 10)), stamp);

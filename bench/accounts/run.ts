@@ -59,7 +59,9 @@ try {
     samples['sign-up']!.push((await timed('/api/auth/signup', json({ orgName: `Bench ${i}`, name: 'Bench', email, password: PASSWORD }, ip), 201)).ms);
     const signin = await timed('/api/auth/signin', json({ email, password: PASSWORD }, ip), 200);
     samples['sign-in, right password']!.push(signin.ms);
-    samples['sign-in, unknown email']!.push((await timed('/api/auth/signin', json({ email: `nobody${i}.${stamp}@example.test`, password: PASSWORD }, `203.0.113.${i + 1}`), 401)).ms);
+    samples['sign-in, unknown email']!.push(
+      (await timed('/api/auth/signin', json({ email: `nobody${i}.${stamp}@example.test`, password: PASSWORD }, `203.0.113.${i + 1}`), 401)).ms,
+    );
     const cookie = /__Host-sealroom_session=[^;]+/.exec(signin.res.headers.get('set-cookie') ?? '')![0];
     samples['session check (no scrypt)']!.push((await timed('/api/auth/session', { headers: { cookie } }, 200)).ms);
   }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { root } from '../../scripts/env.mjs';
+import { QUIET_CHROMIUM_FLAGS } from '../../test/lib/browser.ts';
 
 const bundle = await build({
   entryPoints: [path.join(root, 'bench', 'crypto', 'run.ts')],
@@ -17,14 +18,16 @@ const bundle = await build({
   target: 'es2023',
   write: false,
   // The Node benchmark names its runtime through `process`: in the page, the browser names itself.
-  banner: { js: "globalThis.process = { version: navigator.userAgent.match(/Chrome\\/[0-9.]+/)?.[0] ?? 'browser', platform: 'chromium', arch: 'x64', env: { BENCH_BATCH: '32' } };" },
+  banner: {
+    js: "globalThis.process = { version: navigator.userAgent.match(/Chrome\\/[0-9.]+/)?.[0] ?? 'browser', platform: 'chromium', arch: 'x64', env: { BENCH_BATCH: '32' } };",
+  },
   footer: { js: "console.log('__done__');" },
 });
 
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: QUIET_CHROMIUM_FLAGS,
 });
 try {
   const page = await browser.newPage();

@@ -107,7 +107,9 @@ async function frames(): Promise<void> {
     const cell = (ms: number) => `${fmt(1000 / ms)} f/s · ${fmt(n / 1e3 / ms, 1)} MB/s · ${fmt(ms * 1000, 1)} µs`;
     console.log(row([label, cell(noble), cell(wc), cell(bare), cell(media), `${fmt(bare / media, 2)}×`]));
   }
-  console.log(`\nmedia path = FrameSealer.sealAsync: ${WEBCRYPTO_MIN_BYTES ? `noble below ${WEBCRYPTO_MIN_BYTES} B of payload, WebCrypto from there on` : 'WebCrypto at every size (the choice in browsers)'}.`);
+  console.log(
+    `\nmedia path = FrameSealer.sealAsync: ${WEBCRYPTO_MIN_BYTES ? `noble below ${WEBCRYPTO_MIN_BYTES} B of payload, WebCrypto from there on` : 'WebCrypto at every size (the choice in browsers)'}.`,
+  );
 }
 
 /**
@@ -137,12 +139,7 @@ async function chunks(): Promise<void> {
         return open(o, sealed[i++]!);
       };
     };
-    const ops = [
-      () => noble.seal(chunk, false),
-      () => webcrypto.sealAsync(chunk, false),
-      reader((o, c) => o.open(c)),
-      reader((o, c) => o.openAsync(c)),
-    ];
+    const ops = [() => noble.seal(chunk, false), () => webcrypto.sealAsync(chunk, false), reader((o, c) => o.open(c)), reader((o, c) => o.openAsync(c))];
     const [ns, ws, no, wo] = (await interleavedMedians(ops, 8)) as [number, number, number, number];
     const cell = (ms: number) => `${fmt(n / 1e3 / ms, 1)} MB/s · ${fmt(ms, 2)} ms`;
     console.log(row([label, cell(ns), cell(ws), cell(no), cell(wo), `${fmt(ns / ws, 1)}× · ${fmt(no / wo, 1)}×`]));
@@ -151,7 +148,15 @@ async function chunks(): Promise<void> {
 
 async function keySchedule(): Promise<void> {
   console.log('\n### Key schedule\n');
-  console.log(row(['members', 'pairwise keys (X25519 + HKDF), once per member', 'seal one base key to all (rekey)', 'KeyGroup.memberLeft (fresh key, sealed to all)', 'KeyGroup.memberJoined (ratchet all + 1 blob)']));
+  console.log(
+    row([
+      'members',
+      'pairwise keys (X25519 + HKDF), once per member',
+      'seal one base key to all (rekey)',
+      'KeyGroup.memberLeft (fresh key, sealed to all)',
+      'KeyGroup.memberJoined (ratchet all + 1 blob)',
+    ]),
+  );
   console.log(row(['---', '---:', '---:', '---:', '---:']));
   const self = { id: 'self-00001', keyPair: generateKeyPair() };
   for (const count of [10, 100, 1000]) {
@@ -161,7 +166,11 @@ async function keySchedule(): Promise<void> {
     const derive = performance.now() - t0;
     const base = randomBaseKey();
     let rekey = Infinity;
-    for (let r = 0; r < 3; r++) rekey = Math.min(rekey, await measure(() => pair.forEach((pk, i) => sealBaseKey(pk.send, { meetingId: '123456789', from: self.id, to: peers[i]!.id, epoch: 1 }, base)), 150));
+    for (let r = 0; r < 3; r++)
+      rekey = Math.min(
+        rekey,
+        await measure(() => pair.forEach((pk, i) => sealBaseKey(pk.send, { meetingId: '123456789', from: self.id, to: peers[i]!.id, epoch: 1 }, base)), 150),
+      );
     const g = new KeyGroup({ meetingId: '123456789', self: { id: self.id, index: 0 }, keyPair: self.keyPair });
     g.welcome(peers);
     const leaveMs = await timeOnce(() => g.memberLeft(peers.pop()!.id, 0));
@@ -178,7 +187,9 @@ async function timeOnce(fn: () => unknown): Promise<number> {
   return performance.now() - t0;
 }
 
-console.log(`# Sealroom crypto benchmark\n\nNode ${process.version}, ${process.platform}/${process.arch}, cell time ${CELL_MS} ms, ${new Date().toISOString()}`);
+console.log(
+  `# Sealroom crypto benchmark\n\nNode ${process.version}, ${process.platform}/${process.arch}, cell time ${CELL_MS} ms, ${new Date().toISOString()}`,
+);
 await frames();
 await chunks();
 await keySchedule();

@@ -27,7 +27,10 @@ import { joinWithoutCamera } from '../../test/web/lib/pages.ts';
 import { childrenOf, cpuOfTree, cpuSpent } from './cpu.ts';
 
 const MiB = 1024 * 1024;
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 if (!sizes.length) sizes.push(10, 50);
 
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -63,7 +66,9 @@ try {
   }
   if (browserPids.length !== 2) console.log(`(could not tell the two browsers' processes apart: ${browserPids.length} new children; CPU columns are n/a)`);
   console.log(`\nload average before: ${loadavg()}`);
-  console.log('\n| file | accept → received and verified | throughput | sender done after | CPU s, page main thread: Alice · Bob | CPU s, all: Alice’s browser · Bob’s browser · edge | load average after |');
+  console.log(
+    '\n| file | accept → received and verified | throughput | sender done after | CPU s, page main thread: Alice · Bob | CPU s, all: Alice’s browser · Bob’s browser · edge | load average after |',
+  );
   console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const mib of sizes) {
     const name = `bench-${mib}-${Date.now()}.bin`;
@@ -84,7 +89,9 @@ try {
     const [a, b] = browserPids.length === 2 ? cpu : [];
     const mainCell = a && b ? `${a.rendererMain.toFixed(2)} · ${b.rendererMain.toFixed(2)}` : 'n/a';
     const allCell = a && b ? `${a.total.toFixed(1)} · ${b.total.toFixed(1)} · ${edge.toFixed(1)}` : 'n/a';
-    console.log(`| ${mib} MiB | ${s.toFixed(2)} s | ${(data.length / 1e6 / s).toFixed(2)} MB/s | ${sent.toFixed(2)} s | ${mainCell} | ${allCell} | ${loadavg()} |`);
+    console.log(
+      `| ${mib} MiB | ${s.toFixed(2)} s | ${(data.length / 1e6 / s).toFixed(2)} MB/s | ${sent.toFixed(2)} s | ${mainCell} | ${allCell} | ${loadavg()} |`,
+    );
     // Free Bob's copy before the next round.
     await card(bob!, name).getByTestId('file-dismiss').click();
   }

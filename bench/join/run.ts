@@ -82,7 +82,8 @@ async function sealroomRun(url: string): Promise<Sample> {
     await host.page.getByTestId('join-button').click();
     // The host is sending once its frames go through the sealer.
     await host.page.waitForFunction(
-      async () => ((await (window as unknown as { __sealroom?: { e2ee: { stats(): Promise<{ sealed: number }> } } }).__sealroom?.e2ee.stats())?.sealed ?? 0) > 30,
+      async () =>
+        ((await (window as unknown as { __sealroom?: { e2ee: { stats(): Promise<{ sealed: number }> } } }).__sealroom?.e2ee.stats())?.sealed ?? 0) > 30,
       null,
       { timeout: TIMEOUT_MS, polling: 100 },
     );
@@ -90,7 +91,9 @@ async function sealroomRun(url: string): Promise<Sample> {
     await guest.page.getByTestId('name-input').fill('Guest');
     await guest.page.getByTestId('join-button').click();
     const sample = await measure(guest.page);
-    const stats = await guest.page.evaluate(() => (window as unknown as { __sealroom: { e2ee: { stats(): Promise<{ noKey?: number }> } } }).__sealroom.e2ee.stats());
+    const stats = await guest.page.evaluate(() =>
+      (window as unknown as { __sealroom: { e2ee: { stats(): Promise<{ noKey?: number }> } } }).__sealroom.e2ee.stats(),
+    );
     return { ...sample, noKey: stats.noKey ?? 0 };
   } finally {
     await Promise.all([host.ctx.close(), guest.ctx.close()]);
@@ -143,7 +146,10 @@ async function main(): Promise<void> {
     await stack.stop();
     rmSync(stateDir, { recursive: true, force: true });
   }
-  const load = os.loadavg().map((l) => l.toFixed(2)).join(' / ');
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
   console.log(`\nJoin latency, ${RUNS} runs each, alternating; ${os.cpus().length} cores, load average ${load} (1/5/15 min) at the end\n`);
   console.log('| clock | system | min | median | p90 | max |');
   console.log('|---|---|---:|---:|---:|---:|');
@@ -155,7 +161,9 @@ async function main(): Promise<void> {
       const label = clock === 'open' ? 'page open → first frame' : 'join click → first frame';
       console.log(`| ${label} | ${sys} | ${ms(s.min)} | ${ms(s.median)} | ${ms(s.p90)} | ${ms(s.max)} |`);
     }
-  console.log(`\nSealroom / baseline, ratio of medians: page open ${(med['open:sealroom']! / med['open:baseline']!).toFixed(2)}×, join click ${(med['click:sealroom']! / med['click:baseline']!).toFixed(2)}×`);
+  console.log(
+    `\nSealroom / baseline, ratio of medians: page open ${(med['open:sealroom']! / med['open:baseline']!).toFixed(2)}×, join click ${(med['click:sealroom']! / med['click:baseline']!).toFixed(2)}×`,
+  );
   const names = [...new Set(results.sealroom.flatMap((r) => Object.keys(r.marks)))];
   const phases = names
     .map((n) => ({ n, ms: summary(results.sealroom.map((r) => r.marks[n]).filter((x): x is number => x !== undefined)).median }))

@@ -14,13 +14,22 @@ import { startPrivateEdge } from '../../test/recordings/private-edge.ts';
 const MiB = 1024 * 1024;
 /** MediaRecorder at a 1 s timeslice and ~2 Mbit/s gives slices of about this size. */
 const SLICE = 256 * 1024;
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 if (!sizes.length) sizes.push(16, 64, 256);
 
 /** Resident memory of the edge's workerd (the Worker, and miniflare's local R2/D1), in MiB; wrangler's own Node process is left out. */
 function edgeRss(pgid: number): number {
   const out = execFileSync('ps', ['-o', 'rss=,comm=', '-g', String(pgid)], { encoding: 'utf8' });
-  return out.split('\n').map((l) => l.trim().split(/\s+/)).filter(([, comm]) => comm === 'workerd').reduce((a, [rss]) => a + Number(rss), 0) / 1024;
+  return (
+    out
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .filter(([, comm]) => comm === 'workerd')
+      .reduce((a, [rss]) => a + Number(rss), 0) / 1024
+  );
 }
 
 function sampler(pgid: number) {
@@ -94,7 +103,15 @@ async function main() {
         heapPeak.toFixed(0),
       ]);
     }
-    const head = ['recording', 'parts', 'upload MiB/s', 'download+open MiB/s', 'workerd RSS MiB (idle → peak)', 'uploader peak buffer MiB', 'client process RSS MiB'];
+    const head = [
+      'recording',
+      'parts',
+      'upload MiB/s',
+      'download+open MiB/s',
+      'workerd RSS MiB (idle → peak)',
+      'uploader peak buffer MiB',
+      'client process RSS MiB',
+    ];
     const table = [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
     console.log(`\nseal only (client, ${SLICE / 1024} KiB slices): ${sealMBs.toFixed(0)} MiB/s\n\n${table}\n`);
     console.log(`Node ${process.version}, ${process.platform}/${process.arch}, ${new Date().toISOString().slice(0, 10)}`);

@@ -138,7 +138,9 @@ async function main(): Promise<void> {
   const sender = dgram.createSocket({ type: 'udp4', sendBufferSize: 16 * 1024 * 1024 });
   await new Promise<void>((r) => sender.bind(0, '127.0.0.1', r));
 
-  console.error(`bench/sfu: 1 worker (pid ${worker.pid}), ${PRODUCERS} producers, ${os.availableParallelism()} cores, ${SECONDS}s per step, load average ${os.loadavg()[0]!.toFixed(2)}`);
+  console.error(
+    `bench/sfu: 1 worker (pid ${worker.pid}), ${PRODUCERS} producers, ${os.availableParallelism()} cores, ${SECONDS}s per step, load average ${os.loadavg()[0]!.toFixed(2)}`,
+  );
   const results: StepResult[] = [];
   const maxOk: Record<Mode, number> = { clear: 0, sealed: 0 };
   const maxRx: Record<Mode, number> = { clear: 0, sealed: 0 };
@@ -156,7 +158,9 @@ async function main(): Promise<void> {
     if (last.every((r) => r.sfuLoss >= 0.05 || r.backlogMs >= 5 * MAX_BACKLOG_MS)) break; // far past the knee: stop
   }
 
-  console.log(`\n| mode | producers | consumers | packets in/s | forwarded/s (1 worker) | worker CPU | harness CPU | forwarded per worker-CPU-s | backlog at end | SFU loss | received loss (sampled) |`);
+  console.log(
+    `\n| mode | producers | consumers | packets in/s | forwarded/s (1 worker) | worker CPU | harness CPU | forwarded per worker-CPU-s | backlog at end | SFU loss | received loss (sampled) |`,
+  );
   console.log(`| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`);
   for (const r of results) {
     console.log(
@@ -164,9 +168,9 @@ async function main(): Promise<void> {
     );
   }
   console.log('');
-  const pairs = STEPS.map((s) => [results.find((r) => r.consumers === s && r.mode === 'clear'), results.find((r) => r.consumers === s && r.mode === 'sealed')] as const).filter(
-    ([a, b]) => a && b && keptUp(a) && keptUp(b),
-  );
+  const pairs = STEPS.map(
+    (s) => [results.find((r) => r.consumers === s && r.mode === 'clear'), results.find((r) => r.consumers === s && r.mode === 'sealed')] as const,
+  ).filter(([a, b]) => a && b && keptUp(a) && keptUp(b));
   if (pairs.length) {
     const ratio = pairs.reduce((acc, [a, b]) => acc + b!.cpu / Math.max(1e-9, a!.cpu), 0) / pairs.length;
     console.log(`sealed/clear worker CPU ratio (real-time steps): ${ratio.toFixed(2)}`);
@@ -180,7 +184,9 @@ async function main(): Promise<void> {
   if (clean.length) {
     const perCpuS = clean.reduce((a, r) => a + r.pktPerCpuS, 0) / clean.length;
     const perConsumer = clean[0]!.inPps / clean[0]!.producers;
-    console.log(`forwarded packets per worker-CPU-second (mean of real-time steps): ${Math.round(perCpuS)} ⇒ ≈ ${Math.round(perCpuS / perConsumer)} such consumers per fully used worker core`);
+    console.log(
+      `forwarded packets per worker-CPU-second (mean of real-time steps): ${Math.round(perCpuS)} ⇒ ≈ ${Math.round(perCpuS / perConsumer)} such consumers per fully used worker core`,
+    );
   }
 
   worker.close();
@@ -205,7 +211,11 @@ async function step(
     const producers: { port: number; ssrc: number; producer: ms.Producer }[] = [];
     for (let i = 0; i < PRODUCERS; i++) {
       // The origin's own socket setting for incoming media (media-origin/src/media.ts).
-      const t = await router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1', recvBufferSize: INGEST_RECV_BUFFER_BYTES }, rtcpMux: true, comedia: true });
+      const t = await router.createPlainTransport({
+        listenInfo: { protocol: 'udp', ip: '127.0.0.1', recvBufferSize: INGEST_RECV_BUFFER_BYTES },
+        rtcpMux: true,
+        comedia: true,
+      });
       const ssrc = 100_000 + i;
       const producer = await t.produce({
         kind: 'video',
@@ -239,7 +249,11 @@ async function step(
       const frame = s.frame % KEY_EVERY === 0 ? key : deltas[s.frame % deltas.length]!;
       const pkts = packetizeVp8(frame, s.pic, 1100);
       for (let k = 0; k < pkts.length; k++) {
-        sender.send(buildRtp({ payloadType: 96, marker: k === pkts.length - 1, seq: s.seq, timestamp: s.ts, ssrc: producers[pi]!.ssrc, payload: pkts[k]! }), producers[pi]!.port, '127.0.0.1');
+        sender.send(
+          buildRtp({ payloadType: 96, marker: k === pkts.length - 1, seq: s.seq, timestamp: s.ts, ssrc: producers[pi]!.ssrc, payload: pkts[k]! }),
+          producers[pi]!.port,
+          '127.0.0.1',
+        );
         s.seq = (s.seq + 1) & 0xffff;
         sentPer[pi]!++;
       }

@@ -114,7 +114,8 @@ async function round(base: string, n: number) {
         while (next < n) {
           const i = next++;
           clients.push(await join(`P${i}`));
-          if (process.env.BENCH_DEBUG && clients.length % 10 === 0) console.log(`${clients.length} joined after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+          if (process.env.BENCH_DEBUG && clients.length % 10 === 0)
+            console.log(`${clients.length} joined after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
         }
       }),
     ),

@@ -21,8 +21,7 @@ export function abytes(value: unknown, title: string, len?: number | readonly [m
     if (value.length !== len) throw new RangeError(`${title}: expected ${len} bytes, got ${value.length}`);
   } else if (len !== undefined) {
     const [min, max] = len;
-    if (value.length < min || value.length > max)
-      throw new RangeError(`${title}: expected ${min}..${max} bytes, got ${value.length}`);
+    if (value.length < min || value.length > max) throw new RangeError(`${title}: expected ${min}..${max} bytes, got ${value.length}`);
   }
   return value;
 }

@@ -210,8 +210,7 @@ export class FrameSealer {
    */
   async sealAsync(codec: Codec, frame: Uint8Array): Promise<Uint8Array> {
     const { key, ctr, prefix, body } = this.#next(codec, frame);
-    const out =
-      body.length >= WEBCRYPTO_MIN_BYTES ? await sealWithKeyAsync(key, ctr, prefix, body, prefix) : sealWithKey(key, ctr, prefix, body, prefix);
+    const out = body.length >= WEBCRYPTO_MIN_BYTES ? await sealWithKeyAsync(key, ctr, prefix, body, prefix) : sealWithKey(key, ctr, prefix, body, prefix);
     this.stats.sealed++;
     return out;
   }
@@ -253,10 +252,11 @@ export class ReplayWindow {
     if (ctr > this.#top) {
       const advance = ctr - this.#top;
       if (advance >= BigInt(this.size)) this.#bits.fill(0);
-      else for (let c = this.#top + 1n; c <= ctr; c++) {
-        const [w, b] = this.#slot(c);
-        this.#bits[w]! &= ~b;
-      }
+      else
+        for (let c = this.#top + 1n; c <= ctr; c++) {
+          const [w, b] = this.#slot(c);
+          this.#bits[w]! &= ~b;
+        }
       this.#top = ctr;
     }
     const [w, b] = this.#slot(ctr);

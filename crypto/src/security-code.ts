@@ -38,8 +38,7 @@ export function securityCode(roster: { id: string; publicKey: Uint8Array }[]): s
   });
   // Ids are ASCII, so plain code-unit order is the same on every platform and locale.
   entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  for (let i = 1; i < entries.length; i++)
-    if (entries[i]!.id === entries[i - 1]!.id) throw new RangeError(`roster: duplicate id ${entries[i]!.id}`);
+  for (let i = 1; i < entries.length; i++) if (entries[i]!.id === entries[i - 1]!.id) throw new RangeError(`roster: duplicate id ${entries[i]!.id}`);
   const h = sha512.create().update(LABEL);
   for (const e of entries) h.update(lp(e.id)).update(e.publicKey);
   const digest = h.digest();

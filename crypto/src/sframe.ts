@@ -262,8 +262,7 @@ export function aesCtrHmacDecrypt(suite: number, key: Uint8Array, nonce: Uint8Ar
   if (ciphertext.length < s.nt) throw new SFrameError('short', 'ciphertext: shorter than the tag');
   const inner = ciphertext.subarray(0, ciphertext.length - s.nt);
   const tag = ciphertext.subarray(ciphertext.length - s.nt);
-  if (!equalBytes(tag, ctrHmacTag(s, key.subarray(s.nka), nonce, aad, inner)))
-    throw new SFrameError('auth', 'ciphertext: authentication failed');
+  if (!equalBytes(tag, ctrHmacTag(s, key.subarray(s.nka), nonce, aad, inner))) throw new SFrameError('auth', 'ciphertext: authentication failed');
   return aesCtr(key.subarray(0, s.nka), concatBytes(nonce, new Uint8Array(4))).decrypt(inner);
 }
 
@@ -410,13 +409,7 @@ function subtleKey(k: SFrameKey): Promise<CryptoKey> {
  * `sealWithKey` over WebCrypto AES-GCM; byte-for-byte the same output.
  * @throws as `sealWithKey` (synchronously checked arguments reject the promise)
  */
-export async function sealWithKeyAsync(
-  k: SFrameKey,
-  ctr: bigint,
-  metadata: Uint8Array,
-  plaintext: Uint8Array,
-  prefix?: Uint8Array,
-): Promise<Uint8Array> {
+export async function sealWithKeyAsync(k: SFrameKey, ctr: bigint, metadata: Uint8Array, plaintext: Uint8Array, prefix?: Uint8Array): Promise<Uint8Array> {
   checkKey(k);
   if (!k.suite.gcm) return sealWithKey(k, ctr, metadata, plaintext, prefix);
   checkSealArgs(ctr, metadata, plaintext);

@@ -105,11 +105,16 @@ add('parseKid type', () => ft.parseKid(1 as never), TypeError, /kid/);
 add('FrameSealer senderIndex', () => new ft.FrameSealer(-1), RangeError, /senderIndex/);
 add('FrameSealer.setKey epoch', () => new ft.FrameSealer(1).setKey(1.5, key32), TypeError, /epoch/);
 add('FrameSealer.setKey key', () => new ft.FrameSealer(1).setKey(0, B(4)), RangeError, /baseKey/);
-add('FrameSealer.seal frame', () => {
-  const s = new ft.FrameSealer(1);
-  s.setKey(0, key32);
-  return s.seal('vp8', 'frame' as never);
-}, TypeError, /frame/);
+add(
+  'FrameSealer.seal frame',
+  () => {
+    const s = new ft.FrameSealer(1);
+    s.setKey(0, key32);
+    return s.seal('vp8', 'frame' as never);
+  },
+  TypeError,
+  /frame/,
+);
 add('FrameSealer.seal codec', () => new ft.FrameSealer(1).seal('av1' as never, B(10)), RangeError, /codec/);
 add('FrameOpener.setKey', () => new ft.FrameOpener().setKey(70000, 0, key32), RangeError, /senderIndex/);
 add('FrameOpener.open data', () => new ft.FrameOpener().open('vp8', null as never), TypeError, /data/);
@@ -146,9 +151,24 @@ add('openMessageKey blob', () => ks.openMessageKey(key32, ctx, 'b' as never), Ty
 // key-group.ts
 const g = () => new kg.KeyGroup({ meetingId: '123456789', self: { id: 'alice-0001', index: 1 }, keyPair: kp });
 add('KeyGroup opts', () => new kg.KeyGroup(undefined as never), TypeError, /opts/);
-add('KeyGroup self.index', () => new kg.KeyGroup({ meetingId: '123456789', self: { id: 'alice-0001', index: 1 << 16 }, keyPair: kp }), RangeError, /self\.index/);
-add('KeyGroup keyPair', () => new kg.KeyGroup({ meetingId: '123456789', self: { id: 'alice-0001', index: 1 }, keyPair: { secretKey: key32, publicKey: B(0) } }), RangeError, /keyPair\.publicKey/);
-add('KeyGroup sendKeyDelayMs', () => new kg.KeyGroup({ meetingId: '123456789', self: { id: 'alice-0001', index: 1 }, keyPair: kp, sendKeyDelayMs: -1 }), RangeError, /sendKeyDelayMs/);
+add(
+  'KeyGroup self.index',
+  () => new kg.KeyGroup({ meetingId: '123456789', self: { id: 'alice-0001', index: 1 << 16 }, keyPair: kp }),
+  RangeError,
+  /self\.index/,
+);
+add(
+  'KeyGroup keyPair',
+  () => new kg.KeyGroup({ meetingId: '123456789', self: { id: 'alice-0001', index: 1 }, keyPair: { secretKey: key32, publicKey: B(0) } }),
+  RangeError,
+  /keyPair\.publicKey/,
+);
+add(
+  'KeyGroup sendKeyDelayMs',
+  () => new kg.KeyGroup({ meetingId: '123456789', self: { id: 'alice-0001', index: 1 }, keyPair: kp, sendKeyDelayMs: -1 }),
+  RangeError,
+  /sendKeyDelayMs/,
+);
 add('KeyGroup.welcome members', () => g().welcome('x' as never), TypeError, /members/);
 add('KeyGroup.welcome member key', () => g().welcome([{ id: 'bob-00002', index: 2, publicKey: B(31) }]), RangeError, /members\[0\]\.publicKey/);
 add('KeyGroup.welcome member id', () => g().welcome([{ id: 7 as never, index: 2, publicKey: peerPk }]), TypeError, /members\[0\]\.id/);

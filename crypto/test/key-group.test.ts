@@ -230,7 +230,9 @@ describe('multi-party simulation (no network)', () => {
     const newcomer = new Client('erin-0005', 5, room.clock);
     // Every blob each client seals for the newcomer and for each other, offered to every
     // participant it was not meant for, and under every wrong claimed sender.
-    const sealed = clients.flatMap((from) => from.group.memberJoined(newcomer.member, 0).flatMap((m) => m.blobs.map((b) => ({ from, to: b.to, epoch: m.epoch, blob: b.blob }))));
+    const sealed = clients.flatMap((from) =>
+      from.group.memberJoined(newcomer.member, 0).flatMap((m) => m.blobs.map((b) => ({ from, to: b.to, epoch: m.epoch, blob: b.blob }))),
+    );
     const everyone = [...clients, newcomer];
     newcomer.group.welcome(clients.map((c) => c.member));
     let refused = 0;
@@ -242,8 +244,7 @@ describe('multi-party simulation (no network)', () => {
           if (ok) {
             expect(rcpt.group.receiveBlob(claimed.id, s.epoch, s.blob)).toBe(true);
             expect(rcpt.group.receiveBlob(claimed.id, s.epoch, s.blob)).toBe(false); // duplicate: ignored
-          }
-          else {
+          } else {
             expect(() => rcpt.group.receiveBlob(claimed.id, s.epoch, s.blob)).toThrow(KeyGroupError);
             refused++;
           }

@@ -91,7 +91,11 @@ describe('message keys (one message, many key groups)', () => {
   it('open for the recipient only, with the exact context', () => {
     expect(hex(openMessageKey(ba.recv, ctx, wrapped))).toBe(hex(key));
     expect(hex(openMessageKey(atOffset(ba.recv), ctx, atOffset(wrapped)))).toBe(hex(key));
-    for (const bad of [{ ...ctx, epoch: 4 }, { ...ctx, to: carol.id }, { ...ctx, from: bob.id, to: alice.id }])
+    for (const bad of [
+      { ...ctx, epoch: 4 },
+      { ...ctx, to: carol.id },
+      { ...ctx, from: bob.id, to: alice.id },
+    ])
       expect(() => openMessageKey(ba.recv, bad, wrapped)).toThrow(KeyBlobError);
     for (let i = 0; i < wrapped.length; i++) expect(() => openMessageKey(ba.recv, ctx, flip(wrapped, i))).toThrow(KeyBlobError);
     const cb = derivePairwiseKeys({ meetingId, self: carol, peer: { id: alice.id, publicKey: alice.keyPair.publicKey } });

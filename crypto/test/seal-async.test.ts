@@ -34,7 +34,9 @@ describe('stored vectors (sealroom-stream.json, made with OpenSSL)', () => {
     const k: SealKey = { ...v.key, baseKey: fromHex(v.key.baseKey) };
 
     it(`${v.name}: intermediates agree with noble's HKDF and AES-GCM`, () => {
-      expect(hex(hkdf(sha256, k.baseKey, fromHex(v.salt), new Uint8Array([...new TextEncoder().encode(`Sealroom 1.0 ${kind}`), ...fromHex(v.streamId)]), 32))).toBe(v.streamKey);
+      expect(
+        hex(hkdf(sha256, k.baseKey, fromHex(v.salt), new Uint8Array([...new TextEncoder().encode(`Sealroom 1.0 ${kind}`), ...fromHex(v.streamId)]), 32)),
+      ).toBe(v.streamKey);
       for (const c of v.chunks) expect(hex(gcm(fromHex(v.streamKey), fromHex(c.nonce), fromHex(c.aad)).encrypt(fromHex(c.pt)))).toBe(c.sealed.slice(2));
     });
 
@@ -73,14 +75,19 @@ describe('stored vectors (sealroom-stream.json, made with OpenSSL)', () => {
 describe('noble and WebCrypto agree', () => {
   it('on random data and chunk sizes, both ways round (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ maxLength: 20_000 }), fc.integer({ min: 1, max: 5000 }), fc.constantFrom('file' as const, 'recording' as const), async (data, chunkSize, kind) => {
-        const { header, noble, webcrypto } = await sealBoth(kind, data, chunkSize);
-        expect(webcrypto.map(hex)).toEqual(noble.map(hex));
-        const o = new ChunkOpener(kind, key, header);
-        const opened = await Promise.all(noble.map((c) => o.openAsync(c)));
-        o.finish();
-        expect(hex(new Uint8Array(opened.flatMap((c) => [...c])))).toBe(hex(data));
-      }),
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 20_000 }),
+        fc.integer({ min: 1, max: 5000 }),
+        fc.constantFrom('file' as const, 'recording' as const),
+        async (data, chunkSize, kind) => {
+          const { header, noble, webcrypto } = await sealBoth(kind, data, chunkSize);
+          expect(webcrypto.map(hex)).toEqual(noble.map(hex));
+          const o = new ChunkOpener(kind, key, header);
+          const opened = await Promise.all(noble.map((c) => o.openAsync(c)));
+          o.finish();
+          expect(hex(new Uint8Array(opened.flatMap((c) => [...c])))).toBe(hex(data));
+        },
+      ),
       { numRuns: 60 },
     );
   });

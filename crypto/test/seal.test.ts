@@ -39,7 +39,14 @@ describe('files and recordings', () => {
   it('round trip in chunks; an empty file is one empty last chunk', () => {
     const parts = sealFile(key, data, 4096);
     expect(parts).toHaveLength(4);
-    expect(hex(openFile(key, parts.map((p) => atOffset(p))))).toBe(hex(data));
+    expect(
+      hex(
+        openFile(
+          key,
+          parts.map((p) => atOffset(p)),
+        ),
+      ),
+    ).toBe(hex(data));
     const empty = sealFile(key, new Uint8Array(0));
     expect(empty).toHaveLength(2);
     expect(openFile(key, empty)).toHaveLength(0);

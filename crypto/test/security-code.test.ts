@@ -42,11 +42,7 @@ describe('securityCode', () => {
   });
 
   it('binds keys to ids: swapping two participants’ keys changes it', () => {
-    const swapped = [
-      { ...roster[0]!, publicKey: roster[1]!.publicKey },
-      { ...roster[1]!, publicKey: roster[0]!.publicKey },
-      roster[2]!,
-    ];
+    const swapped = [{ ...roster[0]!, publicKey: roster[1]!.publicKey }, { ...roster[1]!, publicKey: roster[0]!.publicKey }, roster[2]!];
     expect(securityCode(swapped)).not.toBe(securityCode(roster));
   });
 

@@ -26,9 +26,17 @@ describe('SFrame properties', () => {
 
   it('WebCrypto and noble agree byte for byte (GCM suites)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(4, 5), key, field, field, fc.uint8Array({ maxLength: 32 }), fc.uint8Array({ maxLength: 2000 }), async (s, k, kid, ctr, md, pt) => {
-        expect(hex(await sframeEncryptAsync(s, k, kid, ctr, md, pt))).toBe(hex(sframeEncrypt(s, k, kid, ctr, md, pt)));
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(4, 5),
+        key,
+        field,
+        field,
+        fc.uint8Array({ maxLength: 32 }),
+        fc.uint8Array({ maxLength: 2000 }),
+        async (s, k, kid, ctr, md, pt) => {
+          expect(hex(await sframeEncryptAsync(s, k, kid, ctr, md, pt))).toBe(hex(sframeEncrypt(s, k, kid, ctr, md, pt)));
+        },
+      ),
       { numRuns: 100 },
     );
   });

@@ -136,8 +136,7 @@ describe('RFC 9605 C.3 SFrame vectors', () => {
       });
 
       it('a suite never opens another suite’s ciphertext', () => {
-        for (const other of [1, 2, 3, 4, 5].filter((x) => x !== suite))
-          expect(() => sframeDecrypt(other, baseKey, metadata, ct)).toThrow(SFrameError);
+        for (const other of [1, 2, 3, 4, 5].filter((x) => x !== suite)) expect(() => sframeDecrypt(other, baseKey, metadata, ct)).toThrow(SFrameError);
       });
     });
   }

@@ -31,7 +31,7 @@ export interface AuditEntry {
 
 /** Appends one entry and seals the chain; returns its seq, or null when the write failed (and was logged). */
 export async function appendAudit(db: D1Database, e: AuditEntry, now = Date.now()): Promise<number | null> {
-  let seq: number | null = null;
+  let seq: number | null;
   try {
     const row = await db
       .prepare(

@@ -34,7 +34,15 @@ describe('password hashes', () => {
   });
 
   it('treats malformed strings as no match', async () => {
-    for (const bad of ['', 'scrypt$1024$8$1$', '$scrypt$ln=10,r=8,p=1$AAAA', '$scrypt$ln=10,r=8,p=1$A*A$AAAA', '$scrypt$ln=30,r=8,p=1$AAAA$AAAA', 'scrypt$1024$8$1$AA+A$AAAA', 'bcrypt$x'])
+    for (const bad of [
+      '',
+      'scrypt$1024$8$1$',
+      '$scrypt$ln=10,r=8,p=1$AAAA',
+      '$scrypt$ln=10,r=8,p=1$A*A$AAAA',
+      '$scrypt$ln=30,r=8,p=1$AAAA$AAAA',
+      'scrypt$1024$8$1$AA+A$AAAA',
+      'bcrypt$x',
+    ])
       expect(await verifyPassword('x', bad), bad).toBe(false);
     expect(await verifyPassword('', unmatchableHash(10))).toBe(false);
     expect(needsRehash(unmatchableHash(10), 10)).toBe(false);

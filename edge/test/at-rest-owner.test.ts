@@ -12,12 +12,14 @@ import { bytes, download, equal, uploaded } from './recordings/helpers.ts';
 // Sign-ups run scrypt, slow in this pool.
 vi.setConfig({ testTimeout: 30_000 });
 
-const phoneOf = async (id: string) => (await env.DB.prepare('SELECT phone_sealed FROM users WHERE id = ?').bind(id).first<{ phone_sealed: string }>())!.phone_sealed;
+const phoneOf = async (id: string) =>
+  (await env.DB.prepare('SELECT phone_sealed FROM users WHERE id = ?').bind(id).first<{ phone_sealed: string }>())!.phone_sealed;
 
 describe('owner binding at rest', () => {
   it('a sealed field swapped between two users’ rows opens for neither', async () => {
     const { owner } = await newOrg('Owner binding');
-    const mk = (name: string, phone: string) => owner.ok('POST', '/api/admin/users', { email: uniqueEmail(name), name, role: 'member', password: GOOD_PASSWORD, phone }, 201);
+    const mk = (name: string, phone: string) =>
+      owner.ok('POST', '/api/admin/users', { email: uniqueEmail(name), name, role: 'member', password: GOOD_PASSWORD, phone }, 201);
     const ann = await mk('ann', '+86 10 1111 1111');
     const bob = await mk('bob', '+1 555 0199');
     const kms = (await kmsFromEnv(env))!;

@@ -104,6 +104,10 @@ describe('authorization matrix', () => {
     expect(['forbidden', 'not_joined', 'not_found', 'removed']).toContain(e.code);
     expect(await roomSnapshot(m.id)).toBe(before);
     // The victim heard nothing of it.
-    expect((await victim.c.drain(50)).filter((x) => x.type !== 'participant-joined' && x.type !== 'participant-updated' && x.type !== 'participant-left' && x.type !== 'room-state')).toEqual([]);
+    expect(
+      (await victim.c.drain(50)).filter(
+        (x) => x.type !== 'participant-joined' && x.type !== 'participant-updated' && x.type !== 'participant-left' && x.type !== 'room-state',
+      ),
+    ).toEqual([]);
   });
 });

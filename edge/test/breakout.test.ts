@@ -21,13 +21,17 @@ async function meeting() {
   return { m, h, a, b, c };
 }
 
-const claims = async (ticket: string) => TicketClaims.parse((await jwtVerify(ticket, await deriveInternalKey(env.SEALROOM_SHARED_SECRET, 'ticket'), { audience: TICKET_AUDIENCE })).payload);
+const claims = async (ticket: string) =>
+  TicketClaims.parse((await jwtVerify(ticket, await deriveInternalKey(env.SEALROOM_SHARED_SECRET, 'ticket'), { audience: TICKET_AUDIENCE })).payload);
 
 describe('breakout rooms', () => {
   it('create, auto-assign and open: each participant moves with a ticket for its room’s own router', async () => {
     const { h, a, b, c } = await meeting();
     h.c.send({ type: 'host', command: { action: 'breakout-create', names: ['Red', 'Blue'] } });
-    expect((await a.c.next('room-state')).state.breakout.rooms).toEqual([{ id: 'b1', name: 'Red' }, { id: 'b2', name: 'Blue' }]);
+    expect((await a.c.next('room-state')).state.breakout.rooms).toEqual([
+      { id: 'b1', name: 'Red' },
+      { id: 'b2', name: 'Blue' },
+    ]);
     h.c.send({ type: 'host', command: { action: 'breakout-auto' } });
     const assigned = (await a.c.next('room-state')).state.breakout.assignments;
     expect(Object.keys(assigned).sort()).toEqual([a.id, b.id, c.id].sort());
@@ -52,7 +56,14 @@ describe('breakout rooms', () => {
     await a.c.next('moved');
     await c.c.next('moved');
     await Promise.all([a.c.drain(100), b.c.drain(100), c.c.drain(100)]);
-    a.c.send({ type: 'key-blobs', epoch: 1, blobs: [{ to: b.id, blob: 'AAAAAAAAAAAAAAAA' }, { to: c.id, blob: 'BBBBBBBBBBBBBBBB' }] });
+    a.c.send({
+      type: 'key-blobs',
+      epoch: 1,
+      blobs: [
+        { to: b.id, blob: 'AAAAAAAAAAAAAAAA' },
+        { to: c.id, blob: 'BBBBBBBBBBBBBBBB' },
+      ],
+    });
     expect((await b.c.next('key-blob')).blob).toBe('AAAAAAAAAAAAAAAA');
     expect((await a.c.next('error')).message).toContain(c.id);
     a.c.send({ type: 'chat', to: null, envelope: 'sealed-for-room-red-only' });
@@ -85,7 +96,16 @@ describe('breakout rooms', () => {
     const wrap = (c: string) => c.repeat(82);
     h.c.send({
       type: 'host',
-      command: { action: 'breakout-broadcast', n: 1, envelope: 'sealed-two-minutes-left', keys: [{ to: a.id, key: wrap('A') }, { to: b.id, key: wrap('B') }, { to: 'gone-000000', key: wrap('G') }] },
+      command: {
+        action: 'breakout-broadcast',
+        n: 1,
+        envelope: 'sealed-two-minutes-left',
+        keys: [
+          { to: a.id, key: wrap('A') },
+          { to: b.id, key: wrap('B') },
+          { to: 'gone-000000', key: wrap('G') },
+        ],
+      },
     });
     // Each recipient gets the text and its own key wrap only, in the room it is in.
     expect(await a.c.next('breakout-broadcast')).toEqual({ type: 'breakout-broadcast', from: h.id, n: 1, envelope: 'sealed-two-minutes-left', key: wrap('A') });

@@ -148,7 +148,12 @@ describe('chat', () => {
     await a.c.drain(100);
     const { runInDurableObject } = await import('cloudflare:test');
     const dump = await runInDurableObject(env.ROOM.get(env.ROOM.idFromName(m.id)), (_i, state) =>
-      JSON.stringify(state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%'").toArray().map((t) => state.storage.sql.exec(`SELECT * FROM "${String(t.name)}"`).toArray())),
+      JSON.stringify(
+        state.storage.sql
+          .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%'")
+          .toArray()
+          .map((t) => state.storage.sql.exec(`SELECT * FROM "${String(t.name)}"`).toArray()),
+      ),
     );
     expect(dump).not.toContain('sealed-line-that-must-not-stay');
   });

@@ -11,7 +11,8 @@ import { heartbeat, joined, newMeeting } from './helpers.ts';
 const sink = inject('controlSink');
 const calls = async (): Promise<SunkControl[]> => (await fetch(`${sink}/calls`)).json();
 const actionsIn = (c: SunkControl) => (Array.isArray(c.body) ? c.body : [c.body]) as Array<{ action: string; participantId?: string; source?: string }>;
-const pausesAudioOf = (id: string) => (c: SunkControl) => actionsIn(c).some((a) => a.action === 'pauseSource' && a.participantId === id && a.source === 'audio');
+const pausesAudioOf = (id: string) => (c: SunkControl) =>
+  actionsIn(c).some((a) => a.action === 'pauseSource' && a.participantId === id && a.source === 'audio');
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -54,6 +55,8 @@ describe('enforcement reaches the origin', () => {
     const before = (await calls()).length;
     ann.c.send({ type: 'ticket' });
     await ann.c.next('ticket');
-    await until('the hold said again', async () => ((await calls()).slice(before).some((c) => c.status === 200 && pausesAudioOf(ann.id)(c)) ? true : undefined));
+    await until('the hold said again', async () =>
+      (await calls()).slice(before).some((c) => c.status === 200 && pausesAudioOf(ann.id)(c)) ? true : undefined,
+    );
   });
 });

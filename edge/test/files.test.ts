@@ -17,7 +17,8 @@ describe('file transfer through the room', () => {
   it('relays chunks only to receivers who accepted, and forgets the file after the last chunk', async () => {
     const { h, a, b } = await trio();
     a.c.send({ type: 'file-offer', id: 'file-0001', to: null, meta: 'sealed-meta-name-and-type', size: 3000, chunks: 3 });
-    for (const x of [h, b]) expect(await x.c.next('file-offer')).toMatchObject({ id: 'file-0001', from: a.id, size: 3000, chunks: 3, meta: 'sealed-meta-name-and-type' });
+    for (const x of [h, b])
+      expect(await x.c.next('file-offer')).toMatchObject({ id: 'file-0001', from: a.id, size: 3000, chunks: 3, meta: 'sealed-meta-name-and-type' });
     b.c.send({ type: 'file-answer', id: 'file-0001', from: a.id, accept: true });
     h.c.send({ type: 'file-answer', id: 'file-0001', from: a.id, accept: false });
     expect((await a.c.next('file-answer')).accept).toBe(true);

@@ -23,7 +23,18 @@ const valid = (target: string): unknown[] => [
 /** Breaks a valid message in one place: a field's type, an extra field, a huge value, a missing field. */
 const mutated = (target: string) =>
   fc
-    .tuple(fc.constantFrom(...valid(target)), fc.nat(), fc.oneof(fc.constant(null), fc.integer(), fc.string({ maxLength: 40 }), fc.boolean(), fc.constant('x'.repeat(70_000)), fc.array(fc.integer(), { maxLength: 3 })))
+    .tuple(
+      fc.constantFrom(...valid(target)),
+      fc.nat(),
+      fc.oneof(
+        fc.constant(null),
+        fc.integer(),
+        fc.string({ maxLength: 40 }),
+        fc.boolean(),
+        fc.constant('x'.repeat(70_000)),
+        fc.array(fc.integer(), { maxLength: 3 }),
+      ),
+    )
     .map(([msg, n, junk]) => {
       const copy = structuredClone(msg) as Record<string, unknown>;
       const keys = Object.keys(copy);
@@ -54,15 +65,18 @@ const frame = (target: string) =>
 
 /** Host commands are well-formed but forbidden to a participant. */
 const forbiddenCommand = (target: string) =>
-  fc.constantFrom('remove', 'mute', 'stop-video', 'make-cohost', 'hand-over', 'rename').map((action) =>
-    JSON.stringify({ type: 'host', command: action === 'rename' ? { action, target, name: 'pwned' } : { action, target } }),
-  );
+  fc
+    .constantFrom('remove', 'mute', 'stop-video', 'make-cohost', 'hand-over', 'rename')
+    .map((action) => JSON.stringify({ type: 'host', command: action === 'rename' ? { action, target, name: 'pwned' } : { action, target } }));
 
 describe('fuzzing the Room', () => {
   it('answers 10,000 hostile frames with error codes and changes nothing', async () => {
     const m = await newMeeting();
     const host = await joined(m.id, 'Host', 1, { hostKey: m.hostKey });
-    const frames = fc.sample(fc.oneof({ weight: 9, arbitrary: frame(host.id) }, { weight: 1, arbitrary: forbiddenCommand(host.id) }), { numRuns: 10_000, seed: 9605 });
+    const frames = fc.sample(fc.oneof({ weight: 9, arbitrary: frame(host.id) }, { weight: 1, arbitrary: forbiddenCommand(host.id) }), {
+      numRuns: 10_000,
+      seed: 9605,
+    });
     // Only frames the schema rejects, or host commands from a participant, are hostile by construction.
     const hostile = frames.filter((f) => {
       try {

@@ -12,33 +12,41 @@ const host = (m: { id: string; hostKey: string }) => joined(m.id, 'Host', 1, { h
 const SCRYPT_TEST_MS = 90_000;
 
 describe('join gate', () => {
-  it('refuses a wrong password, admits the right one, and never stores it in clear', async () => {
-    const m = await newMeeting({ password: 'correct horse' });
-    const row = await env.DB.prepare('SELECT password_hash FROM meetings WHERE id = ?').bind(m.id).first<{ password_hash: string }>();
-    expect(row?.password_hash).toMatch(/^\$scrypt\$ln=14,r=8,p=1\$/);
-    expect(row?.password_hash).not.toContain('correct horse');
-    const wrong = await knock(m.id, 'Eve', 2, { password: 'wrong' });
-    expect((await wrong.next('error', 30_000)).code).toBe('wrong_password');
-    const none = await knock(m.id, 'Eve', 2);
-    expect((await none.next('error', 30_000)).code).toBe('wrong_password');
-    const right = await joined(m.id, 'Al', 3, { password: 'correct horse' });
-    expect(right.welcome.self.role).toBe('participant');
-    // The host key holder needs no password.
-    expect((await host(m)).welcome.self.role).toBe('host');
-  }, SCRYPT_TEST_MS);
+  it(
+    'refuses a wrong password, admits the right one, and never stores it in clear',
+    async () => {
+      const m = await newMeeting({ password: 'correct horse' });
+      const row = await env.DB.prepare('SELECT password_hash FROM meetings WHERE id = ?').bind(m.id).first<{ password_hash: string }>();
+      expect(row?.password_hash).toMatch(/^\$scrypt\$ln=14,r=8,p=1\$/);
+      expect(row?.password_hash).not.toContain('correct horse');
+      const wrong = await knock(m.id, 'Eve', 2, { password: 'wrong' });
+      expect((await wrong.next('error', 30_000)).code).toBe('wrong_password');
+      const none = await knock(m.id, 'Eve', 2);
+      expect((await none.next('error', 30_000)).code).toBe('wrong_password');
+      const right = await joined(m.id, 'Al', 3, { password: 'correct horse' });
+      expect(right.welcome.self.role).toBe('participant');
+      // The host key holder needs no password.
+      expect((await host(m)).welcome.self.role).toBe('host');
+    },
+    SCRYPT_TEST_MS,
+  );
 
-  it('after 5 wrong passwords in a minute refuses even the right one, with a retry-after', async () => {
-    const m = await newMeeting({ password: 'pw-123' });
-    for (let i = 0; i < 5; i++) {
-      const c = await knock(m.id, 'Eve', 2, { password: `guess-${i}` });
-      expect((await c.next('error', 30_000)).code).toBe('wrong_password');
-    }
-    const c = await knock(m.id, 'Eve', 2, { password: 'pw-123' });
-    const e = await c.next('error', 30_000);
-    expect(e.code).toBe('rate_limited');
-    expect(e.retryAfter).toBeGreaterThan(0);
-    expect(e.retryAfter).toBeLessThanOrEqual(60);
-  }, SCRYPT_TEST_MS);
+  it(
+    'after 5 wrong passwords in a minute refuses even the right one, with a retry-after',
+    async () => {
+      const m = await newMeeting({ password: 'pw-123' });
+      for (let i = 0; i < 5; i++) {
+        const c = await knock(m.id, 'Eve', 2, { password: `guess-${i}` });
+        expect((await c.next('error', 30_000)).code).toBe('wrong_password');
+      }
+      const c = await knock(m.id, 'Eve', 2, { password: 'pw-123' });
+      const e = await c.next('error', 30_000);
+      expect(e.code).toBe('rate_limited');
+      expect(e.retryAfter).toBeGreaterThan(0);
+      expect(e.retryAfter).toBeLessThanOrEqual(60);
+    },
+    SCRYPT_TEST_MS,
+  );
 
   it('refuses everyone but host-key holders while locked, and admits again when unlocked', async () => {
     const m = await newMeeting();
@@ -103,13 +111,17 @@ describe('join gate', () => {
     expect(await res.json()).toEqual({ error: { code: 'meeting_ended', message: 'this meeting has ended' } });
   });
 
-  it('writes refusals to the audit trail', async () => {
-    const m = await newMeeting({ password: 'pw' });
-    const c = await knock(m.id, 'Eve', 2, { password: 'nope' });
-    await c.next('error', 30_000);
-    const rows = await env.DB.prepare('SELECT action, result, ip FROM audit WHERE meeting_id = ?').bind(m.id).all();
-    expect(rows.results).toEqual([{ action: 'join', result: 'wrong_password', ip: '127.0.0.1' }]);
-  }, SCRYPT_TEST_MS);
+  it(
+    'writes refusals to the audit trail',
+    async () => {
+      const m = await newMeeting({ password: 'pw' });
+      const c = await knock(m.id, 'Eve', 2, { password: 'nope' });
+      await c.next('error', 30_000);
+      const rows = await env.DB.prepare('SELECT action, result, ip FROM audit WHERE meeting_id = ?').bind(m.id).all();
+      expect(rows.results).toEqual([{ action: 'join', result: 'wrong_password', ip: '127.0.0.1' }]);
+    },
+    SCRYPT_TEST_MS,
+  );
 
   it('drops a waiter from the queue when they hang up', async () => {
     const m = await newMeeting({ settings: { waitingRoom: true } });

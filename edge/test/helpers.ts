@@ -15,7 +15,10 @@ export async function newMeeting(input: Record<string, unknown> = {}): Promise<{
   return res.json();
 }
 
-export async function heartbeat(originId = 'origin-a', extra: Partial<{ draining: boolean; consumers: number; controlUrl: string; region: string; cpu: number }> = {}): Promise<Response> {
+export async function heartbeat(
+  originId = 'origin-a',
+  extra: Partial<{ draining: boolean; consumers: number; controlUrl: string; region: string; cpu: number }> = {},
+): Promise<Response> {
   const body = JSON.stringify({
     originId,
     region: extra.region ?? 'local',

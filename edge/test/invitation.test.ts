@@ -33,6 +33,7 @@ function parseIcs(ics: string): Array<[string, string]> {
   return logical.map((l) => {
     const m = /^([A-Z][A-Z0-9-]*)(;[^:]*)?:(.*)$/s.exec(l);
     expect(m, `not a content line: ${JSON.stringify(l)}`).not.toBeNull();
+    // eslint-disable-next-line no-control-regex -- the point is that no control character reaches a content line
     expect(m![3]).not.toMatch(/[\u0000-\u0008\u000A-\u001F\u007F]/);
     return [m![1]!, m![3]!];
   });
@@ -47,16 +48,42 @@ function unescapeText(v: string): string {
   });
 }
 
-const EXPECTED = ['BEGIN', 'VERSION', 'PRODID', 'CALSCALE', 'METHOD', 'BEGIN', 'UID', 'SEQUENCE', 'DTSTAMP', 'DTSTART', 'DTEND', 'SUMMARY', 'LOCATION', 'DESCRIPTION', 'URL', 'END', 'END'];
+const EXPECTED = [
+  'BEGIN',
+  'VERSION',
+  'PRODID',
+  'CALSCALE',
+  'METHOD',
+  'BEGIN',
+  'UID',
+  'SEQUENCE',
+  'DTSTAMP',
+  'DTSTART',
+  'DTEND',
+  'SUMMARY',
+  'LOCATION',
+  'DESCRIPTION',
+  'URL',
+  'END',
+  'END',
+];
 
 const HOSTILE: Array<[string, string, string]> = [
   ['a bare CR', 'Budget\rATTENDEE:mailto:eve@example.test', 'Budget ATTENDEE:mailto:eve@example.test'],
   ['a bare LF', 'Budget\nX-INJECTED:1', 'Budget X-INJECTED:1'],
-  ['CRLF and a whole extra event', 'Sync\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:Free pizza\r\nURL:https://evil.test', 'Sync END:VEVENT BEGIN:VEVENT SUMMARY:Free pizza URL:https://evil.test'],
+  [
+    'CRLF and a whole extra event',
+    'Sync\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:Free pizza\r\nURL:https://evil.test',
+    'Sync END:VEVENT BEGIN:VEVENT SUMMARY:Free pizza URL:https://evil.test',
+  ],
   ['commas, semicolons and backslashes', 'a,b;c\\n\\,d', 'a,b;c\\n\\,d'],
   ['a bidi override', 'Review \u202Egnp.exe', 'Review gnp.exe'],
   ['other controls', 'A\u0000B\u0007C\u001bD\u0085E', 'A B C D E'],
-  ['long Chinese text', '季度预算审查会议：讨论第四季度的市场营销计划、人员招聘安排以及各部门的预算调整方案'.repeat(3), '季度预算审查会议：讨论第四季度的市场营销计划、人员招聘安排以及各部门的预算调整方案'.repeat(3)],
+  [
+    'long Chinese text',
+    '季度预算审查会议：讨论第四季度的市场营销计划、人员招聘安排以及各部门的预算调整方案'.repeat(3),
+    '季度预算审查会议：讨论第四季度的市场营销计划、人员招聘安排以及各部门的预算调整方案'.repeat(3),
+  ],
   ['emoji and a mixed-width run', '🎉 Launch 发布会 👩\u200D💻 ' + 'é'.repeat(60), '🎉 Launch 发布会 👩\u200D💻 ' + 'é'.repeat(60)],
 ];
 
@@ -88,7 +115,16 @@ describe('invitations with hostile topics', () => {
   it('folds a long Chinese line at 75 octets, never inside a character', async () => {
     const id = await meetingWithTopic('会'.repeat(100));
     const ics = await (await call(`/api/meetings/${id}/invitation.ics`)).text();
-    const summary = ics.split('\r\n').filter((l, i, all) => l.startsWith('SUMMARY:') || (l.startsWith(' ') && all.slice(0, i).reverse().find((x) => !x.startsWith(' '))?.startsWith('SUMMARY:')));
+    const summary = ics.split('\r\n').filter(
+      (l, i, all) =>
+        l.startsWith('SUMMARY:') ||
+        (l.startsWith(' ') &&
+          all
+            .slice(0, i)
+            .reverse()
+            .find((x) => !x.startsWith(' '))
+            ?.startsWith('SUMMARY:')),
+    );
     // "SUMMARY:" is 8 octets, so 22 three-octet characters fill 74; each continuation holds 24 (1 + 72 octets), the last the 6 left.
     expect(summary.map((l) => new TextEncoder().encode(l).length)).toEqual([74, 73, 73, 73, 19]);
     expect(summary.map((l) => l.replace(/^SUMMARY:| /, '')).join('')).toBe('会'.repeat(100));

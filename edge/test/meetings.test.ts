@@ -10,7 +10,16 @@ describe('POST /api/meetings', () => {
     expect(body.hostKey.length).toBeGreaterThanOrEqual(40);
     expect(body.url).toBe(`/m/${body.id}`);
     const got = await call(`/api/meetings/${body.id}`);
-    expect(await got.json()).toEqual({ id: body.id, topic: 'Board', hasPassword: false, startAt: null, durationMinutes: 60, timeZone: 'UTC', recurrence: null, ended: false });
+    expect(await got.json()).toEqual({
+      id: body.id,
+      topic: 'Board',
+      hasPassword: false,
+      startAt: null,
+      durationMinutes: 60,
+      timeZone: 'UTC',
+      recurrence: null,
+      ended: false,
+    });
   });
 
   it('never stores the host key in clear', async () => {

@@ -138,7 +138,10 @@ describe('failover when the media of a meeting drops', () => {
     await setHealth(standInA, 'dead');
     ann.c.send({ type: 'ticket', mediaLost: true });
     expect(originOf((await ann.c.next('ticket')).origin.url)).toBe('origin-b');
-    const pausesAnn = (c: unknown) => (Array.isArray(c) ? c : [c]).some((a: { action?: string; participantId?: string; source?: string }) => a.action === 'pauseSource' && a.participantId === ann.id && a.source === 'audio');
+    const pausesAnn = (c: unknown) =>
+      (Array.isArray(c) ? c : [c]).some(
+        (a: { action?: string; participantId?: string; source?: string }) => a.action === 'pauseSource' && a.participantId === ann.id && a.source === 'audio',
+      );
     await until('the hold said to the new origin', async () => ((await seen(standInB)).controls.some(pausesAnn) ? true : undefined));
   });
 });

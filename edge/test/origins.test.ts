@@ -16,7 +16,7 @@ describe('origin registry', () => {
     expect((await pickOrigin(env.DB, null))?.id).toBe('origin-idle');
   });
 
-  it('places a meeting in the caller\'s region, then the nearest region with room, then by load', async () => {
+  it("places a meeting in the caller's region, then the nearest region with room, then by load", async () => {
     await heartbeat('weur-1', { region: 'weur', consumers: 40 });
     await heartbeat('weur-2', { region: 'weur', consumers: 10 });
     await heartbeat('apac-1', { region: 'apac', consumers: 300 });
@@ -51,7 +51,14 @@ describe('origin registry', () => {
   });
 
   it('refuses unsigned, wrongly signed and replayed-late heartbeats, storing nothing', async () => {
-    const body = JSON.stringify({ originId: 'evil', region: 'local', url: 'ws://x.test/ws', controlUrl: 'http://x.test', draining: false, load: { workers: 1, routers: 0, transports: 0, producers: 0, consumers: 0, cpu: 0, bitrateIn: 0, bitrateOut: 0 } });
+    const body = JSON.stringify({
+      originId: 'evil',
+      region: 'local',
+      url: 'ws://x.test/ws',
+      controlUrl: 'http://x.test',
+      draining: false,
+      load: { workers: 1, routers: 0, transports: 0, producers: 0, consumers: 0, cpu: 0, bitrateIn: 0, bitrateOut: 0 },
+    });
     const wrongKey = await signRequest('another-secret-another-secret-another-secret', 'POST', '/internal/origins/heartbeat', body);
     const stale = await signRequest(env.SEALROOM_SHARED_SECRET, 'POST', '/internal/origins/heartbeat', body, Date.now() - 120_000);
     for (const headers of [{}, wrongKey, stale]) {

@@ -124,7 +124,14 @@ const CLASS: Record<string, Class> = {
 };
 
 /** Meeting routes that confer host or reveal details: never 'public', never to a weak principal. */
-const HOST_OR_DETAILS = ['GET /api/meetings/:id/details', 'PATCH /api/meetings/:id', 'DELETE /api/meetings/:id', 'GET /api/meetings/:id/ws', 'GET /api/meetings', 'POST /api/meetings/personal'];
+const HOST_OR_DETAILS = [
+  'GET /api/meetings/:id/details',
+  'PATCH /api/meetings/:id',
+  'DELETE /api/meetings/:id',
+  'GET /api/meetings/:id/ws',
+  'GET /api/meetings',
+  'POST /api/meetings/personal',
+];
 
 /** Cells whose handler would end the principal's session or organization: each gets a world of its own. */
 const DESTRUCTIVE = new Set(['POST /api/auth/signout', 'DELETE /api/admin/org']);
@@ -181,7 +188,11 @@ async function strictOrg() {
   expect(half.mfaRequired).toBe(true);
   const tokens = new Map<Action, Promise<string>>();
   const token = (a: Action) => {
-    if (!tokens.has(a)) tokens.set(a, owner.agent.ok<{ token: string }>('POST', '/api/account/tokens', { scopes: [a] }, 201).then((t) => t.token));
+    if (!tokens.has(a))
+      tokens.set(
+        a,
+        owner.agent.ok<{ token: string }>('POST', '/api/account/tokens', { scopes: [a] }, 201).then((t) => t.token),
+      );
     return tokens.get(a)!;
   };
   return { owner, pending, token };
@@ -191,7 +202,9 @@ async function strictOrg() {
 async function expiredOrg() {
   const owner = await signUp(IP.expired, 'Expired');
   await owner.agent.ok('PATCH', '/api/admin/policy', { password: { maxAgeDays: 30 } });
-  await env.DB.prepare('UPDATE users SET password_changed_at = ? WHERE id = ?').bind(Date.now() - 31 * 86_400_000, owner.userId).run();
+  await env.DB.prepare('UPDATE users SET password_changed_at = ? WHERE id = ?')
+    .bind(Date.now() - 31 * 86_400_000, owner.userId)
+    .run();
   return { owner };
 }
 
@@ -273,7 +286,9 @@ describe('route × principal', () => {
     if (!cls) throw new Error(`route ${key} is not classified in CLASS`);
     const want = expected(cls, kind);
     const world = DESTRUCTIVE.has(key) && 'authority' in want ? new World() : shared;
-    const path = route.path.replace(/:[a-zA-Z]+/g, (p) => (p === ':n' || p === ':offset' ? '1' : p === ':id' && route.path.startsWith('/api/meetings') ? '123456789' : 'Zz9_sample-id-0123456789'));
+    const path = route.path.replace(/:[a-zA-Z]+/g, (p) =>
+      p === ':n' || p === ':offset' ? '1' : p === ':id' && route.path.startsWith('/api/meetings') ? '123456789' : 'Zz9_sample-id-0123456789',
+    );
     const headers = await world.headers(kind, route.method, path, BODY, actionOf(route));
     const res = await call(path, { method: route.method, headers, body: route.method === 'GET' ? undefined : BODY });
     const authority = res.headers.get(AUTHORITY_HEADER);

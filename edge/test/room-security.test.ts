@@ -21,7 +21,9 @@ const SCRYPT_TEST_MS = 120_000;
  */
 async function passwordMeeting(password: string) {
   const m = await newMeeting();
-  await env.DB.prepare('UPDATE meetings SET password_hash = ? WHERE id = ?').bind(await hashPassword(password, 10), m.id).run();
+  await env.DB.prepare('UPDATE meetings SET password_hash = ? WHERE id = ?')
+    .bind(await hashPassword(password, 10), m.id)
+    .run();
   return m;
 }
 
@@ -49,63 +51,85 @@ const codeOf = (m: RoomToClient) => (m.type === 'error' ? m.code : m.type);
 const tally = (ms: RoomToClient[]) => ms.reduce<Record<string, number>>((t, m) => ({ ...t, [codeOf(m)]: (t[codeOf(m)] ?? 0) + 1 }), {});
 
 describe('meeting password budget under concurrency', () => {
-  it('100 concurrent wrong passwords from one browser: only the device budget is checked', async () => {
-    const m = await passwordMeeting('the-real-one');
-    const sockets = await Promise.all(Array.from({ length: 100 }, (_, i) => knockFrom(m.id, `Guess ${i}`, 2, { ip: '198.51.100.7', clientId: 'guesser-device-0001', password: `guess-${i}` })));
-    const t = tally(await Promise.all(sockets.map((c) => answer(c))));
-    expect(t.wrong_password).toBe(PASSWORD_BUDGET.device);
-    expect(t.rate_limited).toBe(100 - PASSWORD_BUDGET.device);
-    expect(scryptHighWater()).toBeLessThanOrEqual(SCRYPT_SLOTS);
-    // Another browser behind the same address still gets in with the right password.
-    const colleague = await knockFrom(m.id, 'Colleague', 3, { ip: '198.51.100.7', clientId: 'colleague-device-01', password: 'the-real-one' });
-    expect(codeOf(await answer(colleague))).toBe('welcome');
-  }, SCRYPT_TEST_MS);
-
-  it('rotating device ids and addresses inside one IPv6 /64 buys no more than the address budget', async () => {
-    const m = await passwordMeeting('the-real-one');
-    const sockets = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => knockFrom(m.id, `Guess ${i}`, 2, { ip: `2001:db8:7:9:${(i + 1).toString(16)}::1`, clientId: `rotating-device-${String(i).padStart(4, '0')}`, password: `guess-${i}` })),
-    );
-    const t = tally(await Promise.all(sockets.map((c) => answer(c))));
-    expect(t.wrong_password).toBe(PASSWORD_BUDGET.address);
-    expect(t.rate_limited).toBe(100 - PASSWORD_BUDGET.address);
-    // A different /64 is another address.
-    const other = await knockFrom(m.id, 'Other', 3, { ip: '2001:db8:7:a::1', password: 'the-real-one' });
-    expect(codeOf(await answer(other))).toBe('welcome');
-  }, SCRYPT_TEST_MS);
-
-  it('a guesser with many addresses is held to the meeting budget, then checks pause; seated people are unaffected', async () => {
-    const m = await passwordMeeting('the-real-one');
-    const inside = await knockFrom(m.id, 'Inside', 9, { ip: '192.0.2.200', password: 'the-real-one' });
-    const welcome = await answer(inside);
-    if (welcome.type !== 'welcome') throw new Error(`expected a welcome, got ${JSON.stringify(welcome)}`);
-    const n = PASSWORD_BUDGET.meeting + 20;
-    // Waves no larger than the isolate's scrypt queue: beyond it a check is refused as busy
-    // (and not counted), which would hide the budget this test is about.
-    const answers: RoomToClient[] = [];
-    for (let start = 0; start < n; start += SCRYPT_QUEUE) {
-      const wave = await Promise.all(
-        Array.from({ length: Math.min(SCRYPT_QUEUE, n - start) }, (_, k) => {
-          const i = start + k;
-          return knockFrom(m.id, `Bot ${i}`, 2, { ip: `203.0.113.${i}`, clientId: `bot-device-${String(i).padStart(6, '0')}`, password: `guess-${i}` });
-        }),
+  it(
+    '100 concurrent wrong passwords from one browser: only the device budget is checked',
+    async () => {
+      const m = await passwordMeeting('the-real-one');
+      const sockets = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          knockFrom(m.id, `Guess ${i}`, 2, { ip: '198.51.100.7', clientId: 'guesser-device-0001', password: `guess-${i}` }),
+        ),
       );
-      answers.push(...(await Promise.all(wave.map((c) => answer(c)))));
-    }
-    const t = tally(answers);
-    expect(t.wrong_password).toBe(PASSWORD_BUDGET.meeting);
-    expect(t.rate_limited).toBe(n - PASSWORD_BUDGET.meeting);
-    // The right password from a fresh address waits too: nobody's guess is checked while paused.
-    const late = await knockFrom(m.id, 'Late', 4, { ip: '192.0.2.77', password: 'the-real-one' });
-    const refused = await answer(late);
-    expect(refused).toMatchObject({ type: 'error', code: 'rate_limited' });
-    expect(refused.type === 'error' && refused.retryAfter).toBeGreaterThan(0);
-    // Someone already seated whose connection drops comes straight back: the resume secret, not the password.
-    inside.ws.close();
-    const back = await knockFrom(m.id, 'Inside', 9, { ip: '192.0.2.200', resume: welcome.resume });
-    const again = await answer(back);
-    expect(again).toMatchObject({ type: 'welcome', resumed: true, self: { id: welcome.self.id } });
-  }, SCRYPT_TEST_MS);
+      const t = tally(await Promise.all(sockets.map((c) => answer(c))));
+      expect(t.wrong_password).toBe(PASSWORD_BUDGET.device);
+      expect(t.rate_limited).toBe(100 - PASSWORD_BUDGET.device);
+      expect(scryptHighWater()).toBeLessThanOrEqual(SCRYPT_SLOTS);
+      // Another browser behind the same address still gets in with the right password.
+      const colleague = await knockFrom(m.id, 'Colleague', 3, { ip: '198.51.100.7', clientId: 'colleague-device-01', password: 'the-real-one' });
+      expect(codeOf(await answer(colleague))).toBe('welcome');
+    },
+    SCRYPT_TEST_MS,
+  );
+
+  it(
+    'rotating device ids and addresses inside one IPv6 /64 buys no more than the address budget',
+    async () => {
+      const m = await passwordMeeting('the-real-one');
+      const sockets = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          knockFrom(m.id, `Guess ${i}`, 2, {
+            ip: `2001:db8:7:9:${(i + 1).toString(16)}::1`,
+            clientId: `rotating-device-${String(i).padStart(4, '0')}`,
+            password: `guess-${i}`,
+          }),
+        ),
+      );
+      const t = tally(await Promise.all(sockets.map((c) => answer(c))));
+      expect(t.wrong_password).toBe(PASSWORD_BUDGET.address);
+      expect(t.rate_limited).toBe(100 - PASSWORD_BUDGET.address);
+      // A different /64 is another address.
+      const other = await knockFrom(m.id, 'Other', 3, { ip: '2001:db8:7:a::1', password: 'the-real-one' });
+      expect(codeOf(await answer(other))).toBe('welcome');
+    },
+    SCRYPT_TEST_MS,
+  );
+
+  it(
+    'a guesser with many addresses is held to the meeting budget, then checks pause; seated people are unaffected',
+    async () => {
+      const m = await passwordMeeting('the-real-one');
+      const inside = await knockFrom(m.id, 'Inside', 9, { ip: '192.0.2.200', password: 'the-real-one' });
+      const welcome = await answer(inside);
+      if (welcome.type !== 'welcome') throw new Error(`expected a welcome, got ${JSON.stringify(welcome)}`);
+      const n = PASSWORD_BUDGET.meeting + 20;
+      // Waves no larger than the isolate's scrypt queue: beyond it a check is refused as busy
+      // (and not counted), which would hide the budget this test is about.
+      const answers: RoomToClient[] = [];
+      for (let start = 0; start < n; start += SCRYPT_QUEUE) {
+        const wave = await Promise.all(
+          Array.from({ length: Math.min(SCRYPT_QUEUE, n - start) }, (_, k) => {
+            const i = start + k;
+            return knockFrom(m.id, `Bot ${i}`, 2, { ip: `203.0.113.${i}`, clientId: `bot-device-${String(i).padStart(6, '0')}`, password: `guess-${i}` });
+          }),
+        );
+        answers.push(...(await Promise.all(wave.map((c) => answer(c)))));
+      }
+      const t = tally(answers);
+      expect(t.wrong_password).toBe(PASSWORD_BUDGET.meeting);
+      expect(t.rate_limited).toBe(n - PASSWORD_BUDGET.meeting);
+      // The right password from a fresh address waits too: nobody's guess is checked while paused.
+      const late = await knockFrom(m.id, 'Late', 4, { ip: '192.0.2.77', password: 'the-real-one' });
+      const refused = await answer(late);
+      expect(refused).toMatchObject({ type: 'error', code: 'rate_limited' });
+      expect(refused.type === 'error' && refused.retryAfter).toBeGreaterThan(0);
+      // Someone already seated whose connection drops comes straight back: the resume secret, not the password.
+      inside.ws.close();
+      const back = await knockFrom(m.id, 'Inside', 9, { ip: '192.0.2.200', resume: welcome.resume });
+      const again = await answer(back);
+      expect(again).toMatchObject({ type: 'welcome', resumed: true, self: { id: welcome.self.id } });
+    },
+    SCRYPT_TEST_MS,
+  );
 });
 
 describe('removal and denial hold by identity', () => {
@@ -123,7 +147,9 @@ describe('removal and denial hold by identity', () => {
     expect(codeOf(await answer(byDevice))).toBe('removed');
     // Concurrent retries with both change nothing.
     const before = await roomSnapshot(m.id);
-    const retries = await Promise.all(Array.from({ length: 20 }, () => knockFrom(m.id, 'Ann', 2, { resume: ann.welcome.resume, clientId: 'ann-device-00000001' })));
+    const retries = await Promise.all(
+      Array.from({ length: 20 }, () => knockFrom(m.id, 'Ann', 2, { resume: ann.welcome.resume, clientId: 'ann-device-00000001' })),
+    );
     expect(tally(await Promise.all(retries.map((c) => answer(c))))).toEqual({ removed: 20 });
     expect(await roomSnapshot(m.id)).toBe(before);
     host.c.send({ type: 'host', command: { action: 'allow-rejoin', target: ann.id } });
@@ -238,7 +264,14 @@ describe('rate limits and floods', () => {
     await host.c.drain(50);
     ann.c.send({ type: 'key-blobs', epoch: 1, blobs: Array.from({ length: 1000 }, () => ({ to: host.id, blob: 'A'.repeat(80) })) });
     expect((await ann.c.next('error')).code).toBe('bad_message');
-    ann.c.send({ type: 'key-blobs', epoch: 1, blobs: [{ to: host.id, blob: 'A'.repeat(80) }, { to: host.id, blob: 'B'.repeat(80) }] });
+    ann.c.send({
+      type: 'key-blobs',
+      epoch: 1,
+      blobs: [
+        { to: host.id, blob: 'A'.repeat(80) },
+        { to: host.id, blob: 'B'.repeat(80) },
+      ],
+    });
     expect((await ann.c.next('error')).code).toBe('bad_message');
     expect((await host.c.drain(200)).filter((x) => x.type === 'key-blob')).toEqual([]);
   });

@@ -54,7 +54,7 @@ describe('Room: admission and roster', () => {
     expect(a.welcome.origin!.iceServers![0]!.username).not.toBe(b.welcome.origin!.iceServers![0]!.username);
   });
 
-  it('puts a meeting\'s media on an origin in its first joiner\'s region, and everyone after on the same one', async () => {
+  it("puts a meeting's media on an origin in its first joiner's region, and everyone after on the same one", async () => {
     await heartbeat('origin-weur', { region: 'weur' });
     await heartbeat('origin-apac', { region: 'apac', consumers: 200 });
     const m = await newMeeting();

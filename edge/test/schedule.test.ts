@@ -5,7 +5,15 @@ import { call, joined, newMeeting } from './helpers.ts';
 const hostAuth = (key: string) => ({ authorization: `HostKey ${key}` });
 
 describe('scheduled meetings', () => {
-  const weekly = { topic: 'Board, Q4; budget', startAt: Date.UTC(2026, 11, 1, 9, 0), durationMinutes: 90, timeZone: 'Asia/Shanghai', recurrence: { freq: 'weekly', interval: 1, count: 4, byDay: [2] }, settings: { waitingRoom: true, muteOnEntry: true }, alternativeHosts: ['cfo@example.com'] };
+  const weekly = {
+    topic: 'Board, Q4; budget',
+    startAt: Date.UTC(2026, 11, 1, 9, 0),
+    durationMinutes: 90,
+    timeZone: 'Asia/Shanghai',
+    recurrence: { freq: 'weekly', interval: 1, count: 4, byDay: [2] },
+    settings: { waitingRoom: true, muteOnEntry: true },
+    alternativeHosts: ['cfo@example.com'],
+  };
 
   it('stores the schedule and settings; only the host reads the details', async () => {
     const m = await newMeeting(weekly);
@@ -24,7 +32,11 @@ describe('scheduled meetings', () => {
     const bad = await call(`/api/meetings/${m.id}`, { method: 'PATCH', headers: hostAuth(m.hostKey), body: JSON.stringify({ timeZone: 'Mars/Olympus' }) });
     expect(bad.status).toBe(400);
     expect((await bad.json<{ error: { message: string } }>()).error.message).toContain('time zone');
-    const ok = await call(`/api/meetings/${m.id}`, { method: 'PATCH', headers: hostAuth(m.hostKey), body: JSON.stringify({ topic: 'Board (moved)', password: 'pw1' }) });
+    const ok = await call(`/api/meetings/${m.id}`, {
+      method: 'PATCH',
+      headers: hostAuth(m.hostKey),
+      body: JSON.stringify({ topic: 'Board (moved)', password: 'pw1' }),
+    });
     expect(ok.status).toBe(200);
     const pub = await (await call(`/api/meetings/${m.id}`)).json<Record<string, unknown>>();
     expect(pub).toMatchObject({ topic: 'Board (moved)', hasPassword: true, timeZone: 'Asia/Shanghai' });

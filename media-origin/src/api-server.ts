@@ -4,15 +4,7 @@
  * and state probes. Every signed call is checked once against the nonce ledger.
  */
 import type http from 'node:http';
-import {
-  type MediaSource,
-  MemoryNonceLedger,
-  OriginControl,
-  OriginControlBatch,
-  OriginPipeRequest,
-  parseJson,
-  verifyRequest,
-} from '@sealroom/protocol';
+import { type MediaSource, MemoryNonceLedger, OriginControl, OriginControlBatch, OriginPipeRequest, parseJson, verifyRequest } from '@sealroom/protocol';
 import type { OriginConfig } from './config.ts';
 import { OriginError, httpStatus } from './errors.ts';
 import { headerOf, readBody } from './http-io.ts';

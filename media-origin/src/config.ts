@@ -9,7 +9,11 @@ import { z } from 'zod';
 import type { LogLevel } from './log.ts';
 
 const port = (what: string) =>
-  z.coerce.number({ error: `${what} must be a number` }).int(`${what} must be an integer`).min(0, `${what} must be 0–65535`).max(65535, `${what} must be 0–65535`);
+  z.coerce
+    .number({ error: `${what} must be a number` })
+    .int(`${what} must be an integer`)
+    .min(0, `${what} must be 0–65535`)
+    .max(65535, `${what} must be 0–65535`);
 const ip = (what: string) => z.string().refine((s) => isIP(s) !== 0, `${what} must be an IPv4 or IPv6 address`);
 const flag = z
   .string()
@@ -53,16 +57,31 @@ const Raw = z
     ORIGIN_WEBRTC_PORT: port('ORIGIN_WEBRTC_PORT').min(1, 'ORIGIN_WEBRTC_PORT must be 1–65535').optional(),
     ORIGIN_TLS_CERT: z.string().min(1).optional(),
     ORIGIN_TLS_KEY: z.string().min(1).optional(),
-    ORIGIN_WORKERS: z.coerce.number().int().min(1, 'ORIGIN_WORKERS must be ≥ 1').max(256).default(() => os.availableParallelism()),
-    ORIGIN_REGION: z.string().regex(/^[a-z0-9-]{1,32}$/, 'ORIGIN_REGION must be 1–32 of a-z 0-9 -').default('local'),
-    ORIGIN_ID: z.string().regex(/^[a-z0-9-]{1,64}$/, 'ORIGIN_ID must be 1–64 of a-z 0-9 -').optional(),
+    ORIGIN_WORKERS: z.coerce
+      .number()
+      .int()
+      .min(1, 'ORIGIN_WORKERS must be ≥ 1')
+      .max(256)
+      .default(() => os.availableParallelism()),
+    ORIGIN_REGION: z
+      .string()
+      .regex(/^[a-z0-9-]{1,32}$/, 'ORIGIN_REGION must be 1–32 of a-z 0-9 -')
+      .default('local'),
+    ORIGIN_ID: z
+      .string()
+      .regex(/^[a-z0-9-]{1,64}$/, 'ORIGIN_ID must be 1–64 of a-z 0-9 -')
+      .optional(),
     EDGE_URL: z.url({ protocol: /^https?$/, error: 'EDGE_URL must be an http(s) URL' }).default('http://127.0.0.1:8787'),
     SEALROOM_SHARED_SECRET: z
       .string({ error: 'SEALROOM_SHARED_SECRET is required (the secret shared with the edge)' })
       .min(32, 'SEALROOM_SHARED_SECRET must be at least 32 characters'),
     ORIGIN_METRICS_PORT: port('ORIGIN_METRICS_PORT').default(9464),
     ORIGIN_DRAIN_SECONDS: z.coerce.number().min(0).max(3600).default(30),
-    ORIGIN_RECONNECT_GRACE_SECONDS: z.coerce.number().min(0, 'ORIGIN_RECONNECT_GRACE_SECONDS must be 0–300').max(300, 'ORIGIN_RECONNECT_GRACE_SECONDS must be 0–300').default(10),
+    ORIGIN_RECONNECT_GRACE_SECONDS: z.coerce
+      .number()
+      .min(0, 'ORIGIN_RECONNECT_GRACE_SECONDS must be 0–300')
+      .max(300, 'ORIGIN_RECONNECT_GRACE_SECONDS must be 0–300')
+      .default(10),
     ORIGIN_PEERS_PER_ROUTER: z.coerce.number().int().min(1, 'ORIGIN_PEERS_PER_ROUTER must be ≥ 1').max(100_000).default(100),
     ORIGIN_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     SEALROOM_TEST_TAP: flag.default(false),

@@ -36,7 +36,7 @@ export function readTls(tls: { certFile: string; keyFile: string }): { cert: Buf
     try {
       return readFileSync(file);
     } catch (err) {
-      throw new Error(`cannot read the TLS ${what} ${file}: ${errText(err)}`);
+      throw new Error(`cannot read the TLS ${what} ${file}: ${errText(err)}`, { cause: err });
     }
   };
   return { cert: read(tls.certFile, 'certificate (ORIGIN_TLS_CERT)'), key: read(tls.keyFile, 'key (ORIGIN_TLS_KEY)') };

@@ -18,7 +18,11 @@ export interface Logger {
   child(bound: Partial<LogFields>): Logger;
 }
 
-export function createLogger(level: LogLevel = 'info', bound: Partial<LogFields> = {}, sink: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Logger {
+export function createLogger(
+  level: LogLevel = 'info',
+  bound: Partial<LogFields> = {},
+  sink: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+): Logger {
   const min = RANK[level];
   const emit = (lvl: Exclude<LogLevel, 'silent'>, fields: LogFields) => {
     if (RANK[lvl] < min) return;

@@ -315,7 +315,14 @@ export class MeetingRouter {
   /** `owner` is null for a producer piped in from another origin (it lives on the primary). */
   async onNewProducer(owner: Peer | null, producer: ms.Producer<ProducerAppData>): Promise<void> {
     const participantId = producer.appData.participantId;
-    this.#log.info({ event: 'producer_created', participantId, source: producer.appData.source, kind: producer.kind, simulcast: producer.rtpParameters.encodings?.length ?? 1, piped: owner === null });
+    this.#log.info({
+      event: 'producer_created',
+      participantId,
+      source: producer.appData.source,
+      kind: producer.kind,
+      simulcast: producer.rtpParameters.encodings?.length ?? 1,
+      piped: owner === null,
+    });
     if (this.#extras.length > 0) {
       // Every other router of the meeting gets the producer (same id) before anyone hears of it.
       await this.#locked(async () => {

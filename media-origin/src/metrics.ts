@@ -75,9 +75,19 @@ export class OriginMetrics {
         for (const w of snapshot().perWorker) this.set({ pid: String(w.pid) }, w.routers);
       },
     });
-    this.requests = new Counter({ name: 'sealroom_origin_requests_total', help: 'Signalling requests by method and outcome', labelNames: ['method', 'outcome'], registers: [r] });
+    this.requests = new Counter({
+      name: 'sealroom_origin_requests_total',
+      help: 'Signalling requests by method and outcome',
+      labelNames: ['method', 'outcome'],
+      registers: [r],
+    });
     this.workerDeaths = new Counter({ name: 'sealroom_origin_worker_deaths_total', help: 'mediasoup workers that died', registers: [r] });
-    this.ticketRejections = new Counter({ name: 'sealroom_origin_ticket_rejections_total', help: 'Refused tickets by reason', labelNames: ['reason'], registers: [r] });
+    this.ticketRejections = new Counter({
+      name: 'sealroom_origin_ticket_rejections_total',
+      help: 'Refused tickets by reason',
+      labelNames: ['reason'],
+      registers: [r],
+    });
     // Quality per consumer as distributions (one observation per consumer per sample): no
     // label names a participant, so the series count is fixed whatever the meeting size.
     this.#loss = new Histogram({

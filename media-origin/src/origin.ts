@@ -77,7 +77,12 @@ export class Origin {
       config,
       log,
       meetings: this.#meetings,
-      health: () => ({ closed: this.#closed, draining: this.#draining, workerPids: this.#pool.workers.map((w) => w.pid), registered: this.#heartbeat.registered }),
+      health: () => ({
+        closed: this.#closed,
+        draining: this.#draining,
+        workerPids: this.#pool.workers.map((w) => w.pid),
+        registered: this.#heartbeat.registered,
+      }),
       control: (c) => this.control(c),
       pipe: (req) => this.pipe(req),
     });

@@ -7,7 +7,15 @@ import { type ClientToOrigin, type MediaSource, ORIGIN_CLOSE, type OriginMethod,
 import type { types as ms } from 'mediasoup';
 import { OriginError, sfu } from './errors.ts';
 import type { Logger } from './log.ts';
-import { INGEST_RECV_BUFFER_BYTES, INITIAL_OUTGOING_BITRATE, MAX_CONSUMERS_PER_PEER, MAX_HELD_NOTIFICATIONS, MAX_TRANSPORTS_PER_PEER, MAX_WS_BUFFERED_BYTES, SOURCE_KIND } from './media.ts';
+import {
+  INGEST_RECV_BUFFER_BYTES,
+  INITIAL_OUTGOING_BITRATE,
+  MAX_CONSUMERS_PER_PEER,
+  MAX_HELD_NOTIFICATIONS,
+  MAX_TRANSPORTS_PER_PEER,
+  MAX_WS_BUFFERED_BYTES,
+  SOURCE_KIND,
+} from './media.ts';
 import { nudgeKeyFrames } from './key-frames.ts';
 import type { MeetingRouter } from './meeting.ts';
 import type { Ticket } from './ticket.ts';
@@ -275,7 +283,7 @@ export class Peer {
       const found = this.#meeting.findProducer(producerId);
       if (!found) throw new OriginError('not_found', 'no such producer in this meeting');
       const caps = rtpCapabilities as unknown as ms.RtpCapabilities;
-      let can = false;
+      let can: boolean;
       try {
         can = this.#meeting.routerOf(this.id).canConsume({ producerId, rtpCapabilities: caps });
       } catch {
@@ -284,9 +292,7 @@ export class Peer {
       if (!can) throw new OriginError('bad_message', 'cannot consume this producer with these RTP capabilities');
       // Paused until the client has set up its receiver and says resume: otherwise the first
       // packets (and the key frame) arrive before anything can decode them.
-      const consumer = await sfu(() =>
-        transport.consume({ producerId, rtpCapabilities: caps, paused: true, appData: { participantId: this.id } }),
-      );
+      const consumer = await sfu(() => transport.consume({ producerId, rtpCapabilities: caps, paused: true, appData: { participantId: this.id } }));
       if (this.#closed) {
         consumer.close();
         throw new OriginError('not_joined', 'connection closed');

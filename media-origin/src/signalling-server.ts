@@ -94,7 +94,6 @@ export class SignallingServer {
       }
       const msg = parsed.value;
       try {
-        let data: unknown;
         if (msg.method === 'auth') {
           if (peer || authing) throw new OriginError('already_joined', 'already authenticated');
           authing = true;
@@ -102,7 +101,10 @@ export class SignallingServer {
             const result = await this.#authenticate(msg.data.ticket, wantMeeting, ws);
             peer = result.peer;
             clearTimeout(authTimer);
-            reply(msg.id, { ok: true, data: { participantId: peer.id, meetingId: result.ticket.mid, resumed: result.resumed } satisfies OriginResults['auth'] });
+            reply(msg.id, {
+              ok: true,
+              data: { participantId: peer.id, meetingId: result.ticket.mid, resumed: result.resumed } satisfies OriginResults['auth'],
+            });
             // A participant still known here (within the reconnect window, or a second socket)
             // takes its transports back; anyone else joins the meeting.
             if (result.resumed) peer.attach(ws, result.ticket);
@@ -114,7 +116,7 @@ export class SignallingServer {
           }
         }
         if (!peer) throw new OriginError('not_joined', 'send auth with a ticket first');
-        data = await peer.handle(msg.method, msg.data as never);
+        const data = await peer.handle(msg.method, msg.data as never);
         reply(msg.id, { ok: true, data });
         metrics.requests.inc({ method: msg.method, outcome: 'ok' });
       } catch (err) {

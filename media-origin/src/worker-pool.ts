@@ -86,12 +86,24 @@ export class WorkerPool {
     }
     const at = this.#opts.webRtcServer;
     if (at) {
-      const listen = { ip: at.ip, port: at.port + slot, ...(at.announcedAddress && at.announcedAddress !== at.ip ? { announcedAddress: at.announcedAddress } : {}) };
+      const listen = {
+        ip: at.ip,
+        port: at.port + slot,
+        ...(at.announcedAddress && at.announcedAddress !== at.ip ? { announcedAddress: at.announcedAddress } : {}),
+      };
       try {
-        this.#servers.set(worker, await worker.createWebRtcServer({ listenInfos: [{ protocol: 'udp', ...listen }, { protocol: 'tcp', ...listen }] }));
+        this.#servers.set(
+          worker,
+          await worker.createWebRtcServer({
+            listenInfos: [
+              { protocol: 'udp', ...listen },
+              { protocol: 'tcp', ...listen },
+            ],
+          }),
+        );
       } catch (err) {
         worker.close();
-        throw new Error(`cannot listen for ICE on ${at.ip}:${at.port + slot} (UDP and TCP): ${errText(err)}`);
+        throw new Error(`cannot listen for ICE on ${at.ip}:${at.port + slot} (UDP and TCP): ${errText(err)}`, { cause: err });
       }
     }
     this.#workers.add(worker);
@@ -105,13 +117,16 @@ export class WorkerPool {
       this.#opts.log.error({ event: 'worker_died', pid: worker.pid, error: errText(err) });
       this.#opts.onDied(worker);
       if (this.#closed) return;
-      setTimeout(() => {
-        if (this.#closed) return;
-        this.#spawn(slot).then(
-          (w) => this.#opts.log.info({ event: 'worker_replaced', pid: w.pid }),
-          (e) => this.#opts.log.error({ event: 'worker_respawn_failed', error: errText(e) }),
-        );
-      }, Date.now() - bornAt < YOUNG_WORKER_MS ? RESPAWN_DELAY_MS : 0).unref();
+      setTimeout(
+        () => {
+          if (this.#closed) return;
+          this.#spawn(slot).then(
+            (w) => this.#opts.log.info({ event: 'worker_replaced', pid: w.pid }),
+            (e) => this.#opts.log.error({ event: 'worker_respawn_failed', error: errText(e) }),
+          );
+        },
+        Date.now() - bornAt < YOUNG_WORKER_MS ? RESPAWN_DELAY_MS : 0,
+      ).unref();
     });
     this.#opts.log.info({ event: 'worker_started', pid: worker.pid });
     return worker;

@@ -26,7 +26,10 @@ async function pipeCall<T>(origin: Origin, body: unknown): Promise<T> {
 
 /** The edge's part: a pipe between the meeting's routers on `from` and `to`, then one producer through it. */
 async function cascade(mid: string, from: Origin, to: Origin, producerId: string): Promise<{ fromPipe: string; toPipe: string }> {
-  const [pa, pb] = await Promise.all([pipeCall<PipeOpened>(from, { action: 'openPipe', meetingId: mid }), pipeCall<PipeOpened>(to, { action: 'openPipe', meetingId: mid })]);
+  const [pa, pb] = await Promise.all([
+    pipeCall<PipeOpened>(from, { action: 'openPipe', meetingId: mid }),
+    pipeCall<PipeOpened>(to, { action: 'openPipe', meetingId: mid }),
+  ]);
   await pipeCall(from, { action: 'connectPipe', meetingId: mid, pipeId: pa.pipeId, remote: pb.local });
   await pipeCall(to, { action: 'connectPipe', meetingId: mid, pipeId: pb.pipeId, remote: pa.local });
   const piped = await pipeCall<PipedProducer>(from, { action: 'pipeProducer', meetingId: mid, pipeId: pa.pipeId, producerId });
@@ -96,7 +99,12 @@ describe('pipe transports between origins', () => {
     // A valid signature for /control does not open /pipe; nor does one for another body.
     const forControl = await signRequest('test-secret-test-secret-test-secret-0123', 'POST', '/control', text);
     expect((await fetch(`${b.url}/pipe`, { method: 'POST', body: text, headers: forControl })).status).toBe(403);
-    const otherBody = await signRequest('test-secret-test-secret-test-secret-0123', 'POST', '/pipe', JSON.stringify({ action: 'openPipe', meetingId: '999999999' }));
+    const otherBody = await signRequest(
+      'test-secret-test-secret-test-secret-0123',
+      'POST',
+      '/pipe',
+      JSON.stringify({ action: 'openPipe', meetingId: '999999999' }),
+    );
     expect((await fetch(`${b.url}/pipe`, { method: 'POST', body: text, headers: otherBody })).status).toBe(403);
     // A stale signature (older than the allowed skew) is refused.
     const stale = await signRequest('test-secret-test-secret-test-secret-0123', 'POST', '/pipe', text, Date.now() - 5 * 60_000);

@@ -25,14 +25,33 @@ describe('loadConfig', () => {
 
   it('reads env and lets flags override it', () => {
     const c = loadConfig(
-      { SEALROOM_SHARED_SECRET: SECRET, ORIGIN_LISTEN_IP: '0.0.0.0', ORIGIN_ANNOUNCED_IP: '203.0.113.7', ORIGIN_PORT: '5000', ORIGIN_REGION: 'eu-west', SEALROOM_TEST_TAP: '1' },
+      {
+        SEALROOM_SHARED_SECRET: SECRET,
+        ORIGIN_LISTEN_IP: '0.0.0.0',
+        ORIGIN_ANNOUNCED_IP: '203.0.113.7',
+        ORIGIN_PORT: '5000',
+        ORIGIN_REGION: 'eu-west',
+        SEALROOM_TEST_TAP: '1',
+      },
       ['--port', '6000', '--workers=3', '--edge-url', 'https://edge.example/'],
     );
-    expect(c).toMatchObject({ listenIp: '0.0.0.0', announcedIp: '203.0.113.7', port: 6000, workers: 3, region: 'eu-west', originId: 'eu-west-6000', edgeUrl: 'https://edge.example', testTap: true });
+    expect(c).toMatchObject({
+      listenIp: '0.0.0.0',
+      announcedIp: '203.0.113.7',
+      port: 6000,
+      workers: 3,
+      region: 'eu-west',
+      originId: 'eu-west-6000',
+      edgeUrl: 'https://edge.example',
+      testTap: true,
+    });
   });
 
   it('reads the production reach settings: a certificate pair and fixed ICE ports', () => {
-    const c = loadConfig({ SEALROOM_SHARED_SECRET: SECRET, ORIGIN_TLS_CERT: '/etc/sealroom/cert.pem', ORIGIN_TLS_KEY: '/etc/sealroom/key.pem' }, ['--webrtc-port', '443']);
+    const c = loadConfig({ SEALROOM_SHARED_SECRET: SECRET, ORIGIN_TLS_CERT: '/etc/sealroom/cert.pem', ORIGIN_TLS_KEY: '/etc/sealroom/key.pem' }, [
+      '--webrtc-port',
+      '443',
+    ]);
     expect(c).toMatchObject({ tls: { certFile: '/etc/sealroom/cert.pem', keyFile: '/etc/sealroom/key.pem' }, webRtcPort: 443 });
     expect(loadConfig({ SEALROOM_SHARED_SECRET: SECRET })).toMatchObject({ tls: undefined, webRtcPort: undefined });
   });

@@ -20,7 +20,11 @@ describe('control batches', () => {
       const t = await origin.peer(mid, sub)!.createPlainTransport('send');
       await c.ok('produce', { transportId: t.id, kind: 'audio', source: 'audio', rtpParameters: OPUS_PARAMS(9000 + i) });
     }
-    const res = await signedPost(origin.url, '/control', subs.map((participantId) => ({ action: 'pauseSource', meetingId: mid, participantId, source: 'audio' })));
+    const res = await signedPost(
+      origin.url,
+      '/control',
+      subs.map((participantId) => ({ action: 'pauseSource', meetingId: mid, participantId, source: 'audio' })),
+    );
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ok: true, results: [{ paused: 1 }, { paused: 1 }] });
   });

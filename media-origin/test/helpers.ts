@@ -237,7 +237,15 @@ export class RtpSource {
   }
 
   send(payload: Uint8Array, marker = true, tsStep = 0, extensions?: { id: number; data: Uint8Array }[]): Promise<void> {
-    const pkt = buildRtp({ payloadType: this.payloadType, marker, seq: this.seq, timestamp: this.timestamp, ssrc: this.ssrc, payload, ...(extensions ? { extensions } : {}) });
+    const pkt = buildRtp({
+      payloadType: this.payloadType,
+      marker,
+      seq: this.seq,
+      timestamp: this.timestamp,
+      ssrc: this.ssrc,
+      payload,
+      ...(extensions ? { extensions } : {}),
+    });
     this.seq = (this.seq + 1) & 0xffff;
     this.timestamp = (this.timestamp + tsStep) >>> 0;
     return new Promise((resolve, reject) => this.socket.send(pkt, this.#port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
@@ -344,7 +352,14 @@ export class FakeEdge {
     req.on('data', (c) => chunks.push(c));
     req.on('end', async () => {
       const body = Buffer.concat(chunks).toString();
-      const signed = await verifyRequest(SECRET, req.method ?? '', req.url ?? '', body, { get: (h) => (req.headers[h] as string | undefined) ?? null }, this.nonces);
+      const signed = await verifyRequest(
+        SECRET,
+        req.method ?? '',
+        req.url ?? '',
+        body,
+        { get: (h) => (req.headers[h] as string | undefined) ?? null },
+        this.nonces,
+      );
       const parsed = OriginHeartbeat.safeParse(JSON.parse(body));
       if (req.url !== HEARTBEAT_PATH || !signed.ok || !parsed.success) {
         this.rejected++;

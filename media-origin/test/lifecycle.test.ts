@@ -3,7 +3,20 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { FakeEdge, OPUS_PARAMS, RtpSink, RtpSource, SECRET, SignalClient, mintTicket, newMeetingId, newParticipantId, signedPost, startOrigin, until } from './helpers.ts';
+import {
+  FakeEdge,
+  OPUS_PARAMS,
+  RtpSink,
+  RtpSource,
+  SECRET,
+  SignalClient,
+  mintTicket,
+  newMeetingId,
+  newParticipantId,
+  signedPost,
+  startOrigin,
+  until,
+} from './helpers.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 

@@ -13,8 +13,6 @@ import { type TapResult, reassembleVp8 } from '../src/test-tap.ts';
 import {
   AUDIO_LEVEL_EXT_ID,
   OPUS_LEVEL_PARAMS,
-  OPUS_PARAMS,
-  RtpSink,
   RtpSource,
   SignalClient,
   VP8_PARAMS,
@@ -80,7 +78,17 @@ describe('forwarding', () => {
     expect(gotAudio.map((p) => Buffer.from(p.payload))).toEqual(Array.from({ length: 20 }, (_, i) => Buffer.from(opusFrame(i))));
     const gotVideo = rx.sink.packets
       .filter((p) => p.ssrc === cv.ssrc)
-      .map((p) => ({ participantId: tx.sub, source: 'video' as const, kind: 'video' as const, ssrc: p.ssrc, payloadType: p.payloadType, marker: p.marker, seq: p.seq, timestamp: p.timestamp, payload: Buffer.from(p.payload).toString('base64url') }));
+      .map((p) => ({
+        participantId: tx.sub,
+        source: 'video' as const,
+        kind: 'video' as const,
+        ssrc: p.ssrc,
+        payloadType: p.payloadType,
+        marker: p.marker,
+        seq: p.seq,
+        timestamp: p.timestamp,
+        payload: Buffer.from(p.payload).toString('base64url'),
+      }));
     const rebuilt = reassembleVp8(gotVideo);
     expect(rebuilt.map((f) => f.keyFrame)).toEqual([true, false, false, false, false, false]);
     expect(rebuilt.map((f) => Buffer.from(f.data))).toEqual(frames.map((f) => Buffer.from(f)));
@@ -408,7 +416,17 @@ describe('simulcast', () => {
       reassembleVp8(
         rx.sink.packets
           .filter((p) => p.ssrc === cv.ssrc)
-          .map((p) => ({ participantId: tx.sub, source: 'video' as const, kind: 'video' as const, ssrc: p.ssrc, payloadType: p.payloadType, marker: p.marker, seq: p.seq, timestamp: p.timestamp, payload: Buffer.from(p.payload).toString('base64url') })),
+          .map((p) => ({
+            participantId: tx.sub,
+            source: 'video' as const,
+            kind: 'video' as const,
+            ssrc: p.ssrc,
+            payloadType: p.payloadType,
+            marker: p.marker,
+            seq: p.seq,
+            timestamp: p.timestamp,
+            payload: Buffer.from(p.payload).toString('base64url'),
+          })),
       );
 
     // mediasoup starts low and climbs to the highest layer once the layers' scores are in.
@@ -488,7 +506,7 @@ describe('reconnect window', () => {
 /** RTCP PLI (PSFB, FMT 1) and FIR (FMT 4) packets in a compound RTCP datagram. */
 function keyFrameRequestsIn(datagram: Buffer): number {
   let n = 0;
-  for (let at = 0; at + 4 <= datagram.length; ) {
+  for (let at = 0; at + 4 <= datagram.length;) {
     const b0 = datagram[at]!;
     if (b0 >> 6 !== 2) break;
     const fmt = b0 & 0x1f;

@@ -78,7 +78,8 @@ describe('an origin with TLS and fixed ICE ports', () => {
     const icePort = await freePort();
     const origin = await startOrigin({ ORIGIN_WEBRTC_PORT: String(icePort) });
     try {
-      const candidatesOf = async (c: SignalClient, direction: 'send' | 'recv') => (await c.ok('createTransport', { direction })).iceCandidates as unknown as Candidate[];
+      const candidatesOf = async (c: SignalClient, direction: 'send' | 'recv') =>
+        (await c.ok('createTransport', { direction })).iceCandidates as unknown as Candidate[];
       const a = await SignalClient.join(origin, { mid: newMeetingId(), sub: newParticipantId() });
       const b = await SignalClient.join(origin, { mid: newMeetingId(), sub: newParticipantId() });
       const all = [...(await candidatesOf(a, 'send')), ...(await candidatesOf(a, 'recv')), ...(await candidatesOf(b, 'send'))];

@@ -30,7 +30,12 @@ describe('tickets', () => {
     ['forged (other key)', () => mintTicket({ mid: newMeetingId(), sub: newParticipantId(), secret: 'another-secret-another-secret-0123456' }), /signature/],
     ['for another audience', () => mintTicket({ mid: newMeetingId(), sub: newParticipantId(), audience: 'someone-else' }), /aud/],
     ['garbage', async () => 'not.a.jwt', /malformed/],
-    ['alg none', async () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ mid: '123456789', sub: 'abcdefgh', src: ['audio'], role: 'host', exp: 9e9, aud: 'sealroom-origin', iss: 'sealroom-edge' })).toString('base64url')}.`, /malformed|alg/],
+    [
+      'alg none',
+      async () =>
+        `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ mid: '123456789', sub: 'abcdefgh', src: ['audio'], role: 'host', exp: 9e9, aud: 'sealroom-origin', iss: 'sealroom-edge' })).toString('base64url')}.`,
+      /malformed|alg/,
+    ],
   ])('refuses a ticket that is %s, and closes the socket', async (_name, make, message) => {
     const { c, r } = await authWith(await make());
     expect(r.ok).toBe(false);

@@ -19,7 +19,15 @@ export const MfaConfirmation = z.looseObject({ recoveryCodes: z.array(z.string()
 export type MfaConfirmation = z.infer<typeof MfaConfirmation>;
 
 /** A member of the organization as the admin routes show it. */
-export const UserView = z.looseObject({ id: z.string(), email: z.string(), name: z.string(), role: OrgRole, disabled: z.boolean(), mfaEnabled: z.boolean(), sso: z.boolean() });
+export const UserView = z.looseObject({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  role: OrgRole,
+  disabled: z.boolean(),
+  mfaEnabled: z.boolean(),
+  sso: z.boolean(),
+});
 export type UserView = z.infer<typeof UserView>;
 
 export const UserList = z.looseObject({ users: z.array(UserView) });

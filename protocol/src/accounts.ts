@@ -101,7 +101,10 @@ export const Password = z.string().min(1).max(256);
 export const Id = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'bad id');
 
 /** IPv4 or IPv6 CIDR such as 203.0.113.0/24 or 2001:db8::/32; parsed fully at the edge. */
-export const Cidr = z.string().max(64).regex(/^[0-9a-fA-F:.]+\/[0-9]{1,3}$/, 'expected CIDR like 10.0.0.0/8');
+export const Cidr = z
+  .string()
+  .max(64)
+  .regex(/^[0-9a-fA-F:.]+\/[0-9]{1,3}$/, 'expected CIDR like 10.0.0.0/8');
 
 export const PasswordPolicy = z.strictObject({
   minLength: z.number().int().min(8).max(128),
@@ -131,7 +134,11 @@ export const SecurityPolicy = z.strictObject({
   adminWindow: TimeWindow.nullable(),
   /** May people without an account join this organization's meetings by link? */
   allowAnonymousJoin: z.boolean(),
-  sessionHours: z.number().int().min(1).max(24 * 30),
+  sessionHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30),
 });
 export type SecurityPolicy = z.infer<typeof SecurityPolicy>;
 
@@ -150,7 +157,12 @@ export const SecurityPolicyPatch = z.strictObject({
   allowedIpRanges: z.array(Cidr).max(50).optional(),
   adminWindow: TimeWindow.nullable().optional(),
   allowAnonymousJoin: z.boolean().optional(),
-  sessionHours: z.number().int().min(1).max(24 * 30).optional(),
+  sessionHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .optional(),
 });
 export type SecurityPolicyPatch = z.infer<typeof SecurityPolicyPatch>;
 
@@ -171,11 +183,19 @@ export const SignInInput = z.strictObject({
 export type SignInInput = z.infer<typeof SignInInput>;
 
 /** Either a 6-digit TOTP code or one recovery code (xxxxx-xxxxx). */
-export const MfaCode = z.string().trim().regex(/^([0-9]{6}|[a-z0-9]{5}-[a-z0-9]{5})$/, 'expected a 6-digit code or a recovery code');
+export const MfaCode = z
+  .string()
+  .trim()
+  .regex(/^([0-9]{6}|[a-z0-9]{5}-[a-z0-9]{5})$/, 'expected a 6-digit code or a recovery code');
 export const MfaVerifyInput = z.strictObject({ code: MfaCode });
 export type MfaVerifyInput = z.infer<typeof MfaVerifyInput>;
 
-export const MfaConfirmInput = z.strictObject({ code: z.string().trim().regex(/^[0-9]{6}$/, 'expected a 6-digit code') });
+export const MfaConfirmInput = z.strictObject({
+  code: z
+    .string()
+    .trim()
+    .regex(/^[0-9]{6}$/, 'expected a 6-digit code'),
+});
 export type MfaConfirmInput = z.infer<typeof MfaConfirmInput>;
 
 export const PasswordChangeInput = z.strictObject({ current: Password, next: Password });
@@ -263,7 +283,12 @@ export const CSRF_HEADER = 'x-csrf-token';
 
 // ── SAML ───────────────────────────────────────────────────────────────────────
 
-export const EmailDomain = z.string().trim().toLowerCase().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/).max(253);
+export const EmailDomain = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/)
+  .max(253);
 
 /**
  * SP-initiated SSO (`GET /api/saml/login`): the person names their organization by their work
@@ -273,13 +298,23 @@ export const SamlLoginQuery = z.union([z.strictObject({ email: Email }), z.stric
 export type SamlLoginQuery = z.infer<typeof SamlLoginQuery>;
 
 /** `GET /api/saml/login` asked with `accept: application/json`: where to send the browser. */
-export const SamlLoginRedirect = z.strictObject({ location: z.string().max(8192).url().regex(/^https?:\/\//i) });
+export const SamlLoginRedirect = z.strictObject({
+  location: z
+    .string()
+    .max(8192)
+    .url()
+    .regex(/^https?:\/\//i),
+});
 export type SamlLoginRedirect = z.infer<typeof SamlLoginRedirect>;
 
 export const SamlConfigInput = z.strictObject({
   idpEntityId: z.string().min(1).max(512),
   /** Browsers are sent here: http(s) only, never `javascript:` or `data:`. */
-  idpSsoUrl: z.string().url().max(1024).regex(/^https?:\/\//i),
+  idpSsoUrl: z
+    .string()
+    .url()
+    .max(1024)
+    .regex(/^https?:\/\//i),
   /** The IdP's signing certificate, PEM or bare base64. */
   idpCertificate: z.string().min(100).max(16_384),
   /** Email domain that routes sign-in to this IdP. */

@@ -15,7 +15,11 @@ export const Recurrence = z.strictObject({
 export type Recurrence = z.infer<typeof Recurrence>;
 
 /** An IANA time zone name such as "Asia/Shanghai"; checked against Intl at the edge. */
-export const TimeZone = z.string().min(1).max(64).regex(/^[A-Za-z0-9_+\-/]+$/);
+export const TimeZone = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_+\-/]+$/);
 
 const Email = z.string().email().max(254);
 
@@ -25,7 +29,12 @@ export const MeetingInput = z.strictObject({
   password: z.string().max(64).optional(),
   settings: MeetingSettings.partial().optional(),
   startAt: z.number().int().min(0).nullable().optional(),
-  durationMinutes: z.number().int().min(1).max(24 * 60).optional(),
+  durationMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .optional(),
   timeZone: TimeZone.optional(),
   recurrence: Recurrence.nullable().optional(),
   alternativeHosts: z.array(Email).max(20).optional(),

@@ -13,7 +13,11 @@ export const ParticipantId = z.string().regex(/^[A-Za-z0-9_-]{8,40}$/, 'bad part
 export type ParticipantId = z.infer<typeof ParticipantId>;
 
 /** Base64url without padding; `max` is in encoded characters. */
-export const b64url = (max: number) => z.string().max(max).regex(/^[A-Za-z0-9_-]*$/, 'expected base64url');
+export const b64url = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^[A-Za-z0-9_-]*$/, 'expected base64url');
 
 /** An X25519 public key: exactly 32 bytes → 43 base64url characters. */
 export const PublicKey = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'public key must be 32 bytes base64url');
@@ -67,7 +71,11 @@ export const MediaSource = z.enum(['audio', 'video', 'screen']);
 export type MediaSource = z.infer<typeof MediaSource>;
 
 /** Opaque mediasoup ids (UUIDs in practice). */
-export const MediaId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/);
+export const MediaId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/);
 
 /**
  * Error codes every part can send. The UI maps each to a sentence in both languages;

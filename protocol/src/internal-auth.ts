@@ -53,7 +53,6 @@ export type VerifyResult = { ok: true } | { ok: false; reason: 'unsigned' | 'sta
 
 const enc = new TextEncoder();
 
-
 const hmacKey = (raw: Uint8Array, usage: ('sign' | 'verify')[]) =>
   crypto.subtle.importKey('raw', raw as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: 'SHA-256' }, false, usage);
 

@@ -12,7 +12,10 @@ const bounded = z.looseObject({}).refine((o) => JSON.stringify(o).length <= 16_3
 
 export const DtlsParameters = z.looseObject({
   role: z.enum(['auto', 'client', 'server']).optional(),
-  fingerprints: z.array(z.strictObject({ algorithm: z.string().max(16), value: z.string().max(200) })).min(1).max(8),
+  fingerprints: z
+    .array(z.strictObject({ algorithm: z.string().max(16), value: z.string().max(200) }))
+    .min(1)
+    .max(8),
 });
 
 export const RtpParameters = bounded;
@@ -28,7 +31,10 @@ export const TicketClaims = z.looseObject({
   /** Sources this participant may produce; the origin refuses any other. */
   src: z.array(MediaSource).max(3),
   /** Breakout room: its own router on the origin. Absent for the main room. */
-  room: z.string().regex(/^b[0-9]{1,2}$/).optional(),
+  room: z
+    .string()
+    .regex(/^b[0-9]{1,2}$/)
+    .optional(),
   exp: z.number().int(),
 });
 export type TicketClaims = z.infer<typeof TicketClaims>;
@@ -69,7 +75,16 @@ export type OriginCloseCode = (typeof ORIGIN_CLOSE)[keyof typeof ORIGIN_CLOSE];
 // ── client → origin requests ──────────────────────────────────────────────────
 
 const req = <M extends string, D extends z.ZodType>(method: M, data: D) =>
-  z.strictObject({ type: z.literal('request'), id: z.number().int().min(0).max(2 ** 31), method: z.literal(method), data });
+  z.strictObject({
+    type: z.literal('request'),
+    id: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31),
+    method: z.literal(method),
+    data,
+  });
 
 export const AuthReq = req('auth', z.strictObject({ ticket: z.string().max(2048) }));
 export const RtpCapabilitiesReq = req('rtpCapabilities', z.strictObject({}));
@@ -132,7 +147,14 @@ export interface OriginResults {
   connectTransport: Record<string, never>;
   restartIce: { iceParameters: Record<string, unknown> };
   produce: { producerId: string };
-  consume: { consumerId: string; producerId: string; kind: 'audio' | 'video'; rtpParameters: Record<string, unknown>; participantId: string; source: MediaSource };
+  consume: {
+    consumerId: string;
+    producerId: string;
+    kind: 'audio' | 'video';
+    rtpParameters: Record<string, unknown>;
+    participantId: string;
+    source: MediaSource;
+  };
   resumeConsumer: Record<string, never>;
   pauseConsumer: Record<string, never>;
   setPreferredLayers: Record<string, never>;
@@ -257,7 +279,10 @@ export const OriginControlBatch = z.array(OriginControl).min(1).max(10_000);
  */
 export const PipeSrtpParameters = z.strictObject({
   cryptoSuite: z.enum(['AEAD_AES_256_GCM', 'AEAD_AES_128_GCM', 'AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32']),
-  keyBase64: z.string().max(128).regex(/^[A-Za-z0-9+/=]+$/),
+  keyBase64: z
+    .string()
+    .max(128)
+    .regex(/^[A-Za-z0-9+/=]+$/),
 });
 export type PipeSrtpParameters = z.infer<typeof PipeSrtpParameters>;
 
@@ -301,4 +326,3 @@ export const OriginPipeRequest = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('closePipe'), meetingId: MeetingId, pipeId: MediaId }),
 ]);
 export type OriginPipeRequest = z.infer<typeof OriginPipeRequest>;
-

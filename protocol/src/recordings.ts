@@ -40,14 +40,25 @@ export type RecordingErrorCode = z.infer<typeof RecordingErrorCode>;
 
 const Id = z.string().regex(/^[A-Za-z0-9_-]{16,40}$/);
 /** base64url text of at most `max` characters. */
-const B64 = (max: number) => z.string().regex(/^[A-Za-z0-9_-]*$/).max(max);
+const B64 = (max: number) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9_-]*$/)
+    .max(max);
 
 export const CreateRecording = z.strictObject({
   title: z.string().trim().min(1).max(200),
   /** The meeting recorded, when there was one (a meeting id is 9–11 digits). */
-  meetingId: z.string().regex(/^[0-9]{9,11}$/).nullable().default(null),
+  meetingId: z
+    .string()
+    .regex(/^[0-9]{9,11}$/)
+    .nullable()
+    .default(null),
   /** Container type MediaRecorder produced, so playback can pick a decoder. */
-  mimeType: z.string().regex(/^[a-z]+\/[A-Za-z0-9.+-]+(;[ A-Za-z0-9=,.+"-]*)?$/).max(100),
+  mimeType: z
+    .string()
+    .regex(/^[a-z]+\/[A-Za-z0-9.+-]+(;[ A-Za-z0-9=,.+"-]*)?$/)
+    .max(100),
   /** The recording key wrapped under the owner's browser-held key: opaque to the server. */
   keyWrap: B64(200),
 });
@@ -56,7 +67,10 @@ export type CreateRecording = z.infer<typeof CreateRecording>;
 export const CompleteRecording = z.strictObject({
   /** How many parts the client uploaded; the edge checks it has exactly these. */
   parts: z.int().min(1).max(RECORDING_MAX_PARTS),
-  durationMs: z.int().min(0).max(7 * 24 * 3_600_000),
+  durationMs: z
+    .int()
+    .min(0)
+    .max(7 * 24 * 3_600_000),
 });
 export type CompleteRecording = z.infer<typeof CompleteRecording>;
 

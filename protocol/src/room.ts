@@ -81,7 +81,10 @@ export const JoinMsg = z.strictObject({
 export const KeyBlobsMsg = z.strictObject({
   type: z.literal('key-blobs'),
   epoch: Epoch,
-  blobs: z.array(z.strictObject({ to: ParticipantId, blob: SealedKey })).min(1).max(1000),
+  blobs: z
+    .array(z.strictObject({ to: ParticipantId, blob: SealedKey }))
+    .min(1)
+    .max(1000),
 });
 
 export const MediaStateMsg = z.strictObject({
@@ -123,7 +126,12 @@ export const FileOfferMsg = z.strictObject({
   chunks: z.number().int().min(1),
 });
 export const FileAnswerMsg = z.strictObject({ type: z.literal('file-answer'), id: FileId, from: ParticipantId, accept: z.boolean() });
-export const FileChunkMsg = z.strictObject({ type: z.literal('file-chunk'), id: FileId, index: z.number().int().min(0), data: b64url(MAX_FILE_CHUNK_CHARS).min(16) });
+export const FileChunkMsg = z.strictObject({
+  type: z.literal('file-chunk'),
+  id: FileId,
+  index: z.number().int().min(0),
+  data: b64url(MAX_FILE_CHUNK_CHARS).min(16),
+});
 export const FileCancelMsg = z.strictObject({ type: z.literal('file-cancel'), id: FileId });
 
 /**
@@ -173,7 +181,10 @@ export const HostAction = z.discriminatedUnion('action', [
     action: z.literal('breakout-broadcast'),
     n: z.number().int().min(0).max(0xffff_ffff),
     envelope: Envelope,
-    keys: z.array(z.strictObject({ to: ParticipantId, key: SealedKey })).min(1).max(1000),
+    keys: z
+      .array(z.strictObject({ to: ParticipantId, key: SealedKey }))
+      .min(1)
+      .max(1000),
   }),
   z.strictObject({ action: z.literal('breakout-close'), countdownSeconds: z.number().int().min(0).max(300) }),
 ]);
@@ -257,7 +268,15 @@ export type RoomState = z.infer<typeof RoomState>;
 
 /** A TURN (or STUN) server the browser may use to reach the origin from a network that blocks UDP or high ports. */
 export const IceServer = z.strictObject({
-  urls: z.array(z.string().regex(/^(turns?|stun):\S+$/).max(256)).min(1).max(8),
+  urls: z
+    .array(
+      z
+        .string()
+        .regex(/^(turns?|stun):\S+$/)
+        .max(256),
+    )
+    .min(1)
+    .max(8),
   username: z.string().max(256).optional(),
   credential: z.string().max(256).optional(),
 });

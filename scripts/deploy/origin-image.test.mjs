@@ -33,8 +33,18 @@ describe('the media origin image', () => {
     // One dpkg query for all of them: each answer line is `package:arch: path`.
     const r = spawnSync('dpkg', ['-S', ...libs.map((lib) => `*/${path.basename(lib)}`)], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
-    const owners = new Set(r.stdout.trim().split('\n').map((line) => line.split(':')[0]));
-    const found = new Set(r.stdout.trim().split('\n').map((line) => path.basename(line.split(': ')[1] ?? '')));
+    const owners = new Set(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split(':')[0]),
+    );
+    const found = new Set(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((line) => path.basename(line.split(': ')[1] ?? '')),
+    );
     expect(libs.filter((lib) => !found.has(path.basename(lib)))).toEqual([]);
     // libc6 and libgcc-s1 are in every Debian image.
     const needed = [...owners].filter((p) => !['libc6', 'libgcc-s1'].includes(p)).sort();

@@ -27,7 +27,9 @@ export function configProblems(config, envName) {
   const db = dbs.find((d) => d.binding === 'DB');
   if (!db) problems.push(`${at}.d1_databases needs a database bound as DB`);
   else if (!db.database_id || PLACEHOLDER_ID.test(db.database_id))
-    problems.push(`${at}: D1 database "${db.database_name}" has a placeholder id; create it with \`wrangler d1 create ${db.database_name}\` and put the id it prints in ${at}.d1_databases[].database_id`);
+    problems.push(
+      `${at}: D1 database "${db.database_name}" has a placeholder id; create it with \`wrangler d1 create ${db.database_name}\` and put the id it prints in ${at}.d1_databases[].database_id`,
+    );
 
   const bucket = (env.r2_buckets ?? []).find((b) => b.binding === 'RECORDINGS');
   if (!bucket?.bucket_name) problems.push(`${at}.r2_buckets needs a bucket bound as RECORDINGS (create one with \`wrangler r2 bucket create <name>\`)`);
@@ -36,10 +38,12 @@ export function configProblems(config, envName) {
   if (room?.class_name !== 'Room') problems.push(`${at}.durable_objects needs the binding ROOM → class Room`);
 
   const routes = env.routes ?? [];
-  if (routes.length === 0) problems.push(`${at}.routes is empty: give the Worker your domain, e.g. { "pattern": "meet.your-company.com", "custom_domain": true }`);
+  if (routes.length === 0)
+    problems.push(`${at}.routes is empty: give the Worker your domain, e.g. { "pattern": "meet.your-company.com", "custom_domain": true }`);
   for (const r of routes) {
     const host = String(typeof r === 'string' ? r : r.pattern).split('/')[0];
-    if (EXAMPLE_HOST.test(host)) problems.push(`${at}.routes still names ${host}: put your own domain there (a zone in your Cloudflare account; docs/DEPLOY.md)`);
+    if (EXAMPLE_HOST.test(host))
+      problems.push(`${at}.routes still names ${host}: put your own domain there (a zone in your Cloudflare account; docs/DEPLOY.md)`);
   }
 
   const publicOrigin = env.vars?.PUBLIC_ORIGIN;
@@ -63,7 +67,10 @@ export function configProblems(config, envName) {
  * @param {string} envName
  */
 export function missingSecrets(present, envName) {
-  return REQUIRED_SECRETS.filter((s) => !present.includes(s)).map((s) => `secret ${s} is not set: \`npx wrangler secret put ${s} --env ${envName}\` (32 random bytes, base64url: \`openssl rand -base64 32 | tr '+/' '-_' | tr -d '=\\n'\`)`);
+  return REQUIRED_SECRETS.filter((s) => !present.includes(s)).map(
+    (s) =>
+      `secret ${s} is not set: \`npx wrangler secret put ${s} --env ${envName}\` (32 random bytes, base64url: \`openssl rand -base64 32 | tr '+/' '-_' | tr -d '=\\n'\`)`,
+  );
 }
 
 /**

@@ -54,7 +54,11 @@ describe('deploy checks', () => {
   });
 
   it('migrates the schema before it deploys the code, old migration names renamed first', () => {
-    expect(deploySteps('production').map((s) => s.args.slice(0, 2))).toEqual([['d1', 'execute'], ['d1', 'migrations'], ['deploy', '--env']]);
+    expect(deploySteps('production').map((s) => s.args.slice(0, 2))).toEqual([
+      ['d1', 'execute'],
+      ['d1', 'migrations'],
+      ['deploy', '--env'],
+    ]);
     expect(deploySteps('production')[0].args).toEqual(expect.arrayContaining(['--remote', '--command']));
     expect(deploySteps('production').every((s) => s.args.includes('production'))).toBe(true);
   });

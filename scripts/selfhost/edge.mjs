@@ -23,7 +23,13 @@ export function bundleEdge(log = console.log) {
     cwd: root,
     encoding: 'utf8',
     // wrangler runs on the project's Node 22 (node_modules/.bin/node), whatever called this.
-    env: { ...process.env, PATH: `${path.join(root, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH ?? ''}`, WRANGLER_SEND_METRICS: 'false', WRANGLER_SEND_ERROR_REPORTS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
+    env: {
+      ...process.env,
+      PATH: `${path.join(root, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH ?? ''}`,
+      WRANGLER_SEND_METRICS: 'false',
+      WRANGLER_SEND_ERROR_REPORTS: 'false',
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+    },
   });
   if (r.status !== 0) throw new Error(`bundling the edge failed:\n${r.stdout}\n${r.stderr}`);
   return path.join(BUNDLE_DIR, 'index.js');
@@ -43,7 +49,9 @@ export async function startSelfhostEdge(o) {
   const script = o.script ?? bundleEdge(log);
   mkdirSync(o.dataDir, { recursive: true });
   // modulesRules describe how to load an unbundled tree; the bundle is one ES module.
-  const { workerOptions: { modulesRules: _rules, ...workerOptions } } = unstable_getMiniflareWorkerOptions(path.join(root, 'wrangler.jsonc'));
+  const {
+    workerOptions: { modulesRules: _rules, ...workerOptions },
+  } = unstable_getMiniflareWorkerOptions(path.join(root, 'wrangler.jsonc'));
   // SEALROOM_WEB_DIST: another build of the web app than web/dist (the tests' build with its hooks).
   const webDist = process.env.SEALROOM_WEB_DIST;
   if (webDist && workerOptions.assets) workerOptions.assets = { ...workerOptions.assets, directory: path.resolve(webDist) };
@@ -99,7 +107,9 @@ async function migrate(db, splitSql, log) {
   const done = new Set((await db.prepare('SELECT name FROM d1_migrations').all()).results.map((r) => r.name));
   const dir = path.join(root, 'edge', 'migrations');
   if (!existsSync(dir)) throw new Error(`no migrations at ${dir}`);
-  for (const name of readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()) {
     if (done.has(name)) continue;
     const statements = splitSql(readFileSync(path.join(dir, name), 'utf8')).filter((s) => s.trim());
     await db.batch([...statements.map((s) => db.prepare(s)), db.prepare('INSERT INTO d1_migrations (name) VALUES (?)').bind(name)]);

@@ -145,12 +145,12 @@ describe('accounts in the browser', () => {
     await ownerPage.getByRole('button', { name: 'Sign out' }).click();
     await ownerPage.getByRole('heading', { name: 'Sign in' }).waitFor();
     // Signed out for real: the API no longer knows this browser.
-    expect((await ownerPage.evaluate(() => fetch('/api/auth/session').then((r) => r.status)))).toBe(401);
+    expect(await ownerPage.evaluate(() => fetch('/api/auth/session').then((r) => r.status))).toBe(401);
 
     await signIn(ownerPage, owner.email, PASSWORD);
     await ownerPage.getByRole('heading', { name: 'Two-step verification' }).waitFor({ timeout: 20_000 });
     // Password alone opens nothing: the pending session cannot reach the admin API.
-    expect((await ownerPage.evaluate(() => fetch('/api/admin/users').then((r) => r.status)))).toBe(401);
+    expect(await ownerPage.evaluate(() => fetch('/api/admin/users').then((r) => r.status))).toBe(401);
     await ownerPage.getByLabel('Code').fill(auth.wrong());
     await ownerPage.getByRole('button', { name: 'Verify' }).click();
     await expect.poll(() => alert(ownerPage).textContent(), { timeout: 20_000 }).toBe('That code is wrong or was already used.');
@@ -182,7 +182,10 @@ describe('accounts in the browser', () => {
 
     await p.getByRole('tab', { name: 'Audit log' }).click();
     const cells = p.getByRole('cell');
-    await cells.filter({ hasText: /^policy\.update/ }).first().waitFor({ timeout: 20_000 });
+    await cells
+      .filter({ hasText: /^policy\.update/ })
+      .first()
+      .waitFor({ timeout: 20_000 });
     expect(await cells.filter({ hasText: /^user\.create/ }).count()).toBe(2);
     expect(await cells.filter({ hasText: /^user\.update/ }).count()).toBe(1);
     // The refused code from the previous step is on record too.
@@ -203,7 +206,9 @@ describe('accounts in the browser', () => {
     await refused.waitFor({ timeout: 20_000 });
     expect(await refused.textContent()).toBe(`The admin console is only for owners and admins of ${ORG}. Your account is a member.`);
     expect(await consoleHeading(m).count()).toBe(0);
-    const direct = await m.evaluate(() => fetch('/api/admin/users').then(async (r) => [r.status, ((await r.json()) as { error: { code: string } }).error.code]));
+    const direct = await m.evaluate(() =>
+      fetch('/api/admin/users').then(async (r) => [r.status, ((await r.json()) as { error: { code: string } }).error.code]),
+    );
     expect(direct).toEqual([403, 'forbidden']);
 
     const d = await newPage();
@@ -235,16 +240,26 @@ describe('accounts in the browser', () => {
     await consoleHeading(p).waitFor({ timeout: 20_000 });
   });
 
-  it("SSO from the sign-in form: the IdP receives a valid AuthnRequest, and its signed answer signs the user in", async () => {
+  it('SSO from the sign-in form: the IdP receives a valid AuthnRequest, and its signed answer signs the user in', async () => {
     const org = (await (await apiAs(ownerPage, 'GET', '/api/admin/org')).json()) as { id: string };
     const keys = idpKeyPair('e2e-idp');
-    const configured = await apiAs(ownerPage, 'PUT', '/api/admin/saml', { idpEntityId: IDP_ENTITY, idpSsoUrl: IDP_SSO_URL, idpCertificate: keys.cert, emailDomain: SSO_DOMAIN, defaultRole: 'admin' });
+    const configured = await apiAs(ownerPage, 'PUT', '/api/admin/saml', {
+      idpEntityId: IDP_ENTITY,
+      idpSsoUrl: IDP_SSO_URL,
+      idpCertificate: keys.cert,
+      emailDomain: SSO_DOMAIN,
+      defaultRole: 'admin',
+    });
     expect(configured.status).toBe(200);
     // The domain routes nobody until it is proven: locally, by the operator approving its challenge.
     const { domain } = (await configured.json()) as { domain: { status: string; challenge: { value: string } } };
     expect(domain.status).toBe('pending');
     const approval = JSON.stringify({ orgId: org.id, domain: SSO_DOMAIN, token: domain.challenge.value.split('=')[1] });
-    const approved = await fetch(`${stack}/internal/sso-domains/approve`, { method: 'POST', body: approval, headers: await signRequest(inject('secret'), 'POST', '/internal/sso-domains/approve', approval) });
+    const approved = await fetch(`${stack}/internal/sso-domains/approve`, {
+      method: 'POST',
+      body: approval,
+      headers: await signRequest(inject('secret'), 'POST', '/internal/sso-domains/approve', approval),
+    });
     expect(approved.status).toBe(200);
 
     const ssoUser = `sam.${stamp}@${SSO_DOMAIN}`;
@@ -272,7 +287,9 @@ describe('accounts in the browser', () => {
     await page.getByRole('button', { name: "Sign in with your organization's SSO" }).click();
     await page.locator('input[name=organization]').fill('nobody-here.example');
     await page.getByRole('button', { name: 'Continue to your organization' }).click();
-    await expect.poll(() => alert(page).textContent(), { timeout: 20_000 }).toBe('No single sign-on is set up for that domain. Check it, or sign in with your password.');
+    await expect
+      .poll(() => alert(page).textContent(), { timeout: 20_000 })
+      .toBe('No single sign-on is set up for that domain. Check it, or sign in with your password.');
     expect(seen).toHaveLength(0);
 
     await page.locator('input[name=organization]').fill(SSO_DOMAIN);

@@ -89,7 +89,11 @@ describe('verified email in the browser', () => {
     const again = await page.evaluate(
       async ({ token }) => {
         const session = (await (await fetch('/api/auth/session')).json()) as { csrfToken: string };
-        const r = await fetch('/api/auth/verify-email', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken }, body: JSON.stringify({ token }) });
+        const r = await fetch('/api/auth/verify-email', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken },
+          body: JSON.stringify({ token }),
+        });
         return { status: r.status, body: await r.json() };
       },
       { token: new URL(link!).searchParams.get('token')! },

@@ -135,7 +135,10 @@ describe('an edge restart in the middle of a meeting', () => {
     await edge.restart();
     const restartMs = Date.now() - t0;
     // The room sockets died with wrangler: each page noticed and shows it is reconnecting, or is already back.
-    for (const [who, p] of [['alice', alice], ['bob', bob]] as const) {
+    for (const [who, p] of [
+      ['alice', alice],
+      ['bob', bob],
+    ] as const) {
       const i = who === 'alice' ? 0 : 1;
       await until(`${who} reconnected`, async () => welcomes(p.received).length > welcomesBefore[i]! && (await selfIdOf(p.page)) !== null, 60_000);
     }
@@ -183,7 +186,8 @@ describe('an edge restart in the middle of a meeting', () => {
     await waitForStats(alice.page, decodesVideoFrom(bobId), 45_000);
     await waitForStats(bob.page, (s) => decodesVideoFrom(aliceId)(s) && hearsAudioFrom(aliceId)(s), 45_000);
     // Still flowing, not one frame and a stall.
-    const frames = async (page: Page, from: string) => (await inboundStats(page)).find((x) => x.kind === 'video' && x.participantId === from)?.framesDecoded ?? 0;
+    const frames = async (page: Page, from: string) =>
+      (await inboundStats(page)).find((x) => x.kind === 'video' && x.participantId === from)?.framesDecoded ?? 0;
     const [a0, b0] = [await frames(alice.page, bobId), await frames(bob.page, aliceId)];
     await until('video keeps decoding both ways', async () => (await frames(alice.page, bobId)) > a0 + 10 && (await frames(bob.page, aliceId)) > b0 + 10);
   }, 180_000);

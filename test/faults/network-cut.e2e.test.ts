@@ -100,7 +100,8 @@ interface Welcome {
 }
 const welcomes = (frames: Record<string, unknown>[]) => frames.filter((f) => f['type'] === 'welcome') as unknown as Welcome[];
 const selfIdOf = (page: Page) => page.evaluate(() => (window as unknown as { __sealroom?: { selfId: string } }).__sealroom?.selfId ?? null);
-const videoFrames = async (page: Page, from: string) => (await inboundStats(page)).find((x) => x.kind === 'video' && x.participantId === from)?.framesDecoded ?? 0;
+const videoFrames = async (page: Page, from: string) =>
+  (await inboundStats(page)).find((x) => x.kind === 'video' && x.participantId === from)?.framesDecoded ?? 0;
 
 describe('a 10-second network cut in a locked meeting', () => {
   it('the cut-off participant comes back by himself as the same participant, media decoding again', async () => {
@@ -125,7 +126,11 @@ describe('a 10-second network cut in a locked meeting', () => {
     const refusedBefore = bobEdge.refused;
     const cut = Promise.all([bobEdge.cut(CUT_MS), bobOrigin.cut(CUT_MS)]);
     // While the link is down Bob's page says so, and keeps knocking (each knock refused).
-    await until('Bob’s page shows it is reconnecting', async () => (await bob.page.getByTestId('connection-status').getAttribute('data-status')) === 'status.reconnecting', CUT_MS);
+    await until(
+      'Bob’s page shows it is reconnecting',
+      async () => (await bob.page.getByTestId('connection-status').getAttribute('data-status')) === 'status.reconnecting',
+      CUT_MS,
+    );
     await cut;
     const restoredAt = Date.now();
     expect(bobEdge.refused).toBeGreaterThan(refusedBefore);
@@ -146,7 +151,11 @@ describe('a 10-second network cut in a locked meeting', () => {
     await waitForStats(bob.page, (s) => decodesVideoFrom(aliceId)(s) && hearsAudioFrom(aliceId)(s), 60_000);
     const a0 = await videoFrames(alice.page, bobId);
     const b0 = await videoFrames(bob.page, aliceId);
-    await until('video decodes both ways again', async () => (await videoFrames(alice.page, bobId)) > a0 + 10 && (await videoFrames(bob.page, aliceId)) > b0 + 10, 60_000);
+    await until(
+      'video decodes both ways again',
+      async () => (await videoFrames(alice.page, bobId)) > a0 + 10 && (await videoFrames(bob.page, aliceId)) > b0 + 10,
+      60_000,
+    );
     await waitForStats(alice.page, hearsAudioFrom(bobId), 30_000);
     const mediaMs = Date.now() - restoredAt;
     // The lock still keeps strangers out.

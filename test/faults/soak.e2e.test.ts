@@ -19,7 +19,12 @@ import { createFromHome, decodesVideoFrom, inboundStats, join, waitForStats } fr
 import { Pages, until } from '../web/lib/pages.ts';
 import { KeyedMember } from './lib/keyed-member.ts';
 
-const SOAK_MS = z.coerce.number().int().min(30_000).max(6 * 3600_000).parse(process.env.SOAK_MS ?? 120_000);
+const SOAK_MS = z.coerce
+  .number()
+  .int()
+  .min(30_000)
+  .max(6 * 3600_000)
+  .parse(process.env.SOAK_MS ?? 120_000);
 /** A joiner arrives this often; each stays two periods, so two are in the call at any time. */
 const CHURN_MS = 4_000;
 /** Every this-many-th joiner vanishes without `leave` (a crashed tab): the Room holds its seat for the reconnect window, then it departs. */
@@ -147,7 +152,8 @@ async function openChat(page: Page): Promise<void> {
 }
 
 /** Text of the chat lines from others, in the order the page shows them. */
-const receivedLines = (page: Page) => page.$$eval('[data-testid="chat-line"]:not(.mine)', (els) => els.map((e) => e.querySelector('p')?.textContent ?? '(no text)'));
+const receivedLines = (page: Page) =>
+  page.$$eval('[data-testid="chat-line"]:not(.mine)', (els) => els.map((e) => e.querySelector('p')?.textContent ?? '(no text)'));
 
 /** Drops counted in sample intervals that no grace window touches. */
 function dropsOutsideGrace(stay: Stay): { outside: number; inside: number } {
@@ -279,7 +285,12 @@ describe('soak', () => {
         [a, b],
         [b, a],
       ] as const) {
-        await until(to.page, `${to.label} has the lines from ${from.label}`, async () => (await receivedLines(to.page)).length >= sent[from.label], 30_000).catch(() => undefined);
+        await until(
+          to.page,
+          `${to.label} has the lines from ${from.label}`,
+          async () => (await receivedLines(to.page)).length >= sent[from.label],
+          30_000,
+        ).catch(() => undefined);
       }
       const received = { A: await receivedLines(a.page), B: await receivedLines(b.page) };
       const chatFigures = (got: string[], label: 'A' | 'B') => {
@@ -291,7 +302,8 @@ describe('soak', () => {
       const toB = chatFigures(received.B, 'A');
 
       // Both still see each other after the churn.
-      const decodedNow = async (page: Page, from: string) => (await inboundStats(page)).find((s) => s.kind === 'video' && s.participantId === from)?.framesDecoded ?? 0;
+      const decodedNow = async (page: Page, from: string) =>
+        (await inboundStats(page)).find((s) => s.kind === 'video' && s.participantId === from)?.framesDecoded ?? 0;
       const [aBase, bBase] = [await decodedNow(a.page, b.id), await decodedNow(b.page, a.id)];
       await waitForStats(a.page, (s) => s.some((x) => x.kind === 'video' && x.participantId === b.id && x.framesDecoded > aBase));
       await waitForStats(b.page, (s) => s.some((x) => x.kind === 'video' && x.participantId === a.id && x.framesDecoded > bBase));
@@ -321,7 +333,8 @@ describe('soak', () => {
           '| figure | start | end | growth | bound |',
           '| --- | ---: | ---: | ---: | ---: |',
           ...(['workerd', 'origin', 'workers'] as const).map(
-            (k) => `| RSS ${k === 'workerd' ? 'workerd (Room)' : k === 'origin' ? 'origin Node' : 'mediasoup workers'} MB | ${fmt(memStart[k])} | ${fmt(memEnd[k])} | ${fmt(memEnd[k] - memStart[k])} | ${MAX_GROWTH_MB[k]} |`,
+            (k) =>
+              `| RSS ${k === 'workerd' ? 'workerd (Room)' : k === 'origin' ? 'origin Node' : 'mediasoup workers'} MB | ${fmt(memStart[k])} | ${fmt(memEnd[k])} | ${fmt(memEnd[k] - memStart[k])} | ${MAX_GROWTH_MB[k]} |`,
           ),
           '',
           '| browser | frames opened | dropped outside grace | dropped inside grace | run in grace | chat lines received | lost | duplicated | out of order |',

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { type BrowserContext, type Page, chromium } from 'playwright-core';
 
-const FLAGS = [
+/** Headless Chromium that makes no request of its own: only the pages' traffic reaches the network. */
+export const QUIET_CHROMIUM_FLAGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
@@ -12,6 +13,10 @@ const FLAGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+];
+
+const FLAGS = [
+  ...QUIET_CHROMIUM_FLAGS,
   '--use-fake-ui-for-media-stream',
   '--use-fake-device-for-media-stream',
   // Without it a machine whose only interface is lo gathers no ICE candidate at all.

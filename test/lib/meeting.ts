@@ -49,12 +49,16 @@ export async function waitForStats(page: Page, ok: (s: InboundStat[]) => boolean
 export const decodesVideoFrom = (id: string) => (s: InboundStat[]) =>
   s.some((x) => x.kind === 'video' && x.participantId === id && x.framesDecoded > 0 && x.frameWidth > 0);
 
-export const hearsAudioFrom = (id: string, min = 1) => (s: InboundStat[]) =>
-  s.some((x) => x.kind === 'audio' && x.participantId === id && x.totalSamplesReceived >= min);
+export const hearsAudioFrom =
+  (id: string, min = 1) =>
+  (s: InboundStat[]) =>
+    s.some((x) => x.kind === 'audio' && x.participantId === id && x.totalSamplesReceived >= min);
 
 export function sendKey(page: Page): Promise<{ senderIndex: number; epoch: number; key: string } | null> {
   return page.evaluate(() =>
-    (window as unknown as { __sealroom: { e2ee: { debugSendKey(): { senderIndex: number; epoch: number; key: string } | null } } }).__sealroom.e2ee.debugSendKey(),
+    (
+      window as unknown as { __sealroom: { e2ee: { debugSendKey(): { senderIndex: number; epoch: number; key: string } | null } } }
+    ).__sealroom.e2ee.debugSendKey(),
   );
 }
 

@@ -58,7 +58,15 @@ function healthOf(url: string): Promise<{ registered?: boolean } | null> {
 const pages = pagePool([`--ignore-certificate-errors-spki-list=${tls.spki}`, '--webrtc-ip-handling-policy=disable_non_proxied_udp']);
 
 beforeAll(async () => {
-  edge = await startEdge({ port: await freePort(), stateDir, logDir, secret, masterKey: localMasterKey(), log: () => {}, env: { NODE_EXTRA_CA_CERTS: tls.caFile } });
+  edge = await startEdge({
+    port: await freePort(),
+    stateDir,
+    logDir,
+    secret,
+    masterKey: localMasterKey(),
+    log: () => {},
+    env: { NODE_EXTRA_CA_CERTS: tls.caFile },
+  });
   const port = await freePort();
   icePort = await freePort();
   // Inside the repository, so the bundle finds the mediasoup package as it would beside it in /opt.
@@ -82,7 +90,15 @@ beforeAll(async () => {
     }),
   );
   const url = `https://127.0.0.1:${port}`;
-  origin = await startOriginFromEnvFile({ builtDir, envFile, url, caFile: tls.caFile, workerBin: await ensureWorker(() => {}), logDir, name: 'origin-prodlike' });
+  origin = await startOriginFromEnvFile({
+    builtDir,
+    envFile,
+    url,
+    caFile: tls.caFile,
+    workerBin: await ensureWorker(() => {}),
+    logDir,
+    name: 'origin-prodlike',
+  });
   // Registered means the edge accepted its heartbeat, which the origin learns from the answer.
   const deadline = Date.now() + 60_000;
   while (!(await healthOf(url))?.registered) {
@@ -100,28 +116,36 @@ afterAll(async () => {
 });
 
 describe('a production-like origin: env file, TLS, fixed ICE port', () => {
-  it('two browsers without UDP decode each other over ICE-TCP to the one port, signalling over wss, sealed', async () => {
-    const call = await twoPersonCall(pages, edge!.url);
-    for (const page of [call.alice, call.bob]) {
-      const routes = await iceRoutes(page);
-      expect(routes.map((r) => r.direction).sort()).toEqual(['recv', 'send']);
-      // The browser's side of an ICE-TCP route is learned from the connection (prflx); what
-      // matters is that it is TCP and ends at the origin's one port.
-      for (const r of routes) expect(r).toMatchObject({ protocol: 'tcp', remotePort: icePort });
-      const t = await transformStats(page);
-      expect(t.sealed).toBeGreaterThan(0);
-      expect(t.opened).toBeGreaterThan(0);
-    }
-    // The origin serves nothing but TLS: the signalling that set this call up was wss.
-    const plain = await fetch(origin!.url.replace('https:', 'http:') + '/healthz').then(
-      (r) => r.status,
-      () => 'refused',
-    );
-    expect(plain).not.toBe(200);
-  }, CALL_TEST_MS);
+  it(
+    'two browsers without UDP decode each other over ICE-TCP to the one port, signalling over wss, sealed',
+    async () => {
+      const call = await twoPersonCall(pages, edge!.url);
+      for (const page of [call.alice, call.bob]) {
+        const routes = await iceRoutes(page);
+        expect(routes.map((r) => r.direction).sort()).toEqual(['recv', 'send']);
+        // The browser's side of an ICE-TCP route is learned from the connection (prflx); what
+        // matters is that it is TCP and ends at the origin's one port.
+        for (const r of routes) expect(r).toMatchObject({ protocol: 'tcp', remotePort: icePort });
+        const t = await transformStats(page);
+        expect(t.sealed).toBeGreaterThan(0);
+        expect(t.opened).toBeGreaterThan(0);
+      }
+      // The origin serves nothing but TLS: the signalling that set this call up was wss.
+      const plain = await fetch(origin!.url.replace('https:', 'http:') + '/healthz').then(
+        (r) => r.status,
+        () => 'refused',
+      );
+      expect(plain).not.toBe(200);
+    },
+    CALL_TEST_MS,
+  );
 
   it('passes the health check the image and monitoring run, and fails it once stopped', async () => {
-    const check = () => spawnSync(path.join(root, 'node_modules', '.bin', 'node'), [`--env-file=${envFile}`, path.join(builtDir, 'healthcheck.mjs')], { encoding: 'utf8', timeout: 20_000 });
+    const check = () =>
+      spawnSync(path.join(root, 'node_modules', '.bin', 'node'), [`--env-file=${envFile}`, path.join(builtDir, 'healthcheck.mjs')], {
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
     const up = check();
     expect(up.stderr).toBe('');
     expect(up.status).toBe(0);

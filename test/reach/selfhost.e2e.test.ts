@@ -64,42 +64,46 @@ afterAll(async () => {
 }, 60_000);
 
 describe('self-hosted mode', () => {
-  it('runs a sealed call on one host, and keeps meetings and secrets across a restart', async () => {
-    const rtcBase = 20000 + Math.floor(Math.random() * 190) * 100;
-    const relayBase = 61000 + Math.floor(Math.random() * 39) * 100;
-    mkdirSync(dataDir, { recursive: true });
-    writeFileSync(path.join(dataDir, 'edge.env'), 'TURN_POLICY=relay\n');
-    const env = {
-      SEALROOM_DATA_DIR: dataDir,
-      SEALROOM_WEB_BUILT: '1',
-      // The call below is read through the app's test hooks.
-      SEALROOM_WEB_DIST: process.env.SEALROOM_WEB_DIST ?? testWebDist,
-      MEDIASOUP_WORKER_BIN: await ensureWorker(() => {}),
-      PORT: String(await freePort()),
-      ORIGIN_PORT: String(await freePort()),
-      ORIGIN_METRICS_PORT: String(await freePort()),
-      ORIGIN_RTC_MIN_PORT: String(rtcBase),
-      ORIGIN_RTC_MAX_PORT: String(rtcBase + 99),
-      ORIGIN_WORKERS: '1',
-      TURN_PORT: String(await freePort()),
-      TURN_RELAY_MIN_PORT: String(relayBase),
-      TURN_RELAY_MAX_PORT: String(relayBase + 99),
-    };
-    running = await selfhost(env);
-    const call = await twoPersonCall(pages, running.url);
-    for (const page of [call.alice, call.bob]) {
-      for (const r of await iceRoutes(page)) expect(r.candidateType).toBe('relay');
-      const t = await transformStats(page);
-      expect(t.sealed).toBeGreaterThan(0);
-      expect(t.opened).toBeGreaterThan(0);
-    }
-    const secrets = readFileSync(path.join(dataDir, 'secrets.json'), 'utf8');
-    await pages.closeAll();
+  it(
+    'runs a sealed call on one host, and keeps meetings and secrets across a restart',
+    async () => {
+      const rtcBase = 20000 + Math.floor(Math.random() * 190) * 100;
+      const relayBase = 61000 + Math.floor(Math.random() * 39) * 100;
+      mkdirSync(dataDir, { recursive: true });
+      writeFileSync(path.join(dataDir, 'edge.env'), 'TURN_POLICY=relay\n');
+      const env = {
+        SEALROOM_DATA_DIR: dataDir,
+        SEALROOM_WEB_BUILT: '1',
+        // The call below is read through the app's test hooks.
+        SEALROOM_WEB_DIST: process.env.SEALROOM_WEB_DIST ?? testWebDist,
+        MEDIASOUP_WORKER_BIN: await ensureWorker(() => {}),
+        PORT: String(await freePort()),
+        ORIGIN_PORT: String(await freePort()),
+        ORIGIN_METRICS_PORT: String(await freePort()),
+        ORIGIN_RTC_MIN_PORT: String(rtcBase),
+        ORIGIN_RTC_MAX_PORT: String(rtcBase + 99),
+        ORIGIN_WORKERS: '1',
+        TURN_PORT: String(await freePort()),
+        TURN_RELAY_MIN_PORT: String(relayBase),
+        TURN_RELAY_MAX_PORT: String(relayBase + 99),
+      };
+      running = await selfhost(env);
+      const call = await twoPersonCall(pages, running.url);
+      for (const page of [call.alice, call.bob]) {
+        for (const r of await iceRoutes(page)) expect(r.candidateType).toBe('relay');
+        const t = await transformStats(page);
+        expect(t.sealed).toBeGreaterThan(0);
+        expect(t.opened).toBeGreaterThan(0);
+      }
+      const secrets = readFileSync(path.join(dataDir, 'secrets.json'), 'utf8');
+      await pages.closeAll();
 
-    expect(await stop(running)).toBe(0);
-    running = await selfhost(env);
-    const res = await fetch(`${running.url}/api/meetings/${call.meetingId}`);
-    expect(res.status).toBe(200);
-    expect(readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')).toBe(secrets);
-  }, CALL_TEST_MS + FAULT_STACK_START_MS);
+      expect(await stop(running)).toBe(0);
+      running = await selfhost(env);
+      const res = await fetch(`${running.url}/api/meetings/${call.meetingId}`);
+      expect(res.status).toBe(200);
+      expect(readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')).toBe(secrets);
+    },
+    CALL_TEST_MS + FAULT_STACK_START_MS,
+  );
 });

@@ -36,7 +36,10 @@ async function serveHarness(ctx: BrowserContext, edge: string, js: string) {
   await ctx.route(`${edge}/__rec/**`, (route) => {
     const url = new URL(route.request().url());
     if (url.pathname === '/__rec/app.js') return route.fulfill({ contentType: 'text/javascript', body: js });
-    return route.fulfill({ contentType: 'text/html', body: '<!doctype html><meta charset="utf-8"><title>recordings</title><body><script type="module" src="/__rec/app.js"></script></body>' });
+    return route.fulfill({
+      contentType: 'text/html',
+      body: '<!doctype html><meta charset="utf-8"><title>recordings</title><body><script type="module" src="/__rec/app.js"></script></body>',
+    });
   });
 }
 

@@ -13,6 +13,11 @@ export async function framesDecode(page: Page, timeout = 20_000): Promise<{ widt
   );
   return page.evaluate(() => {
     const v = document.querySelector<HTMLVideoElement>('[data-testid=rec-video]')!;
-    return { width: v.videoWidth, height: v.videoHeight, frames: v.getVideoPlaybackQuality().totalVideoFrames, bufferedEnd: v.buffered.length ? v.buffered.end(0) : 0 };
+    return {
+      width: v.videoWidth,
+      height: v.videoHeight,
+      frames: v.getVideoPlaybackQuality().totalVideoFrames,
+      bufferedEnd: v.buffered.length ? v.buffered.end(0) : 0,
+    };
   });
 }

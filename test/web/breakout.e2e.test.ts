@@ -16,7 +16,9 @@ afterAll(() => pages.close());
 /** Frames decoded from `from` keep rising from now on (fresh consumers after a move start at 0). */
 async function decodesFresh(page: Page, from: string) {
   const base = (await inboundStats(page)).find((s) => s.kind === 'video' && s.participantId === from)?.framesDecoded ?? 0;
-  await waitForStats(page, (s) => s.some((x) => x.kind === 'video' && x.participantId === from && x.framesDecoded > 0 && x.framesDecoded !== base && x.frameWidth > 0));
+  await waitForStats(page, (s) =>
+    s.some((x) => x.kind === 'video' && x.participantId === from && x.framesDecoded > 0 && x.framesDecoded !== base && x.frameWidth > 0),
+  );
 }
 
 describe('breakout rooms', () => {

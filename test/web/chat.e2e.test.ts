@@ -12,10 +12,7 @@ const pages = new Pages();
 afterAll(() => pages.close());
 
 /** A 2×2 PNG (red, green, blue, white). */
-const PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP4z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==',
-  'base64',
-);
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP4z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==', 'base64');
 
 const linesOf = (p: TestPage) => p.page.getByTestId('chat-line').allInnerTexts();
 
@@ -49,8 +46,10 @@ describe('sealed chat', () => {
     await carol.page.goto(`${stackUrl}/m/${meetingId}`);
     await joinWithoutCamera(carol.page, 'Carol');
     // Alice knows both before she writes (the room tells her of each join first).
-    await until(alice.page, 'Alice sees three participants', async () =>
-      (await alice.page.evaluate(() => (window as unknown as { __sealroom: { participants(): string[] } }).__sealroom.participants().length)) === 2,
+    await until(
+      alice.page,
+      'Alice sees three participants',
+      async () => (await alice.page.evaluate(() => (window as unknown as { __sealroom: { participants(): string[] } }).__sealroom.participants().length)) === 2,
     );
 
     const secret = `only-for-bob-${Math.random().toString(36).slice(2, 10)}`;

@@ -63,8 +63,10 @@ describe('sealed file transfer', () => {
     const carol = await pages.open('carol');
     await carol.page.goto(`${stackUrl}/m/${meetingId}`);
     const carolId = await joinWithoutCamera(carol.page, 'Carol');
-    await until(alice.page, 'Alice sees both others', async () =>
-      (await alice.page.evaluate(() => (window as unknown as { __sealroom: { participants(): string[] } }).__sealroom.participants().length)) === 2,
+    await until(
+      alice.page,
+      'Alice sees both others',
+      async () => (await alice.page.evaluate(() => (window as unknown as { __sealroom: { participants(): string[] } }).__sealroom.participants().length)) === 2,
     );
     for (const p of [alice, bob, carol]) await openChat(p);
     // The room's limit is shown to the sender.
@@ -93,9 +95,15 @@ describe('sealed file transfer', () => {
     expect(saved.suggested).toBe(bigName);
 
     // Progress was shown while the file moved, on both sides.
-    for (const [who, p] of [['Alice', alice], ['Bob', bob]] as const) {
+    for (const [who, p] of [
+      ['Alice', alice],
+      ['Bob', bob],
+    ] as const) {
       const seen = await progressSeen(p.page);
-      expect(seen.some((f) => f > 0 && f < 1), `${who} saw a progress value strictly between 0 and 100%`).toBe(true);
+      expect(
+        seen.some((f) => f > 0 && f < 1),
+        `${who} saw a progress value strictly between 0 and 100%`,
+      ).toBe(true);
     }
 
     // What the room relayed: every chunk to Bob, in order; none to Carol, who declined.
@@ -139,7 +147,14 @@ describe('sealed file transfer', () => {
 
     // Nothing on any room socket carries a file name or file bytes in clear.
     const bigSample = big.subarray(5 * MiB, 5 * MiB + 48);
-    const samples = [bigName, smallName, goneName, bigSample.toString('base64url').slice(0, 40), bigSample.toString('base64').slice(0, 40), small.subarray(0, 48).toString('base64url').slice(0, 40)];
+    const samples = [
+      bigName,
+      smallName,
+      goneName,
+      bigSample.toString('base64url').slice(0, 40),
+      bigSample.toString('base64').slice(0, 40),
+      small.subarray(0, 48).toString('base64url').slice(0, 40),
+    ];
     for (const p of [alice, bob, carol]) {
       for (const f of [...p.frames.sent, ...p.frames.received]) for (const s of samples) expect(f.includes(s)).toBe(false);
     }

@@ -17,9 +17,11 @@ afterAll(async () => {
   await pages.close();
 });
 
-const paused = (p: Page, id: string) => p.evaluate((x) => (window as unknown as { __sealroom: { cameraPaused(id: string): boolean | null } }).__sealroom.cameraPaused(x), id);
+const paused = (p: Page, id: string) =>
+  p.evaluate((x) => (window as unknown as { __sealroom: { cameraPaused(id: string): boolean | null } }).__sealroom.cameraPaused(x), id);
 const idOf = (p: Page) => p.evaluate(() => (window as unknown as { __sealroom: { selfId: string } }).__sealroom.selfId);
-const tileIds = (p: Page) => p.locator('[data-testid="gallery"] [data-participant-id]').evaluateAll((els) => els.map((e) => e.getAttribute('data-participant-id')));
+const tileIds = (p: Page) =>
+  p.locator('[data-testid="gallery"] [data-participant-id]').evaluateAll((els) => els.map((e) => e.getAttribute('data-participant-id')));
 
 describe('gallery pages and speaker view', () => {
   it('pauses cameras off the page, resumes them on their page, and features the speaker', async () => {

@@ -100,7 +100,9 @@ describe('cloud recording from a meeting', () => {
 
     // The management page lists it; it plays (frames decode) and seeks by range.
     const rec = await alice.evaluate(async () => {
-      const r = (await (await fetch('/api/recordings')).json()) as { recordings: { id: string; size: number; durationMs: number; status: string; meetingId: string }[] };
+      const r = (await (await fetch('/api/recordings')).json()) as {
+        recordings: { id: string; size: number; durationMs: number; status: string; meetingId: string }[];
+      };
       return r.recordings[0]!;
     });
     expect(rec).toMatchObject({ status: 'complete', meetingId });
@@ -112,7 +114,12 @@ describe('cloud recording from a meeting', () => {
     await alice.goto(`${stackUrl}/recordings`);
     const acdp = await alice.context().newCDPSession(alice);
     await acdp.send('Network.enable');
-    await acdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: Math.max(5_000, Math.round(rec.size / 40)), uploadThroughput: -1 });
+    await acdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 20,
+      downloadThroughput: Math.max(5_000, Math.round(rec.size / 40)),
+      uploadThroughput: -1,
+    });
     alice.on('request', (r) => {
       if (r.url().endsWith(`/api/recordings/${rec.id}/content`)) ranges.push(r.headers()['range'] ?? 'none');
     });
@@ -135,7 +142,15 @@ describe('cloud recording from a meeting', () => {
       alice.evaluate(() => {
         const v = document.querySelector<HTMLVideoElement>('[data-testid=rec-video]')!;
         const buffered = Array.from({ length: v.buffered.length }, (_, i) => [v.buffered.start(i), v.buffered.end(i)]);
-        return { t: v.currentTime, seeking: v.seeking, paused: v.paused, readyState: v.readyState, buffered, error: v.error?.message ?? null, frames: v.getVideoPlaybackQuality().totalVideoFrames };
+        return {
+          t: v.currentTime,
+          seeking: v.seeking,
+          paused: v.paused,
+          readyState: v.readyState,
+          buffered,
+          error: v.error?.message ?? null,
+          frames: v.getVideoPlaybackQuality().totalVideoFrames,
+        };
       });
     // The frame at the new position is decoded (HAVE_CURRENT_DATA or better), whether the video plays on or rests there.
     await alice

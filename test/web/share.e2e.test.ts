@@ -25,7 +25,8 @@ async function screenStat(page: Page, from: string): Promise<Stat | undefined> {
 /** The page's current participant id (kept across a reconnect within the resume window; a new one after it). */
 const idOf = (p: Page) => p.evaluate(() => (window as unknown as { __sealroom: { selfId: string } }).__sealroom.selfId);
 
-const strokesOn = async (p: Page, owner: string) => Number(await p.locator(`[data-testid="screen-stage"][data-owner="${owner}"] [data-testid="annotation-layer"]`).getAttribute('data-strokes'));
+const strokesOn = async (p: Page, owner: string) =>
+  Number(await p.locator(`[data-testid="screen-stage"][data-owner="${owner}"] [data-testid="annotation-layer"]`).getAttribute('data-strokes'));
 
 /** Draws a stroke across the middle of `owner`'s shared screen. */
 async function drawOn(p: Page, owner: string) {

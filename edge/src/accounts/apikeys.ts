@@ -29,11 +29,20 @@ export interface ApiKeyRow {
 
 export const apiKeyView = (k: ApiKeyRow) => ({ id: k.id, label: k.label, disabled: k.disabled === 1, createdAt: k.created_at, lastUsedAt: k.last_used_at });
 
-export async function createApiKey(db: D1Database, kms: Kms, owner: { userId: string; orgId: string }, label: string, now = Date.now()): Promise<{ id: string; secret: string }> {
+export async function createApiKey(
+  db: D1Database,
+  kms: Kms,
+  owner: { userId: string; orgId: string },
+  label: string,
+  now = Date.now(),
+): Promise<{ id: string; secret: string }> {
   const id = `srk_${randomToken(20)}`;
   const secret = randomToken(43);
   const sealed = await sealField(db, kms, owner, 'apikey', secret, now);
-  await db.prepare('INSERT INTO api_keys (id, user_id, label, secret_sealed, created_at) VALUES (?, ?, ?, ?, ?)').bind(id, owner.userId, label, sealed, now).run();
+  await db
+    .prepare('INSERT INTO api_keys (id, user_id, label, secret_sealed, created_at) VALUES (?, ?, ?, ?, ?)')
+    .bind(id, owner.userId, label, sealed, now)
+    .run();
   return { id, secret };
 }
 

@@ -66,7 +66,14 @@ export const authRoutes = new Hono<AppEnv>()
     if (!org) fail(401, 'bad_credentials', 'wrong email or password');
     const pending = user.mfaEnabled;
     const session = await rotateSession(c, user, org, { mfa: false, pendingMfa: pending });
-    await auditRequest(c, { action: 'auth.signin', result: pending ? 'mfa_pending' : 'ok', actor: user.id, orgId: org.id, role: user.role, detail: 'password' });
+    await auditRequest(c, {
+      action: 'auth.signin',
+      result: pending ? 'mfa_pending' : 'ok',
+      actor: user.id,
+      orgId: org.id,
+      role: user.role,
+      detail: 'password',
+    });
     // The pending session still needs its CSRF token: the code is sent with a POST.
     if (pending) return c.json({ mfaRequired: true as const, csrfToken: session.csrf });
     return c.json(sessionInfo(user, org, session));

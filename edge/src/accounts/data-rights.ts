@@ -40,8 +40,14 @@ export async function exportUser(db: D1Database, kms: Kms, user: User, org: Org,
     mfa: { enabled: user.mfaEnabled, recoveryCodesRemaining: await remainingRecoveryCodes(db, user.id) },
     sessions: await all('SELECT created_at AS createdAt, expires_at AS expiresAt, ip, mfa FROM sessions WHERE user_id = ? ORDER BY created_at', user.id),
     apiKeys: (await listApiKeys(db, user.id)).map(apiKeyView),
-    tokens: await all('SELECT created_at AS createdAt, expires_at AS expiresAt, scopes_json AS scopes FROM tokens WHERE user_id = ? ORDER BY created_at', user.id),
-    meetings: await all('SELECT id, topic, start_at AS startAt, duration_min AS durationMinutes, created_at AS createdAt, ended_at AS endedAt FROM meetings WHERE owner_id = ? ORDER BY created_at', user.id),
+    tokens: await all(
+      'SELECT created_at AS createdAt, expires_at AS expiresAt, scopes_json AS scopes FROM tokens WHERE user_id = ? ORDER BY created_at',
+      user.id,
+    ),
+    meetings: await all(
+      'SELECT id, topic, start_at AS startAt, duration_min AS durationMinutes, created_at AS createdAt, ended_at AS endedAt FROM meetings WHERE owner_id = ? ORDER BY created_at',
+      user.id,
+    ),
     audit: await all('SELECT seq, at, action, target, result, ip, detail FROM audit WHERE actor = ? ORDER BY seq', user.id),
   };
 }

@@ -15,16 +15,18 @@ export const VERIFICATION_TTL_MS = 24 * 60 * 60 * 1000;
 export const RESEND_INTERVAL_MS = 60 * 1000;
 export const RESENDS_PER_HOUR = 5;
 
-export type ConsumeOutcome =
-  | { ok: true; email: string }
-  | { ok: false; reason: 'invalid' | 'expired' | 'other_account' };
+export type ConsumeOutcome = { ok: true; email: string } | { ok: false; reason: 'invalid' | 'expired' | 'other_account' };
 
 /**
  * Stores a new link for the user's current address and returns its token (which only the mail
  * will hold). With `limited`, the insert itself checks the resend limits, so concurrent resends
  * cannot slip past them together; null then means "not now" (see resendWait).
  */
-export async function issueVerification(db: D1Database, user: Pick<User, 'id' | 'email'>, opts: { limited?: boolean; now?: number } = {}): Promise<string | null> {
+export async function issueVerification(
+  db: D1Database,
+  user: Pick<User, 'id' | 'email'>,
+  opts: { limited?: boolean; now?: number } = {},
+): Promise<string | null> {
   const now = opts.now ?? Date.now();
   const token = toB64url(crypto.getRandomValues(new Uint8Array(32)));
   const hash = await sha256HexOf(token);
@@ -61,9 +63,15 @@ export async function consumeVerification(db: D1Database, userId: string, token:
   }
   if (row.expires_at <= now) return { ok: false, reason: 'expired' };
   // A link proves the address it was sent to; if the account's address changed since, it proves nothing.
-  const set = await db.prepare('UPDATE users SET email_verified_at = ? WHERE id = ? AND email = ? AND email_verified_at IS NULL').bind(now, userId, row.email).run();
+  const set = await db
+    .prepare('UPDATE users SET email_verified_at = ? WHERE id = ? AND email = ? AND email_verified_at IS NULL')
+    .bind(now, userId, row.email)
+    .run();
   if (set.meta.changes !== 1) {
-    const current = await db.prepare('SELECT email, email_verified_at FROM users WHERE id = ?').bind(userId).first<{ email: string; email_verified_at: number | null }>();
+    const current = await db
+      .prepare('SELECT email, email_verified_at FROM users WHERE id = ?')
+      .bind(userId)
+      .first<{ email: string; email_verified_at: number | null }>();
     if (current?.email !== row.email || current.email_verified_at === null) return { ok: false, reason: 'invalid' };
   }
   await db.prepare('DELETE FROM email_verifications WHERE user_id = ?').bind(userId).run();
@@ -106,7 +114,13 @@ export function verificationMail(to: string, link: string): MailMessage {
  * Issues a link and mails it. @returns false when the resend limit refused a new link.
  * @throws MailNotConfigured or MailError from the provider.
  */
-export async function sendVerification(db: D1Database, mail: MailProvider, user: Pick<User, 'id' | 'email'>, origin: string, opts: { limited?: boolean } = {}): Promise<boolean> {
+export async function sendVerification(
+  db: D1Database,
+  mail: MailProvider,
+  user: Pick<User, 'id' | 'email'>,
+  origin: string,
+  opts: { limited?: boolean } = {},
+): Promise<boolean> {
   const token = await issueVerification(db, user, opts);
   if (!token) return false;
   // The page takes the token out of the address bar and trades it for a POST at once.

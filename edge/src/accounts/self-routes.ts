@@ -21,7 +21,13 @@ import { newTotpSecret, otpauthUri, verifyTotp } from './totp.ts';
 export const selfRoutes = new Hono<AppEnv>()
   .get('/', requires('self:read'), async (c) => {
     const p = caller(c);
-    return c.json({ user: userView(p.user), org: { id: p.org.id, name: p.org.name, tier: p.org.tier }, via: p.kind, mfa: p.mfa, recoveryCodesRemaining: await remainingRecoveryCodes(c.env.DB, p.user.id) });
+    return c.json({
+      user: userView(p.user),
+      org: { id: p.org.id, name: p.org.name, tier: p.org.tier },
+      via: p.kind,
+      mfa: p.mfa,
+      recoveryCodesRemaining: await remainingRecoveryCodes(c.env.DB, p.user.id),
+    });
   })
   .post('/password', requires('self:manage'), jsonBody(PasswordChangeInput), async (c) => {
     const p = caller(c);
@@ -100,7 +106,8 @@ export const selfRoutes = new Hono<AppEnv>()
   .delete('/', requires('self:manage'), async (c) => {
     const p = caller(c);
     if (p.kind !== 'session') fail(403, 'forbidden', 'an account is deleted from a browser session');
-    if (p.user.role === 'owner' && (await countOwners(c.env.DB, p.org.id)) <= 1) fail(409, 'last_owner', 'transfer ownership or delete the organization instead');
+    if (p.user.role === 'owner' && (await countOwners(c.env.DB, p.org.id)) <= 1)
+      fail(409, 'last_owner', 'transfer ownership or delete the organization instead');
     const shredded = await eraseUser(c.env.DB, p.user.id);
     await auditRequest(c, { action: 'data.erase', result: 'ok', target: p.user.id, detail: `self; ${shredded} data keys shredded` });
     clearSessionCookie(c);
@@ -124,7 +131,9 @@ export const selfRoutes = new Hono<AppEnv>()
     const { disabled } = c.req.valid('json');
     const key = await getApiKey(c.env.DB, c.req.param('id'));
     if (!key || key.user_id !== p.user.id) fail(404, 'not_found', 'no such key');
-    await c.env.DB.prepare('UPDATE api_keys SET disabled = ? WHERE id = ?').bind(disabled ? 1 : 0, key.id).run();
+    await c.env.DB.prepare('UPDATE api_keys SET disabled = ? WHERE id = ?')
+      .bind(disabled ? 1 : 0, key.id)
+      .run();
     await auditRequest(c, { action: disabled ? 'apikey.disable' : 'apikey.enable', result: 'ok', target: key.id });
     return c.json(apiKeyView({ ...key, disabled: disabled ? 1 : 0 }));
   })

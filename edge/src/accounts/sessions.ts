@@ -60,8 +60,21 @@ export async function createSession(
 
 export async function findSession(db: D1Database, token: string, now = Date.now()): Promise<Session | null> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
-  const r = await db.prepare('SELECT * FROM sessions WHERE id_hash = ? AND expires_at > ?').bind(await sha256HexOf(token), now).first<Row>();
-  return r ? { idHash: r.id_hash, userId: r.user_id, csrf: r.csrf, mfa: r.mfa === 1, pendingMfa: r.pending_mfa === 1, createdAt: r.created_at, expiresAt: r.expires_at } : null;
+  const r = await db
+    .prepare('SELECT * FROM sessions WHERE id_hash = ? AND expires_at > ?')
+    .bind(await sha256HexOf(token), now)
+    .first<Row>();
+  return r
+    ? {
+        idHash: r.id_hash,
+        userId: r.user_id,
+        csrf: r.csrf,
+        mfa: r.mfa === 1,
+        pendingMfa: r.pending_mfa === 1,
+        createdAt: r.created_at,
+        expiresAt: r.expires_at,
+      }
+    : null;
 }
 
 export async function deleteSession(db: D1Database, idHash: string): Promise<void> {

@@ -44,14 +44,24 @@ async function reserveAddress(db: D1Database, ip: string, now: number): Promise<
 
 async function refundAddress(db: D1Database, hold: AddressHold | null): Promise<void> {
   if (!hold) return;
-  await db.prepare(`UPDATE signin_failures SET ${refundSetSql(ADDRESS_FREE, '?2')} WHERE ip = ?1`).bind(hold.key, armedBy(hold.state, ADDRESS_FREE)).run();
+  await db
+    .prepare(`UPDATE signin_failures SET ${refundSetSql(ADDRESS_FREE, '?2')} WHERE ip = ?1`)
+    .bind(hold.key, armedBy(hold.state, ADDRESS_FREE))
+    .run();
 }
 
 /**
  * @param ip the caller's address, or null when unknown (then only the account limit applies)
  * @returns `busy` when the scrypt gate is full: the attempt was not checked and is refunded
  */
-export async function checkPassword(db: D1Database, email: string, password: string, ip: string | null, logN: number, now = Date.now()): Promise<SignInOutcome> {
+export async function checkPassword(
+  db: D1Database,
+  email: string,
+  password: string,
+  ip: string | null,
+  logN: number,
+  now = Date.now(),
+): Promise<SignInOutcome> {
   let address: AddressHold | null = null;
   if (ip) {
     const r = await reserveAddress(db, ip, now);

@@ -64,7 +64,13 @@ export interface UserRow {
 function orgFromRow(r: OrgRow): Org {
   // A stored policy from an older shape is completed with today's defaults, never trusted blindly.
   const parsed = SecurityPolicy.safeParse({ ...DEFAULT_SECURITY_POLICY, ...JSON.parse(r.policy_json) });
-  return { id: r.id, name: r.name, tier: isTier(r.tier) ? r.tier : 100, policy: parsed.success ? parsed.data : DEFAULT_SECURITY_POLICY, createdAt: r.created_at };
+  return {
+    id: r.id,
+    name: r.name,
+    tier: isTier(r.tier) ? r.tier : 100,
+    policy: parsed.success ? parsed.data : DEFAULT_SECURITY_POLICY,
+    createdAt: r.created_at,
+  };
 }
 
 export function userFromRow(r: UserRow): User {
@@ -108,7 +114,10 @@ export const newId = (): string => randomToken(22);
 
 export async function createOrg(db: D1Database, name: string, tier: Tier, now = Date.now()): Promise<Org> {
   const org: Org = { id: newId(), name, tier, policy: DEFAULT_SECURITY_POLICY, createdAt: now };
-  await db.prepare('INSERT INTO orgs (id, name, tier, policy_json, created_at) VALUES (?, ?, ?, ?, ?)').bind(org.id, name, tier, JSON.stringify(org.policy), now).run();
+  await db
+    .prepare('INSERT INTO orgs (id, name, tier, policy_json, created_at) VALUES (?, ?, ?, ?, ?)')
+    .bind(org.id, name, tier, JSON.stringify(org.policy), now)
+    .run();
   return org;
 }
 
@@ -195,7 +204,10 @@ export async function reserveAttempt(db: D1Database, key: 'email' | 'id', value:
 
 /** Gives back an attempt that `reserveAttempt` returned `reserved` for: it was right, or never checked. */
 export async function refundAttempt(db: D1Database, userId: string, reserved: LockState): Promise<void> {
-  await db.prepare(`UPDATE users SET ${refundSetSql(ACCOUNT_FREE, '?2')} WHERE id = ?1`).bind(userId, armedBy(reserved, ACCOUNT_FREE)).run();
+  await db
+    .prepare(`UPDATE users SET ${refundSetSql(ACCOUNT_FREE, '?2')} WHERE id = ?1`)
+    .bind(userId, armedBy(reserved, ACCOUNT_FREE))
+    .run();
 }
 
 /** A full sign-in succeeded: every failure so far is forgiven. */
@@ -212,14 +224,19 @@ async function rememberPassword(db: D1Database, userId: string, hash: string, no
   await db.prepare('INSERT INTO password_history (user_id, hash, created_at) VALUES (?, ?, ?)').bind(userId, hash, now).run();
   // Keep at most the longest history any policy can ask for.
   await db
-    .prepare('DELETE FROM password_history WHERE user_id = ? AND rowid NOT IN (SELECT rowid FROM password_history WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 24)')
+    .prepare(
+      'DELETE FROM password_history WHERE user_id = ? AND rowid NOT IN (SELECT rowid FROM password_history WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 24)',
+    )
     .bind(userId, userId)
     .run();
 }
 
 export async function recentPasswordHashes(db: D1Database, userId: string, n: number): Promise<string[]> {
   if (n === 0) return [];
-  const { results } = await db.prepare('SELECT hash FROM password_history WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?').bind(userId, n).all<{ hash: string }>();
+  const { results } = await db
+    .prepare('SELECT hash FROM password_history WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?')
+    .bind(userId, n)
+    .all<{ hash: string }>();
   return results.map((r) => r.hash);
 }
 

@@ -35,7 +35,11 @@ export async function maxParticipantsForMeeting(db: D1Database, meetingId: strin
  * people without an account may join (the owner's organization policy `allowAnonymousJoin`;
  * meetings without an owner always allow it, which keeps join-by-link working).
  */
-export async function meetingAccess(db: D1Database, meetingId: string, anonymousMax?: string | number): Promise<{ maxParticipants: number; allowAnonymousJoin: boolean }> {
+export async function meetingAccess(
+  db: D1Database,
+  meetingId: string,
+  anonymousMax?: string | number,
+): Promise<{ maxParticipants: number; allowAnonymousJoin: boolean }> {
   const row = await db
     .prepare('SELECT o.tier AS tier, o.policy_json AS policy FROM meetings m JOIN users u ON u.id = m.owner_id JOIN orgs o ON o.id = u.org_id WHERE m.id = ?')
     .bind(meetingId)

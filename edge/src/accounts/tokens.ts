@@ -19,7 +19,14 @@ export interface TokenRecord {
 
 const Stored = z.strictObject({ scopes: z.array(ActionSchema), mfa: z.boolean() });
 
-export async function createToken(db: D1Database, userId: string, scopes: Action[], mfa: boolean, ttlSeconds: number, now = Date.now()): Promise<{ token: string; expiresAt: number }> {
+export async function createToken(
+  db: D1Database,
+  userId: string,
+  scopes: Action[],
+  mfa: boolean,
+  ttlSeconds: number,
+  now = Date.now(),
+): Promise<{ token: string; expiresAt: number }> {
   const token = TOKEN_PREFIX + randomToken(43);
   const expiresAt = now + ttlSeconds * 1000;
   await db
@@ -32,7 +39,10 @@ export async function createToken(db: D1Database, userId: string, scopes: Action
 /** @returns the record, 'expired', or null when unknown. */
 export async function findToken(db: D1Database, token: string, now = Date.now()): Promise<TokenRecord | 'expired' | null> {
   if (!/^srt_[A-Za-z0-9_-]{43}$/.test(token)) return null;
-  const r = await db.prepare('SELECT user_id, scopes_json, expires_at FROM tokens WHERE id_hash = ?').bind(await sha256HexOf(token)).first<{ user_id: string; scopes_json: string; expires_at: number }>();
+  const r = await db
+    .prepare('SELECT user_id, scopes_json, expires_at FROM tokens WHERE id_hash = ?')
+    .bind(await sha256HexOf(token))
+    .first<{ user_id: string; scopes_json: string; expires_at: number }>();
   if (!r) return null;
   if (r.expires_at <= now) return 'expired';
   const s = Stored.parse(JSON.parse(r.scopes_json));

@@ -24,12 +24,29 @@ export async function queryAudit(db: D1Database, orgId: string, q: AuditQuery): 
     where.push(like ? "action LIKE ? ESCAPE '\\'" : 'action = ?');
     binds.push(like ?? q.action);
   }
-  if (q.actor) (where.push('actor = ?'), binds.push(q.actor));
-  if (q.result) (where.push('result = ?'), binds.push(q.result));
-  if (q.from !== undefined) (where.push('at >= ?'), binds.push(q.from));
-  if (q.to !== undefined) (where.push('at < ?'), binds.push(q.to));
+  if (q.actor) {
+    where.push('actor = ?');
+    binds.push(q.actor);
+  }
+  if (q.result) {
+    where.push('result = ?');
+    binds.push(q.result);
+  }
+  if (q.from !== undefined) {
+    where.push('at >= ?');
+    binds.push(q.from);
+  }
+  if (q.to !== undefined) {
+    where.push('at < ?');
+    binds.push(q.to);
+  }
   const sql = `SELECT seq, at, meeting_id, actor, actor_role, action, target, result, ip, detail, hash FROM audit WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`;
-  return (await db.prepare(sql).bind(...binds, q.limit).all<AuditRow>()).results;
+  return (
+    await db
+      .prepare(sql)
+      .bind(...binds, q.limit)
+      .all<AuditRow>()
+  ).results;
 }
 
 const COLUMNS = ['seq', 'at', 'meeting_id', 'actor', 'actor_role', 'action', 'target', 'result', 'ip', 'detail', 'hash'] as const;

@@ -38,7 +38,12 @@ export const adminRoutes = new Hono<AppEnv>()
     const input = c.req.valid('json');
     const next = { ...p.org, name: input.name ?? p.org.name, tier: input.tier ?? p.org.tier };
     await updateOrg(c.env.DB, next);
-    await auditRequest(c, { action: 'org.update', result: 'ok', target: p.org.id, detail: JSON.stringify({ from: { name: p.org.name, tier: p.org.tier }, to: input }) });
+    await auditRequest(c, {
+      action: 'org.update',
+      result: 'ok',
+      target: p.org.id,
+      detail: JSON.stringify({ from: { name: p.org.name, tier: p.org.tier }, to: input }),
+    });
     return c.json(orgView(next));
   })
   .delete('/org', requires('org:manage'), async (c) => {
@@ -113,7 +118,8 @@ export const adminRoutes = new Hono<AppEnv>()
     const p = caller(c);
     const q = c.req.valid('query');
     const rows = await queryAudit(c.env.DB, p.org.id, q);
-    if (q.format === 'csv') return c.body(auditCsv(rows), 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="sealroom-audit.csv"' });
+    if (q.format === 'csv')
+      return c.body(auditCsv(rows), 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="sealroom-audit.csv"' });
     return c.json({ entries: rows });
   })
   .get('/audit/verify', requires('audit:verify'), async (c) => {
@@ -122,7 +128,11 @@ export const adminRoutes = new Hono<AppEnv>()
     const expected = seq && hash && /^[0-9]{1,15}$/.test(seq) && /^[0-9a-f]{64}$/.test(hash) ? { seq: Number(seq), hash } : undefined;
     if ((seq || hash) && !expected) fail(400, 'bad_message', 'seq and hash: a recorded head as seq=<n>&hash=<64 hex>');
     const result = await verifyChain(c.env.DB, expected);
-    await auditRequest(c, { action: 'audit.verify', result: result.ok ? 'ok' : 'broken', detail: result.breaksAt ? `${result.breaksAt.reason} at ${result.breaksAt.seq}` : null });
+    await auditRequest(c, {
+      action: 'audit.verify',
+      result: result.ok ? 'ok' : 'broken',
+      detail: result.breaksAt ? `${result.breaksAt.reason} at ${result.breaksAt.seq}` : null,
+    });
     return c.json(result);
   })
   .get('/usage', requires('usage:read'), queryOf(UsageQuery), async (c) => {

@@ -17,7 +17,10 @@ export async function recordJoin(db: D1Database, meetingId: string, participant:
 }
 
 export async function recordLeave(db: D1Database, meetingId: string, participant: string, now = Date.now()): Promise<void> {
-  await db.prepare('UPDATE usage_sessions SET left_at = ? WHERE meeting_id = ? AND participant = ? AND left_at IS NULL').bind(now, meetingId, participant).run();
+  await db
+    .prepare('UPDATE usage_sessions SET left_at = ? WHERE meeting_id = ? AND participant = ? AND left_at IS NULL')
+    .bind(now, meetingId, participant)
+    .run();
 }
 
 export interface DayUsage {

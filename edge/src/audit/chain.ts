@@ -105,7 +105,8 @@ export async function verifyChain(db: D1Database, expectedHead?: { seq: number; 
       after = r.seq;
       if (r.hash === null) return broken(r.seq, 'missing_hash');
       const expectedPrev = prev?.hash ?? GENESIS;
-      if (r.prev_hash !== expectedPrev) return broken(prev !== null && r.seq !== prev.seq + 1 ? prev.seq + 1 : r.seq, prev !== null && r.seq !== prev.seq + 1 ? 'gap' : 'prev_mismatch');
+      if (r.prev_hash !== expectedPrev)
+        return broken(prev !== null && r.seq !== prev.seq + 1 ? prev.seq + 1 : r.seq, prev !== null && r.seq !== prev.seq + 1 ? 'gap' : 'prev_mismatch');
       if ((await chainHash(expectedPrev, canonicalEntry(toChain(r)))) !== r.hash) return broken(r.seq, 'hash_mismatch');
       prev = { seq: r.seq, hash: r.hash };
       checked++;

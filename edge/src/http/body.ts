@@ -66,7 +66,11 @@ export async function readText(req: Body, maxBytes: number): Promise<string> {
  * other, where this API has always parsed whatever body was sent (a plain `fetch` with a string
  * body is text/plain), and because its reader has no byte limit.
  */
-export function jsonBody<S extends z.ZodType>(schema: S, maxBytes = JSON_BODY_LIMIT): MiddlewareHandler<any, string, { in: { json: z.input<S> }; out: { json: z.output<S> } }> {
+export function jsonBody<S extends z.ZodType>(
+  schema: S,
+  maxBytes = JSON_BODY_LIMIT,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as Hono's own validator: the middleware fits any app's Env
+): MiddlewareHandler<any, string, { in: { json: z.input<S> }; out: { json: z.output<S> } }> {
   return async function validateJsonBody(c, next) {
     const text = await readText(c.req.raw, maxBytes);
     // The byte limit is already enforced; parseJson's own limit counts characters, which are never more.
@@ -81,7 +85,10 @@ export function jsonBody<S extends z.ZodType>(schema: S, maxBytes = JSON_BODY_LI
  * The route's query validator: the query string (first value of each name) through a schema, a
  * clear 400 naming the first bad field otherwise; the handler reads it with `c.req.valid('query')`.
  */
-export function queryOf<S extends z.ZodType>(schema: S): MiddlewareHandler<any, string, { in: { query: Record<string, string> }; out: { query: z.output<S> } }> {
+export function queryOf<S extends z.ZodType>(
+  schema: S,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as Hono's own validator: the middleware fits any app's Env
+): MiddlewareHandler<any, string, { in: { query: Record<string, string> }; out: { query: z.output<S> } }> {
   return async function validateQuery(c, next) {
     const r = schema.safeParse(c.req.query());
     if (!r.success) {

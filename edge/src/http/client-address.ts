@@ -11,5 +11,8 @@ export function addressKey(ip: string): string {
   const bare = ip.replace(/^\[|\]$/g, '').split('%')[0]!;
   if (!ipaddr.IPv6.isValid(bare)) return ip;
   // Stored counters are keyed by this exact text: four uncompressed groups, then `::/64`.
-  return `${ipaddr.IPv6.parse(bare).parts.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
+  return `${ipaddr.IPv6.parse(bare)
+    .parts.slice(0, 4)
+    .map((g) => g.toString(16))
+    .join(':')}::/64`;
 }

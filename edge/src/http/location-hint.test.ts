@@ -25,7 +25,7 @@ describe('locationHintOf', () => {
 });
 
 describe('callerRegion', () => {
-  it('takes Cloudflare\'s location first, the header only when trusted and only a known region', () => {
+  it("takes Cloudflare's location first, the header only when trusted and only a known region", () => {
     expect(callerRegion({ continent: 'AS', country: 'CN' }, 'weur', true)).toBe('apac');
     expect(callerRegion(undefined, 'weur', true)).toBe('weur');
     expect(callerRegion(undefined, 'weur', false)).toBeUndefined();

@@ -4,7 +4,17 @@ import { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { type AppEnv, type Ctx, clientIp } from '../accounts/context.ts';
 import { invitationIcs, invitationText } from '../meetings/invitation.ts';
-import { type Meeting, createMeeting, deleteMeeting, detailsView, getMeeting, personalMeeting, publicView, upcomingMeetings, updateMeeting } from '../meetings/store.ts';
+import {
+  type Meeting,
+  createMeeting,
+  deleteMeeting,
+  detailsView,
+  getMeeting,
+  personalMeeting,
+  publicView,
+  upcomingMeetings,
+  updateMeeting,
+} from '../meetings/store.ts';
 import { sha256HexOf } from '../digest.ts';
 import { equalText as timingSafeEqual } from '@sealroom/crypto/bytes';
 import { CLIENT_IP_HEADER, HOST_CLAIM_HEADER, MEETING_HEADER, REGION_HEADER, USER_HEADER } from '../room/room.ts';
@@ -69,7 +79,9 @@ async function creationRefused(c: Ctx): Promise<Response | null> {
     ? await hit(c.env.DB, `meeting-create-user:${user.id}`, parseLimit(c.env.MEETING_CREATE_USER_LIMIT, USER_CREATE, 'MEETING_CREATE_USER_LIMIT'))
     : await hit(c.env.DB, `meeting-create-addr:${addressKey(ip!)}`, parseLimit(c.env.MEETING_CREATE_LIMIT, ANONYMOUS_CREATE, 'MEETING_CREATE_LIMIT'));
   if (admitted.ok) return null;
-  return c.json({ error: { code: 'rate_limited', message: 'too many meetings created; try again later' } }, 429, { 'retry-after': String(admitted.retryAfterSeconds) });
+  return c.json({ error: { code: 'rate_limited', message: 'too many meetings created; try again later' } }, 429, {
+    'retry-after': String(admitted.retryAfterSeconds),
+  });
 }
 
 declare module 'hono' {

@@ -84,7 +84,10 @@ function parseSealed(sealed: string): { id: string; body: Uint8Array<ArrayBuffer
 export async function openField(db: D1Database, kms: Kms, owner: OwnerRef, purpose: Purpose, sealed: string): Promise<string> {
   const { id, body } = parseSealed(sealed);
   const who = ownerLabel(owner);
-  const row = await db.prepare('SELECT kek_id, wrapped, purpose FROM data_keys WHERE id = ?').bind(id).first<{ kek_id: string; wrapped: string; purpose: string }>();
+  const row = await db
+    .prepare('SELECT kek_id, wrapped, purpose FROM data_keys WHERE id = ?')
+    .bind(id)
+    .first<{ kek_id: string; wrapped: string; purpose: string }>();
   if (!row || row.purpose !== purpose) throw new SealedUnavailable('data key erased');
   let dataKey: Uint8Array;
   try {

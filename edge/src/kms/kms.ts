@@ -78,9 +78,7 @@ export class LocalKms implements Kms {
     if (!key) throw new KmsError(`master key ${kekId} is not configured`);
     const raw = fromB64url(wrapped);
     try {
-      return new Uint8Array(
-        await crypto.subtle.decrypt({ name: 'AES-GCM', iv: raw.subarray(0, 12), additionalData: enc.encode(aad) }, key, raw.subarray(12)),
-      );
+      return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: raw.subarray(0, 12), additionalData: enc.encode(aad) }, key, raw.subarray(12)));
     } catch {
       throw new WrapAuthFailed('wrapped key failed authentication');
     }
@@ -95,6 +93,9 @@ export interface KmsEnv {
 /** The KMS for this Worker's bindings, or null when no master key is configured. */
 export async function kmsFromEnv(env: KmsEnv): Promise<Kms | null> {
   if (!env.SEALROOM_MASTER_KEY) return null;
-  const previous = (env.SEALROOM_MASTER_KEY_PREVIOUS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const previous = (env.SEALROOM_MASTER_KEY_PREVIOUS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return LocalKms.create(env.SEALROOM_MASTER_KEY, previous);
 }

@@ -18,9 +18,24 @@ import { rewrapAll } from './envelope.ts';
 export const kmsRoutes = new Hono<AppEnv>().post('/rotate', signedInternal(), async (c) => {
   const body = await readText(c.req.raw, JSON_BODY_LIMIT);
   const auth = await verifyRequest(c.env.SEALROOM_SHARED_SECRET, 'POST', new URL(c.req.url).pathname, body, c.req.raw.headers, d1NonceLedger(c.env.DB));
-  if (!auth.ok) fail(401, auth.reason === 'replayed' ? 'replayed' : 'bad_signature', auth.reason === 'replayed' ? 'this signed request was already used' : 'internal signature required');
+  if (!auth.ok)
+    fail(
+      401,
+      auth.reason === 'replayed' ? 'replayed' : 'bad_signature',
+      auth.reason === 'replayed' ? 'this signed request was already used' : 'internal signature required',
+    );
   const kms = await kmsOf(c.env);
   const result = await rewrapAll(c.env.DB, kms);
-  await appendAudit(c.env.DB, { meetingId: null, orgId: null, actor: 'operator', role: null, action: 'kms.rotate', target: kms.currentKeyId, result: result.failed ? 'partial' : 'ok', ip: null, detail: JSON.stringify(result) });
+  await appendAudit(c.env.DB, {
+    meetingId: null,
+    orgId: null,
+    actor: 'operator',
+    role: null,
+    action: 'kms.rotate',
+    target: kms.currentKeyId,
+    result: result.failed ? 'partial' : 'ok',
+    ip: null,
+    detail: JSON.stringify(result),
+  });
   return c.json({ currentKeyId: kms.currentKeyId, ...result });
 });

@@ -19,10 +19,17 @@ export interface SmtpConfig {
 const DEFAULT_PORT: Record<SmtpSecurity, number> = { starttls: 587, tls: 465, off: 25 };
 
 const Address = z.string().regex(/^[^\s<>@]+@[^\s<>@]+$/);
-const From = z.string().trim().regex(/^(?:[^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/, 'expected "Name <address>" or an address');
+const From = z
+  .string()
+  .trim()
+  .regex(/^(?:[^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/, 'expected "Name <address>" or an address');
 
 const Bindings = z.object({
-  SMTP_HOST: z.string().trim().min(1).regex(/^[A-Za-z0-9.:[\]-]+$/, 'a host name or IP address'),
+  SMTP_HOST: z
+    .string()
+    .trim()
+    .min(1)
+    .regex(/^[A-Za-z0-9.:[\]-]+$/, 'a host name or IP address'),
   SMTP_FROM: From,
   SMTP_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   SMTP_SECURE: z.enum(['starttls', 'tls', 'off']).default('starttls'),

@@ -8,6 +8,7 @@
  */
 import { TZDate } from '@date-fns/tz';
 import ical, { ICalCalendarMethod, ICalEventRepeatingFreq, ICalWeekday } from 'ical-generator';
+import { tzlib_get_ical_block, tzlib_get_timezones } from 'timezones-ical-library';
 import type { Meeting } from './store.ts';
 
 /** "123 456 7890": ids are read aloud in groups. */
@@ -35,19 +36,39 @@ export function invitationText(m: Meeting, link: string): string {
 const WEEKDAYS = [ICalWeekday.SU, ICalWeekday.MO, ICalWeekday.TU, ICalWeekday.WE, ICalWeekday.TH, ICalWeekday.FR, ICalWeekday.SA];
 const FREQ = { daily: ICalEventRepeatingFreq.DAILY, weekly: ICalEventRepeatingFreq.WEEKLY, monthly: ICalEventRepeatingFreq.MONTHLY } as const;
 
+const KNOWN_ZONES = new Set(tzlib_get_timezones() as string[]);
+
+/**
+ * The zone's VTIMEZONE (its offsets and summer-time rules), which RFC 5545 §3.6.5 requires for
+ * every TZID a calendar uses: without it a client may not know the zone's rules and read the
+ * times as floating. Null for a zone the rule library does not know (the event then stays in UTC).
+ */
+export function vtimezone(zone: string): string | null {
+  if (!KNOWN_ZONES.has(zone)) return null;
+  const block = tzlib_get_ical_block(zone);
+  return Array.isArray(block) && block[0] ? block[0] : null;
+}
+
 /**
  * The meeting as one VEVENT (RFC 5545). Start and end are written in the meeting's own time zone
  * (`DTSTART;TZID=Asia/Shanghai:…`) so a repeating meeting keeps its wall-clock time when that zone
  * changes between summer and winter time; a rule anchored to a UTC start would move by an hour.
- * UNTIL stays in UTC, as §3.3.10 requires when DTSTART has a TZID. Text escaping and folding at
+ * UNTIL stays in UTC, as §3.3.10 requires when DTSTART has a TZID, and the calendar carries the
+ * zone's VTIMEZONE (timezones-ical-library's rules). Text escaping and folding at
  * 75 octets (never inside a UTF-8 sequence) are ical-generator's.
  */
 export function invitationIcs(m: Meeting, link: string, now = Date.now()): string {
   const startMs = m.startAt ?? now;
-  const zoned = m.timeZone !== 'UTC';
+  const zoned = m.timeZone !== 'UTC' && vtimezone(m.timeZone) !== null;
   const at = (ms: number) => (zoned ? new TZDate(ms, m.timeZone) : new Date(ms));
   const r = m.recurrence;
-  const calendar = ical({ prodId: '//Sealroom//Meetings//EN', method: ICalCalendarMethod.PUBLISH, scale: 'GREGORIAN' });
+  const calendar = ical({
+    prodId: '//Sealroom//Meetings//EN',
+    method: ICalCalendarMethod.PUBLISH,
+    scale: 'GREGORIAN',
+    // Called for each TZID the events use; the zone is known here (see `zoned`).
+    timezone: { name: null, generator: (zone: string) => vtimezone(zone) ?? '' },
+  });
   calendar.createEvent({
     id: `${m.id}@sealroom`,
     stamp: new Date(now),

@@ -63,7 +63,12 @@ export const publicView = (m: Meeting) => ({
 export const detailsView = (m: Meeting): MeetingDetails => ({ ...publicView(m), settings: m.settings, alternativeHosts: m.alternativeHosts });
 
 /** Creates a meeting and returns its id and the host key (shown once, stored only as a hash). */
-export async function createMeeting(db: D1Database, input: MeetingInput, ownerId: string | null = null, now = Date.now()): Promise<{ id: string; hostKey: string }> {
+export async function createMeeting(
+  db: D1Database,
+  input: MeetingInput,
+  ownerId: string | null = null,
+  now = Date.now(),
+): Promise<{ id: string; hostKey: string }> {
   const hostKey = randomToken(43);
   const hash = await sha256HexOf(hostKey);
   const password = input.password ? await hashPassword(input.password, MEETING_LOG_N) : null;
@@ -160,7 +165,11 @@ export async function personalMeeting(db: D1Database, userId: string, name: stri
  * user has verified that address: an unverified one could be anybody's); scheduled ones not yet
  * over, recurring ones, and unscheduled ones not ended.
  */
-export async function upcomingMeetings(db: D1Database, user: { id: string; email: string; emailVerifiedAt: number | null }, now = Date.now()): Promise<Meeting[]> {
+export async function upcomingMeetings(
+  db: D1Database,
+  user: { id: string; email: string; emailVerifiedAt: number | null },
+  now = Date.now(),
+): Promise<Meeting[]> {
   // NULL matches no alternative host: lower(value) = lower(NULL) is never true.
   const email = user.emailVerifiedAt !== null ? user.email : null;
   const userId = user.id;

@@ -33,9 +33,12 @@ export function inWindow(w: TimeWindow, now: number): boolean {
 }
 
 function conditionFailure(s: Statement, f: Facts): Decision | null {
-  if (s.conditions.ip && !ipAllowed(f.ip, f.policy.allowedIpRanges)) return { allow: false, code: 'policy_denied', reason: 'source address outside the allowed ranges' };
-  if (s.conditions.mfa === 'if-required' && f.policy.mfaRequired && !f.mfa) return { allow: false, code: 'mfa_required', reason: 'this organization requires multi-factor authentication' };
-  if (s.conditions.window === 'admin' && f.policy.adminWindow && !inWindow(f.policy.adminWindow, f.now)) return { allow: false, code: 'policy_denied', reason: 'outside the administration time window' };
+  if (s.conditions.ip && !ipAllowed(f.ip, f.policy.allowedIpRanges))
+    return { allow: false, code: 'policy_denied', reason: 'source address outside the allowed ranges' };
+  if (s.conditions.mfa === 'if-required' && f.policy.mfaRequired && !f.mfa)
+    return { allow: false, code: 'mfa_required', reason: 'this organization requires multi-factor authentication' };
+  if (s.conditions.window === 'admin' && f.policy.adminWindow && !inWindow(f.policy.adminWindow, f.now))
+    return { allow: false, code: 'policy_denied', reason: 'outside the administration time window' };
   return null;
 }
 

@@ -42,12 +42,7 @@ import { equalText } from '@sealroom/crypto/bytes';
 import { evaluate } from './evaluate.ts';
 import { isWebSocketUpgrade, trustedOrigin } from './origin.ts';
 
-export type Rule =
-  | { kind: 'requires'; action: Action }
-  | { kind: 'allows'; action: Action }
-  | { kind: 'public' }
-  | { kind: 'session' }
-  | { kind: 'internal' };
+export type Rule = { kind: 'requires'; action: Action } | { kind: 'allows'; action: Action } | { kind: 'public' } | { kind: 'session' } | { kind: 'internal' };
 
 export interface GuardOptions {
   /** 'allow': no blanket refusal of cross-site writes (see the module comment for the two routes). */
@@ -171,7 +166,7 @@ async function authorize(c: Ctx, rule: Exclude<Rule, { kind: 'internal' }>, opti
   c.header(AUTHORITY_HEADER, 'none');
 }
 
-const rules = new WeakMap<Function, Rule>();
+const rules = new WeakMap<object, Rule>();
 
 function guard(rule: Exclude<Rule, { kind: 'internal' }>, options: GuardOptions = {}): MiddlewareHandler<AppEnv> {
   const handler: MiddlewareHandler<AppEnv> = async function authorizeRoute(c, next) {

@@ -46,7 +46,12 @@ export interface RecordingKey {
 
 async function partKey(dataKey: RecordingKey, salt: Uint8Array, recordingId: string, partNumber: PartLabel): Promise<CryptoKey> {
   return crypto.subtle.deriveKey(
-    { name: 'HKDF', hash: 'SHA-256', salt: salt as Uint8Array<ArrayBuffer>, info: enc.encode(`sealroom/recording-part/v2\n${dataKey.owner}\n${recordingId}\n${partNumber}`) },
+    {
+      name: 'HKDF',
+      hash: 'SHA-256',
+      salt: salt as Uint8Array<ArrayBuffer>,
+      info: enc.encode(`sealroom/recording-part/v2\n${dataKey.owner}\n${recordingId}\n${partNumber}`),
+    },
     dataKey.key,
     { name: 'AES-GCM', length: 256 },
     false,
@@ -116,7 +121,13 @@ class ExactReader {
  * @param body - the client's bytes; must be exactly `length` long (else the stream errors)
  * @returns a stream of exactly `storedLength(length)` bytes
  */
-export function sealPart(body: ReadableStream<Uint8Array>, length: number, dataKey: RecordingKey, recordingId: string, partNumber: PartLabel): ReadableStream<Uint8Array> {
+export function sealPart(
+  body: ReadableStream<Uint8Array>,
+  length: number,
+  dataKey: RecordingKey,
+  recordingId: string,
+  partNumber: PartLabel,
+): ReadableStream<Uint8Array> {
   const src = new ExactReader(body);
   const records = Math.ceil(length / RECORD_SIZE);
   const ad = aad(dataKey.owner, recordingId, partNumber);
@@ -139,7 +150,9 @@ export function sealPart(body: ReadableStream<Uint8Array>, length: number, dataK
       const chunk = await src.read(want);
       if (chunk.length < want) throw new AtRestError('part shorter than its content-length');
       const last = index === records - 1;
-      ctl.enqueue(new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce(index, last), additionalData: ad }, key, chunk as Uint8Array<ArrayBuffer>)));
+      ctl.enqueue(
+        new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce(index, last), additionalData: ad }, key, chunk as Uint8Array<ArrayBuffer>)),
+      );
       index++;
     },
     cancel(reason) {
@@ -161,7 +174,11 @@ export interface RecordPos {
  *   the part's first record), where that part's salt lies, the records it covers, and the client
  *   bytes to drop before `start`
  */
-export function planRange(partSizes: number[], start: number, end: number): {
+export function planRange(
+  partSizes: number[],
+  start: number,
+  end: number,
+): {
   from: RecordPos;
   to: RecordPos;
   saltOffset: number;
@@ -246,7 +263,11 @@ export function openObject(
         const last = index === records - 1;
         let pt: ArrayBuffer;
         try {
-          pt = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: nonce(index, last), additionalData: aad(dataKey.owner, recordingId, label(part)) }, key, rec as Uint8Array<ArrayBuffer>);
+          pt = await crypto.subtle.decrypt(
+            { name: 'AES-GCM', iv: nonce(index, last), additionalData: aad(dataKey.owner, recordingId, label(part)) },
+            key,
+            rec as Uint8Array<ArrayBuffer>,
+          );
         } catch {
           throw new AtRestError(`stored record ${index} of part ${part + 1} failed authentication`);
         }

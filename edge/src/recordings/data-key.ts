@@ -35,7 +35,10 @@ export async function createDataKey(db: D1Database, kms: Kms, owner: { orgId: st
 export async function loadDataKey(db: D1Database, kms: Kms, rec: { data_key_id: string; owner_id: string }): Promise<RecordingKey> {
   const id = rec.data_key_id;
   const owner = ownerLabel({ userId: rec.owner_id });
-  const row = await db.prepare('SELECT kek_id, wrapped, purpose FROM data_keys WHERE id = ?').bind(id).first<{ kek_id: string; wrapped: string; purpose: string }>();
+  const row = await db
+    .prepare('SELECT kek_id, wrapped, purpose FROM data_keys WHERE id = ?')
+    .bind(id)
+    .first<{ kek_id: string; wrapped: string; purpose: string }>();
   if (!row || row.purpose !== PURPOSE) fail(410, 'sealed_unavailable', 'the recording key was erased; the stored object cannot be opened');
   let raw: Uint8Array;
   try {

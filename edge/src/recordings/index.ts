@@ -6,7 +6,5 @@ export { recordingsRoutes } from './routes.ts';
 
 /** `scheduled()` of the Worker: runs the retention / abandoned-upload sweep. */
 export async function recordingsScheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
-  ctx.waitUntil(
-    sweepRecordings(env).then((r) => console.log(JSON.stringify({ event: 'recordings_sweep', ...r }))),
-  );
+  ctx.waitUntil(sweepRecordings(env).then((r) => console.log(JSON.stringify({ event: 'recordings_sweep', ...r }))));
 }

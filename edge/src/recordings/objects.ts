@@ -4,7 +4,7 @@
  * checks who may call, this does the I/O.
  */
 import { RECORDING_MAX_PARTS, RECORDING_PART_SIZE } from '@sealroom/protocol';
-import type { Kms } from '../kms/kms.ts';
+import type { Deps } from './deps.ts';
 import { randomToken } from '../random.ts';
 import { AtRestError, openObject, planRange, sealPart, sliceStream, storedLength } from './at-rest.ts';
 import { createDataKey, loadDataKey, shredStatement } from './data-key.ts';
@@ -12,12 +12,6 @@ import { fail } from '../http/errors.ts';
 import type { ByteRange } from './range.ts';
 import { dropTails, tailOf } from './tails.ts';
 import { type PartRow, type RecordingRow, deleteStatements, insertRecording, listParts, markComplete, putPart } from './store.ts';
-
-export interface Deps {
-  db: D1Database;
-  bucket: R2Bucket;
-  kms: Kms;
-}
 
 const log = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
 
@@ -61,7 +55,8 @@ export async function createRecording(
  */
 export async function uploadPart(d: Deps, rec: RecordingRow, partNumber: number, length: number, body: ReadableStream<Uint8Array>): Promise<PartRow> {
   if (rec.status !== 'uploading' || !rec.upload_id) fail(409, 'wrong_state', 'this recording is already complete');
-  if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > RECORDING_MAX_PARTS) fail(400, 'bad_part', `part number must be 1…${RECORDING_MAX_PARTS}`);
+  if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > RECORDING_MAX_PARTS)
+    fail(400, 'bad_part', `part number must be 1…${RECORDING_MAX_PARTS}`);
   if (length < 1 || length > rec.part_size) fail(400, 'bad_part', `a part is 1…${rec.part_size} bytes (all but the last exactly ${rec.part_size})`);
   const key = await loadDataKey(d.db, d.kms, rec);
   const stored = storedLength(length);
@@ -108,7 +103,11 @@ export async function completeRecording(d: Deps, rec: RecordingRow, count: numbe
   if (prefix.length < count || parts.length !== count) {
     const have = new Set(parts.map((p) => p.part_number));
     const missing = Array.from({ length: count }, (_, i) => i + 1).filter((n) => !have.has(n));
-    fail(409, 'parts_missing', missing.length ? `missing parts: ${missing.slice(0, 20).join(', ')}` : `parts must be 1…${count}, each ${rec.part_size} bytes but the last`);
+    fail(
+      409,
+      'parts_missing',
+      missing.length ? `missing parts: ${missing.slice(0, 20).join(', ')}` : `parts must be 1…${count}, each ${rec.part_size} bytes but the last`,
+    );
   }
   await finish(d, rec, prefix, durationMs, now);
 }
@@ -176,9 +175,10 @@ export async function openContent(d: Deps, rec: RecordingRow, range: ByteRange |
     await obj.body.cancel();
     fail(422, 'sealed_unavailable', 'the stored object has the wrong length (cut short or altered)');
   }
-  const plain = plan && range
-    ? sliceStream(openObject(obj.body, sizes, key, rec.id, { from: plan.from, to: plan.to, salt }), plan.skip, range.end - range.start + 1)
-    : openObject(obj.body, sizes, key, rec.id);
+  const plain =
+    plan && range
+      ? sliceStream(openObject(obj.body, sizes, key, rec.id, { from: plan.from, to: plan.to, salt }), plan.skip, range.end - range.start + 1)
+      : openObject(obj.body, sizes, key, rec.id);
   const reader = plain.getReader();
   let first: ReadableStreamReadResult<Uint8Array>;
   try {

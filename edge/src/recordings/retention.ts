@@ -10,7 +10,8 @@
 import { audit } from '../audit.ts';
 import type { Env } from '../env.ts';
 import { kmsFromEnv } from '../kms/kms.ts';
-import { type Deps, erase, salvage } from './objects.ts';
+import type { Deps } from './deps.ts';
+import { erase, salvage } from './objects.ts';
 import { abandoned, expired } from './store.ts';
 
 /** An uploader sends a part at least every few seconds while recording (it cuts parts of 5 MiB, and retries within a minute); an hour of silence is a dead browser. */
@@ -25,7 +26,10 @@ export interface SweepResult {
   failed: number;
 }
 
-export async function sweepRecordings(env: Pick<Env, 'DB' | 'RECORDINGS' | 'SEALROOM_MASTER_KEY' | 'SEALROOM_MASTER_KEY_PREVIOUS'>, now = Date.now()): Promise<SweepResult> {
+export async function sweepRecordings(
+  env: Pick<Env, 'DB' | 'RECORDINGS' | 'SEALROOM_MASTER_KEY' | 'SEALROOM_MASTER_KEY_PREVIOUS'>,
+  now = Date.now(),
+): Promise<SweepResult> {
   const result: SweepResult = { expired: 0, salvaged: 0, erasedEmpty: 0, failed: 0 };
   const kms = await kmsFromEnv(env);
   if (!kms) {
@@ -38,17 +42,21 @@ export async function sweepRecordings(env: Pick<Env, 'DB' | 'RECORDINGS' | 'SEAL
     try {
       await erase(d, rec);
       result.expired++;
-      await audit(env.DB, {
-        meetingId: rec.meeting_id,
-        orgId: rec.org_id,
-        actor: 'system:retention',
-        role: null,
-        action: 'recording.expire',
-        target: rec.id,
-        result: 'ok',
-        ip: null,
-        detail: `kept ${rec.days} days; owner ${rec.owner_id}; ${rec.stored_bytes} bytes`,
-      }, now);
+      await audit(
+        env.DB,
+        {
+          meetingId: rec.meeting_id,
+          orgId: rec.org_id,
+          actor: 'system:retention',
+          role: null,
+          action: 'recording.expire',
+          target: rec.id,
+          result: 'ok',
+          ip: null,
+          detail: `kept ${rec.days} days; owner ${rec.owner_id}; ${rec.stored_bytes} bytes`,
+        },
+        now,
+      );
     } catch (err) {
       result.failed++;
       console.error(JSON.stringify({ event: 'recording_expire_failed', recordingId: rec.id, error: String(err) }));
@@ -60,17 +68,21 @@ export async function sweepRecordings(env: Pick<Env, 'DB' | 'RECORDINGS' | 'SEAL
       const outcome = await salvage(d, rec, now);
       if (outcome === 'completed') result.salvaged++;
       else result.erasedEmpty++;
-      await audit(env.DB, {
-        meetingId: rec.meeting_id,
-        orgId: rec.org_id,
-        actor: 'system:retention',
-        role: null,
-        action: outcome === 'completed' ? 'recording.salvage' : 'recording.expire',
-        target: rec.id,
-        result: 'ok',
-        ip: null,
-        detail: outcome === 'completed' ? 'upload abandoned; completed with the parts received' : 'upload abandoned before any part arrived',
-      }, now);
+      await audit(
+        env.DB,
+        {
+          meetingId: rec.meeting_id,
+          orgId: rec.org_id,
+          actor: 'system:retention',
+          role: null,
+          action: outcome === 'completed' ? 'recording.salvage' : 'recording.expire',
+          target: rec.id,
+          result: 'ok',
+          ip: null,
+          detail: outcome === 'completed' ? 'upload abandoned; completed with the parts received' : 'upload abandoned before any part arrived',
+        },
+        now,
+      );
     } catch (err) {
       result.failed++;
       console.error(JSON.stringify({ event: 'recording_salvage_failed', recordingId: rec.id, error: String(err) }));

@@ -41,7 +41,8 @@ import { randomToken } from '../random.ts';
 import { parseRange } from './range.ts';
 import { putTail } from './tails.ts';
 import { fail } from '../http/errors.ts';
-import { type Deps, completeRecording, createRecording, erase, openContent, uploadPart } from './objects.ts';
+import type { Deps } from './deps.ts';
+import { completeRecording, createRecording, erase, openContent, uploadPart } from './objects.ts';
 import {
   type RecordingRow,
   getRecording,
@@ -105,8 +106,14 @@ async function sealedContent(c: Ctx, rec: RecordingRow): Promise<Response> {
   };
   const range = rec.status === 'complete' ? parseRange(c.req.header('range'), rec.size_bytes) : null;
   if (range === 'unsatisfiable') {
-    const error = { code: 'range_not_satisfiable', message: `the recording has ${rec.size_bytes} bytes` } satisfies { code: RecordingErrorCode; message: string };
-    return new Response(JSON.stringify({ error }), { status: 416, headers: { 'content-type': 'application/json', 'content-range': `bytes */${rec.size_bytes}` } });
+    const error = { code: 'range_not_satisfiable', message: `the recording has ${rec.size_bytes} bytes` } satisfies {
+      code: RecordingErrorCode;
+      message: string;
+    };
+    return new Response(JSON.stringify({ error }), {
+      status: 416,
+      headers: { 'content-type': 'application/json', 'content-range': `bytes */${rec.size_bytes}` },
+    });
   }
   const body = await openContent(await deps(c), rec, range);
   if (!range) return new Response(body, { headers: { ...headers, 'content-length': String(rec.size_bytes) } });
@@ -219,7 +226,14 @@ const own = new Hono<AppEnv>()
     const { expiresInSeconds } = c.req.valid('json');
     const now = Date.now();
     // 32 base64url characters = 192 bits: the id alone grants the sealed bytes, never the key.
-    const share = { id: randomToken(32), recording_id: rec.id, created_by: caller(c).user.id, created_at: now, expires_at: now + expiresInSeconds * 1000, revoked_at: null };
+    const share = {
+      id: randomToken(32),
+      recording_id: rec.id,
+      created_by: caller(c).user.id,
+      created_at: now,
+      expires_at: now + expiresInSeconds * 1000,
+      revoked_at: null,
+    };
     await insertShare(c.env.DB, share);
     await auditRequest(c, { action: 'recording.share', result: 'ok', target: rec.id, detail: `expires ${new Date(share.expires_at).toISOString()}` });
     return c.json(shareView(share), 201);

@@ -36,13 +36,31 @@ export const view = (r: RecordingRow): RecordingView => ({
   keyWrap: r.key_wrap,
 });
 
-export async function insertRecording(db: D1Database, r: Omit<RecordingRow, 'size_bytes' | 'stored_bytes' | 'duration_ms' | 'completed_at' | 'updated_at'>): Promise<void> {
+export async function insertRecording(
+  db: D1Database,
+  r: Omit<RecordingRow, 'size_bytes' | 'stored_bytes' | 'duration_ms' | 'completed_at' | 'updated_at'>,
+): Promise<void> {
   await db
     .prepare(
       `INSERT INTO recordings (id, owner_id, org_id, meeting_id, title, mime_type, key_wrap, status, r2_key, upload_id, data_key_id, part_size, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .bind(r.id, r.owner_id, r.org_id, r.meeting_id, r.title, r.mime_type, r.key_wrap, r.status, r.r2_key, r.upload_id, r.data_key_id, r.part_size, r.created_at, r.created_at)
+    .bind(
+      r.id,
+      r.owner_id,
+      r.org_id,
+      r.meeting_id,
+      r.title,
+      r.mime_type,
+      r.key_wrap,
+      r.status,
+      r.r2_key,
+      r.upload_id,
+      r.data_key_id,
+      r.part_size,
+      r.created_at,
+      r.created_at,
+    )
     .run();
 }
 
@@ -62,7 +80,12 @@ export interface PartRow {
 }
 
 export async function listParts(db: D1Database, recordingId: string): Promise<PartRow[]> {
-  return (await db.prepare('SELECT part_number, etag, size, stored_size FROM recording_parts WHERE recording_id = ? ORDER BY part_number').bind(recordingId).all<PartRow>()).results;
+  return (
+    await db
+      .prepare('SELECT part_number, etag, size, stored_size FROM recording_parts WHERE recording_id = ? ORDER BY part_number')
+      .bind(recordingId)
+      .all<PartRow>()
+  ).results;
 }
 
 /** Records an arrived part (a re-sent part replaces the earlier one) and keeps the running sizes. */
@@ -88,7 +111,9 @@ export async function putPart(db: D1Database, recordingId: string, p: PartRow, n
 /** Marks completion; false when another request completed or deleted it first. */
 export async function markComplete(db: D1Database, id: string, durationMs: number | null, now = Date.now()): Promise<boolean> {
   const r = await db
-    .prepare("UPDATE recordings SET status = 'complete', upload_id = NULL, duration_ms = ?, completed_at = ?, updated_at = ? WHERE id = ? AND status = 'uploading'")
+    .prepare(
+      "UPDATE recordings SET status = 'complete', upload_id = NULL, duration_ms = ?, completed_at = ?, updated_at = ? WHERE id = ? AND status = 'uploading'",
+    )
     .bind(durationMs, now, now, id)
     .run();
   return r.meta.changes === 1;
@@ -121,7 +146,13 @@ export interface ShareRow {
   revoked_at: number | null;
 }
 
-export const shareView = (s: ShareRow): ShareView => ({ id: s.id, recordingId: s.recording_id, createdAt: s.created_at, expiresAt: s.expires_at, revokedAt: s.revoked_at });
+export const shareView = (s: ShareRow): ShareView => ({
+  id: s.id,
+  recordingId: s.recording_id,
+  createdAt: s.created_at,
+  expiresAt: s.expires_at,
+  revokedAt: s.revoked_at,
+});
 
 export async function insertShare(db: D1Database, s: ShareRow): Promise<void> {
   await db
@@ -139,7 +170,10 @@ export function getShare(db: D1Database, id: string): Promise<ShareRow | null> {
 }
 
 export async function revokeShare(db: D1Database, recordingId: string, id: string, now = Date.now()): Promise<boolean> {
-  const r = await db.prepare('UPDATE recording_shares SET revoked_at = ? WHERE id = ? AND recording_id = ? AND revoked_at IS NULL').bind(now, id, recordingId).run();
+  const r = await db
+    .prepare('UPDATE recording_shares SET revoked_at = ? WHERE id = ? AND recording_id = ? AND revoked_at IS NULL')
+    .bind(now, id, recordingId)
+    .run();
   return r.meta.changes === 1;
 }
 
@@ -176,6 +210,9 @@ export async function expired(db: D1Database, now: number, limit: number): Promi
 /** Uploads nobody has touched for `idleMs`: the recording browser crashed or left. */
 export async function abandoned(db: D1Database, now: number, idleMs: number, limit: number): Promise<RecordingRow[]> {
   return (
-    await db.prepare("SELECT * FROM recordings WHERE status = 'uploading' AND updated_at < ? ORDER BY updated_at LIMIT ?").bind(now - idleMs, limit).all<RecordingRow>()
+    await db
+      .prepare("SELECT * FROM recordings WHERE status = 'uploading' AND updated_at < ? ORDER BY updated_at LIMIT ?")
+      .bind(now - idleMs, limit)
+      .all<RecordingRow>()
   ).results;
 }

@@ -11,7 +11,7 @@ import { RECORDING_MAX_PARTS } from '@sealroom/protocol';
 import { openObject, sealPart, storedLength } from './at-rest.ts';
 import { loadDataKey } from './data-key.ts';
 import { fail } from '../http/errors.ts';
-import type { Deps } from './objects.ts';
+import type { Deps } from './deps.ts';
 import type { RecordingRow } from './store.ts';
 
 const prefixOf = (rec: RecordingRow, n?: number) => `${rec.r2_key}/tail/${n === undefined ? '' : `${n}/`}`;
@@ -24,10 +24,19 @@ const label = (n: number, offset: number) => `t${n}.${offset}`;
  * Stores bytes `offset…offset+length` of part `n`, sealed at rest as they stream in.
  * @throws HttpError `wrong_state` after completion, `bad_part` on bounds or a body that ends early
  */
-export async function putTail(d: Deps, rec: RecordingRow, n: number, offset: number, length: number, body: ReadableStream<Uint8Array>, now = Date.now()): Promise<void> {
+export async function putTail(
+  d: Deps,
+  rec: RecordingRow,
+  n: number,
+  offset: number,
+  length: number,
+  body: ReadableStream<Uint8Array>,
+  now = Date.now(),
+): Promise<void> {
   if (rec.status !== 'uploading') fail(409, 'wrong_state', 'this recording is already complete');
   if (!Number.isInteger(n) || n < 1 || n > RECORDING_MAX_PARTS) fail(400, 'bad_part', `part number must be 1…${RECORDING_MAX_PARTS}`);
-  if (!Number.isInteger(offset) || offset < 0 || length < 1 || offset + length > rec.part_size) fail(400, 'bad_part', `a tail lies within one part of ${rec.part_size} bytes`);
+  if (!Number.isInteger(offset) || offset < 0 || length < 1 || offset + length > rec.part_size)
+    fail(400, 'bad_part', `a tail lies within one part of ${rec.part_size} bytes`);
   const key = await loadDataKey(d.db, d.kms, rec);
   const fixed = new FixedLengthStream(storedLength(length));
   const piping = sealPart(body, length, key, rec.id, label(n, offset)).pipeTo(fixed.writable);
@@ -42,7 +51,7 @@ export async function putTail(d: Deps, rec: RecordingRow, n: number, offset: num
 
 /** Drops the tail segments of part `n` (it arrived whole), or of every part. */
 export async function dropTails(bucket: R2Bucket, rec: RecordingRow, n?: number): Promise<void> {
-  for (let cursor: string | undefined; ; ) {
+  for (let cursor: string | undefined; ;) {
     const page = await bucket.list({ prefix: prefixOf(rec, n), cursor });
     if (page.objects.length) await bucket.delete(page.objects.map((o) => o.key));
     if (!page.truncated) return;

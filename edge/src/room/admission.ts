@@ -5,7 +5,18 @@
  */
 import type { ClientToRoom, ErrorCode, OriginControl, Permission, Permissions, Role } from '@sealroom/protocol';
 import { type Identity, carriedRestrictions, denialCoolDown, isBanned, resumableSeat } from './identity.ts';
-import { type Conn, type DecideContext, type Effect, type MemberRecord, type RoomData, type WaitingRecord, error, hostPresent, participantOf, permissionsFor } from './model.ts';
+import {
+  type Conn,
+  type DecideContext,
+  type Effect,
+  type MemberRecord,
+  type RoomData,
+  type WaitingRecord,
+  error,
+  hostPresent,
+  participantOf,
+  permissionsFor,
+} from './model.ts';
 
 export function join(room: RoomData, conn: Conn, msg: Extract<ClientToRoom, { type: 'join' }>, ctx: DecideContext): Effect[] {
   if (conn.status !== 'new') return [error('already_joined', 'this connection has already joined')];
@@ -39,7 +50,17 @@ export function join(room: RoomData, conn: Conn, msg: Extract<ClientToRoom, { ty
   if (!asHost) {
     const reason = !room.settings.joinBeforeHost && !hostHere ? 'no-host' : room.settings.waitingRoom ? 'waiting-room' : null;
     if (reason) {
-      const entry: WaitingRecord = { id, name: msg.name, since: ctx.now, publicKey: msg.publicKey, clientId: msg.clientId ?? null, userId: ctx.userId, resumeHash: ctx.resumeHash, ip: conn.ip, reason };
+      const entry: WaitingRecord = {
+        id,
+        name: msg.name,
+        since: ctx.now,
+        publicKey: msg.publicKey,
+        clientId: msg.clientId ?? null,
+        userId: ctx.userId,
+        resumeHash: ctx.resumeHash,
+        ip: conn.ip,
+        reason,
+      };
       return [
         { kind: 'put-waiting', entry },
         { kind: 'bind', id, status: 'waiting' },
@@ -50,7 +71,13 @@ export function join(room: RoomData, conn: Conn, msg: Extract<ClientToRoom, { ty
   }
   // A host key makes its holder host, unless a host is already present: then co-host.
   const role: Role = asHost ? (hostHere ? 'cohost' : 'host') : 'participant';
-  const admitted = admit(room, { id, name: msg.name, publicKey: msg.publicKey, clientId: msg.clientId ?? null, userId: ctx.userId, resumeHash: ctx.resumeHash, ip: conn.ip }, role, ctx, true);
+  const admitted = admit(
+    room,
+    { id, name: msg.name, publicKey: msg.publicKey, clientId: msg.clientId ?? null, userId: ctx.userId, resumeHash: ctx.resumeHash, ip: conn.ip },
+    role,
+    ctx,
+    true,
+  );
   // The first host to arrive lets in everyone who was waiting for one.
   if (role === 'host' && !hostHere) admitted.push(...releaseNoHostWaiters(room, ctx));
   return admitted;
@@ -64,7 +91,13 @@ export function join(room: RoomData, conn: Conn, msg: Extract<ClientToRoom, { ty
  * by participant id, replaces the old media connection by itself. A seat that had ended (cut
  * off for flooding) joins again as others last saw it leave.
  */
-function resume(room: RoomData, conn: Conn, msg: Extract<ClientToRoom, { type: 'join' }>, seat: NonNullable<ReturnType<typeof resumableSeat>>, ctx: DecideContext): Effect[] {
+function resume(
+  room: RoomData,
+  conn: Conn,
+  msg: Extract<ClientToRoom, { type: 'join' }>,
+  seat: NonNullable<ReturnType<typeof resumableSeat>>,
+  ctx: DecideContext,
+): Effect[] {
   const old = 'live' in seat ? seat.live : seat.departed;
   const effects: Effect[] = [];
   const held = 'live' in seat;
@@ -75,8 +108,24 @@ function resume(room: RoomData, conn: Conn, msg: Extract<ClientToRoom, { type: '
   const otherHost = [...room.members.values()].some((m) => m.role === 'host' && m.id !== old.id);
   const role: Role = old.role === 'host' && otherHost ? 'cohost' : old.role;
   const breakout = old.breakout !== null && room.breakout.rooms.some((r) => r.id === old.breakout) ? old.breakout : null;
-  const joiner: Joiner = { id: old.id, name: msg.name, publicKey: msg.publicKey, clientId: msg.clientId ?? null, userId: ctx.userId, resumeHash: ctx.resumeHash, ip: conn.ip };
-  effects.push(...admit(room, joiner, role, ctx, true, { permissions: old.permissions, restricted: old.restricted, handRaisedAt: old.handRaisedAt, breakout, announce: held ? 'back' : 'joined' }));
+  const joiner: Joiner = {
+    id: old.id,
+    name: msg.name,
+    publicKey: msg.publicKey,
+    clientId: msg.clientId ?? null,
+    userId: ctx.userId,
+    resumeHash: ctx.resumeHash,
+    ip: conn.ip,
+  };
+  effects.push(
+    ...admit(room, joiner, role, ctx, true, {
+      permissions: old.permissions,
+      restricted: old.restricted,
+      handRaisedAt: old.handRaisedAt,
+      breakout,
+      announce: held ? 'back' : 'joined',
+    }),
+  );
   // A host back in its seat lets in whoever was waiting for one, as a host arriving does.
   if (role === 'host' && !hostPresent(room, old.id)) effects.push(...releaseNoHostWaiters(room, ctx));
   return effects;
@@ -104,7 +153,8 @@ interface Kept {
 
 function admit(room: RoomData, j: Joiner, role: Role, ctx: DecideContext, self: boolean, kept?: Kept): Effect[] {
   const who: Identity = { resumeHash: j.resumeHash, userId: j.userId, clientId: j.clientId };
-  const permissions = kept?.permissions ?? (role === 'participant' ? carriedRestrictions(room, who, permissionsFor(role, room.settings)) : permissionsFor(role, room.settings));
+  const permissions =
+    kept?.permissions ?? (role === 'participant' ? carriedRestrictions(room, who, permissionsFor(role, room.settings)) : permissionsFor(role, room.settings));
   const restricted = kept?.restricted ?? (Object.keys(permissions) as Permission[]).filter((k) => !permissions[k] && permissionsFor(role, room.settings)[k]);
   const { secret, hash } = ctx.newResume();
   const member: MemberRecord = {
@@ -135,7 +185,10 @@ function admit(room: RoomData, j: Joiner, role: Role, ctx: DecideContext, self: 
       kind: 'broadcast',
       to: 'members',
       except: j.id,
-      msg: kept?.announce === 'back' ? { type: 'participant-back', participant: participantOf(member) } : { type: 'participant-joined', participant: participantOf(member) },
+      msg:
+        kept?.announce === 'back'
+          ? { type: 'participant-back', participant: participantOf(member) }
+          : { type: 'participant-joined', participant: participantOf(member) },
     },
   ];
   // Entering without the right to unmute or share: the origin holds the microphone and screen paused too.
@@ -154,7 +207,10 @@ function releaseNoHostWaiters(room: RoomData, ctx: DecideContext): Effect[] {
   for (const w of room.waiting.values()) {
     if (w.reason !== 'no-host') continue;
     if (room.settings.waitingRoom) {
-      effects.push({ kind: 'put-waiting', entry: { ...w, reason: 'waiting-room' } }, { kind: 'send', to: w.id, msg: { type: 'waiting', reason: 'waiting-room' } });
+      effects.push(
+        { kind: 'put-waiting', entry: { ...w, reason: 'waiting-room' } },
+        { kind: 'send', to: w.id, msg: { type: 'waiting', reason: 'waiting-room' } },
+      );
       queued = true;
     } else effects.push(...admitWaiting(room, w, ctx));
   }

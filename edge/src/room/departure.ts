@@ -3,7 +3,19 @@
  * or removal, a waiter going away, and the end of the meeting for everyone.
  */
 import { RESUME_GRACE_MS, awayUntil } from './identity.ts';
-import { type DecideContext, type DepartedRecord, type Effect, type MemberRecord, type RoomData, type WaitingRecord, hostPresent, isPresent, roleChange, stateChange, updated } from './model.ts';
+import {
+  type DecideContext,
+  type DepartedRecord,
+  type Effect,
+  type MemberRecord,
+  type RoomData,
+  type WaitingRecord,
+  hostPresent,
+  isPresent,
+  roleChange,
+  stateChange,
+  updated,
+} from './model.ts';
 
 /** A host removed a member: banned on every handle, told, and gone. */
 export function removal(room: RoomData, m: MemberRecord, ctx: DecideContext): Effect[] {

@@ -24,7 +24,8 @@ export function fileMessage(room: RoomData, self: MemberRecord, msg: FileMsg, ct
       if (msg.size > ctx.maxFileBytes) return [refuse('bad_message', `files are limited to ${Math.floor(ctx.maxFileBytes / 1_048_576)} MB`, file)];
       if (msg.chunks > Math.ceil(msg.size / 1024) + 1) return [refuse('bad_message', 'more chunks than the size allows', file)];
       if (room.files.has(msg.id)) return [error('bad_message', 'that file id is in use')];
-      if (msg.to !== null && (msg.to === self.id || room.members.get(msg.to)?.breakout !== self.breakout)) return [refuse('not_found', 'that participant is not in this room', file)];
+      if (msg.to !== null && (msg.to === self.id || room.members.get(msg.to)?.breakout !== self.breakout))
+        return [refuse('not_found', 'that participant is not in this room', file)];
       if (!ctx.allow(self.id, 'file')) return [refuse('rate_limited', 'too many files at once', file, 5)];
       const relay = { ...msg, from: self.id };
       return [
@@ -34,13 +35,17 @@ export function fileMessage(room: RoomData, self: MemberRecord, msg: FileMsg, ct
     }
     case 'file-answer': {
       const f = room.files.get(msg.id);
-      if (!f || f.from !== msg.from || f.from === self.id || (f.to !== null && f.to !== self.id)) return [refuse('not_found', 'no such file offer', { id: msg.id })];
+      if (!f || f.from !== msg.from || f.from === self.id || (f.to !== null && f.to !== self.id))
+        return [refuse('not_found', 'no such file offer', { id: msg.id })];
       // Someone who accepts once chunks are flowing would get a stream without its start.
       if (msg.accept && f.next > 0 && !f.accepted.has(self.id)) return [refuse('not_found', 'that transfer has already started', { id: msg.id })];
       const accepted = new Set(f.accepted);
       if (msg.accept) accepted.add(self.id);
       else accepted.delete(self.id);
-      return [{ kind: 'put-file', file: { ...f, accepted } }, { kind: 'send', to: f.from, msg: { type: 'file-answer', id: f.id, from: self.id, accept: msg.accept } }];
+      return [
+        { kind: 'put-file', file: { ...f, accepted } },
+        { kind: 'send', to: f.from, msg: { type: 'file-answer', id: f.id, from: self.id, accept: msg.accept } },
+      ];
     }
     case 'file-chunk': {
       const f = room.files.get(msg.id);
@@ -61,7 +66,11 @@ export function fileMessage(room: RoomData, self: MemberRecord, msg: FileMsg, ct
       const f = room.files.get(msg.id);
       if (!f || (f.from !== self.id && !f.accepted.has(self.id))) return [error('not_found', 'no such file')];
       const relay = { ...msg, from: self.id };
-      if (f.from !== self.id) return [{ kind: 'send', to: f.from, msg: relay }, { kind: 'put-file', file: { ...f, accepted: new Set([...f.accepted].filter((id) => id !== self.id)) } }];
+      if (f.from !== self.id)
+        return [
+          { kind: 'send', to: f.from, msg: relay },
+          { kind: 'put-file', file: { ...f, accepted: new Set([...f.accepted].filter((id) => id !== self.id)) } },
+        ];
       return [{ kind: 'del-file', id: f.id }, ...[...f.accepted].map((to): Effect => ({ kind: 'send', to, msg: relay }))];
     }
   }

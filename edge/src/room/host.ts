@@ -62,7 +62,11 @@ export function hostAction(room: RoomData, self: MemberRecord, cmd: HostAction, 
       if (t!.id === self.id) return refuse('forbidden', 'use leave to leave');
       return ok(...removal(room, t!, ctx));
     case 'remove-all':
-      return ok(...others().filter((m) => !isHostish(m.role)).flatMap((m) => removal(room, m, ctx)));
+      return ok(
+        ...others()
+          .filter((m) => !isHostish(m.role))
+          .flatMap((m) => removal(room, m, ctx)),
+      );
     case 'allow-rejoin':
       if (!room.banned.has(cmd.target)) return refuse('not_found', 'that participant was not removed');
       return ok({ kind: 'unban', id: cmd.target });
@@ -97,7 +101,11 @@ export function hostAction(room: RoomData, self: MemberRecord, cmd: HostAction, 
     }
     case 'ask-unmute':
       // The participant decides: the room grants the right and asks; it never unmutes anyone.
-      return ok(...updated({ ...t!, restricted: t!.restricted.filter((p) => p !== 'unmute'), permissions: { ...t!.permissions, unmute: true } }), { kind: 'send', to: t!.id, msg: { type: 'ask-unmute', from: self.id } });
+      return ok(...updated({ ...t!, restricted: t!.restricted.filter((p) => p !== 'unmute'), permissions: { ...t!.permissions, unmute: true } }), {
+        kind: 'send',
+        to: t!.id,
+        msg: { type: 'ask-unmute', from: self.id },
+      });
     case 'stop-video':
       return ok(...forceStop(room, t!, self.id, 'stop-video'));
     case 'set-permission':
@@ -117,10 +125,7 @@ export function hostAction(room: RoomData, self: MemberRecord, cmd: HostAction, 
       return ok(...admitWaiting(room, w, ctx), { kind: 'waiting-list' });
     }
     case 'admit-all':
-      return ok(
-        ...[...room.waiting.values()].filter((w) => w.reason === 'waiting-room').flatMap((w) => admitWaiting(room, w, ctx)),
-        { kind: 'waiting-list' },
-      );
+      return ok(...[...room.waiting.values()].filter((w) => w.reason === 'waiting-room').flatMap((w) => admitWaiting(room, w, ctx)), { kind: 'waiting-list' });
     case 'deny': {
       const w = room.waiting.get(cmd.target);
       if (!w) return refuse('not_found', 'nobody by that id is waiting');
@@ -166,7 +171,8 @@ function setPermission(room: RoomData, m: MemberRecord, permission: Permission, 
   if (allowed) {
     const effects = updated(member);
     // Granting share releases the origin's hold; granting unmute waits for the participant to unmute.
-    if (permission === 'share') effects.push({ kind: 'origin', control: { action: 'releaseSource', meetingId: room.meetingId, participantId: m.id, source: 'screen' } });
+    if (permission === 'share')
+      effects.push({ kind: 'origin', control: { action: 'releaseSource', meetingId: room.meetingId, participantId: m.id, source: 'screen' } });
     return effects;
   }
   // Taking a right away stops what it covers, on the origin as well.
@@ -175,4 +181,3 @@ function setPermission(room: RoomData, m: MemberRecord, permission: Permission, 
   if (permission === 'record' && m.recording) return stopRecording(member, by);
   return updated(member);
 }
-

@@ -1,12 +1,47 @@
 import { DEFAULT_SETTINGS, type MeetingSettings } from '@sealroom/protocol';
 import { describe, expect, it } from 'vitest';
 import { RESUME_GRACE_MS } from './identity.ts';
-import { type Conn, type DecideContext, type DepartedRecord, type Effect, type MemberRecord, NO_BREAKOUT, type RoomData, type WaitingRecord, away, decide, departure, expireAway, participantOf, roomState } from './machine.ts';
+import {
+  type Conn,
+  type DecideContext,
+  type DepartedRecord,
+  type Effect,
+  type MemberRecord,
+  NO_BREAKOUT,
+  type RoomData,
+  type WaitingRecord,
+  away,
+  decide,
+  departure,
+  expireAway,
+  participantOf,
+  roomState,
+} from './machine.ts';
 
 const pk = 'A'.repeat(43);
 const perms = { share: true, chat: true, unmute: true, rename: true, record: true };
 function member(id: string, role: MemberRecord['role'] = 'participant', over: Partial<MemberRecord> = {}): MemberRecord {
-  return { id, index: id.length, name: id, role, publicKey: pk, audio: false, video: false, sharing: false, recording: false, handRaisedAt: null, permissions: perms, breakout: null, clientId: `client-${id}-0000000`, ip: '10.0.0.1', joinedAt: 1, resumeHash: `resume-${id}`, userId: null, restricted: [], ...over };
+  return {
+    id,
+    index: id.length,
+    name: id,
+    role,
+    publicKey: pk,
+    audio: false,
+    video: false,
+    sharing: false,
+    recording: false,
+    handRaisedAt: null,
+    permissions: perms,
+    breakout: null,
+    clientId: `client-${id}-0000000`,
+    ip: '10.0.0.1',
+    joinedAt: 1,
+    resumeHash: `resume-${id}`,
+    userId: null,
+    restricted: [],
+    ...over,
+  };
 }
 function room(members: MemberRecord[], over: Partial<Omit<RoomData, 'settings'>> & { settings?: Partial<MeetingSettings> } = {}): RoomData {
   return {
@@ -108,7 +143,17 @@ describe('join gate', () => {
     const r = room([], { settings: { joinBeforeHost: false } });
     const fx = decide(r, fresh, join, ctx());
     expect(fx[2]).toMatchObject({ msg: { type: 'waiting', reason: 'no-host' } });
-    const w: WaitingRecord = { id: 'waiter-0001', name: 'W', since: 1, publicKey: pk, clientId: null, userId: null, resumeHash: null, ip: '', reason: 'no-host' };
+    const w: WaitingRecord = {
+      id: 'waiter-0001',
+      name: 'W',
+      since: 1,
+      publicKey: pk,
+      clientId: null,
+      userId: null,
+      resumeHash: null,
+      ip: '',
+      reason: 'no-host',
+    };
     const r2 = room([], { settings: { joinBeforeHost: false }, waiting: new Map([[w.id, w]]) });
     const hostFx = decide(r2, fresh, { ...join, hostKey: 'k' }, ctx({ hostKeyValid: true, newParticipantId: () => 'thehost-0001' }));
     expect(hostFx).toContainEqual({ kind: 'del-waiting', id: 'waiter-0001' });
@@ -173,7 +218,12 @@ describe('host controls', () => {
 
   it('revoking share stops a current share on the origin', () => {
     const sharing = { ...alice, sharing: true };
-    const fx = decide(room([host, sharing]), as(host), { type: 'host', command: { action: 'set-permission', target: alice.id, permission: 'share', allowed: false } }, ctx());
+    const fx = decide(
+      room([host, sharing]),
+      as(host),
+      { type: 'host', command: { action: 'set-permission', target: alice.id, permission: 'share', allowed: false } },
+      ctx(),
+    );
     expect(origin(fx)).toEqual([{ action: 'pauseSource', meetingId: '123456789', participantId: alice.id, source: 'screen' }]);
   });
 
@@ -193,7 +243,9 @@ describe('chat, hands, reactions', () => {
   it('refuses chat when the host turned it off, or when sent too fast', () => {
     const muted = { ...alice, permissions: { ...perms, chat: false } };
     expect(replyCode(decide(room([host, muted]), as(muted), { type: 'chat', to: null, envelope: 'E'.repeat(40) }, ctx()))).toBe('forbidden');
-    expect(replyCode(decide(room([host, alice]), as(alice), { type: 'chat', to: null, envelope: 'E'.repeat(40) }, ctx({ allow: () => false })))).toBe('rate_limited');
+    expect(replyCode(decide(room([host, alice]), as(alice), { type: 'chat', to: null, envelope: 'E'.repeat(40) }, ctx({ allow: () => false })))).toBe(
+      'rate_limited',
+    );
   });
 
   it('keeps the time a hand went up, so hosts see hands in order', () => {
@@ -274,14 +326,33 @@ describe('recording is announced', () => {
 
   it('the host grants the right; taking it away stops the recording and tells the recorder', () => {
     const a = member('alice-0001', 'participant', { permissions: noRecord });
-    const grant = decide(room([host, a]), as(host), { type: 'host', command: { action: 'set-permission', target: a.id, permission: 'record', allowed: true } }, ctx());
+    const grant = decide(
+      room([host, a]),
+      as(host),
+      { type: 'host', command: { action: 'set-permission', target: a.id, permission: 'record', allowed: true } },
+      ctx(),
+    );
     expect(updatedOf(grant)[0]).toMatchObject({ id: a.id, permissions: { record: true } });
     const on = { ...a, permissions: perms, recording: true };
-    const revoke = decide(room([host, on]), as(host), { type: 'host', command: { action: 'set-permission', target: a.id, permission: 'record', allowed: false } }, ctx());
+    const revoke = decide(
+      room([host, on]),
+      as(host),
+      { type: 'host', command: { action: 'set-permission', target: a.id, permission: 'record', allowed: false } },
+      ctx(),
+    );
     expect(updatedOf(revoke)[0]).toMatchObject({ id: a.id, recording: false, permissions: { record: false } });
     expect(revoke).toContainEqual({ kind: 'send', to: a.id, msg: { type: 'forced', what: 'stop-recording', by: host.id } });
     // Only hosts grant it.
-    expect(replyCode(decide(room([host, alice, a]), as(alice), { type: 'host', command: { action: 'set-permission', target: a.id, permission: 'record', allowed: true } }, ctx()))).toBe('forbidden');
+    expect(
+      replyCode(
+        decide(
+          room([host, alice, a]),
+          as(alice),
+          { type: 'host', command: { action: 'set-permission', target: a.id, permission: 'record', allowed: true } },
+          ctx(),
+        ),
+      ),
+    ).toBe('forbidden');
   });
 
   it('a recorder who leaves takes the indicator with them', () => {
@@ -305,7 +376,9 @@ describe('file relay (files.ts): strictly in order, resumable after a refusal', 
   it('a rate-limited chunk names the transfer and the chunk to resend, relays nothing and changes nothing', () => {
     const { taken, c } = counting(false);
     const fx = decide(withFile(2), as(alice), chunk(2), c);
-    expect(fx).toEqual([{ kind: 'reply', msg: { type: 'error', code: 'rate_limited', message: expect.any(String), retryAfter: 1, file: { id: 'file-0005', next: 2 } } }]);
+    expect(fx).toEqual([
+      { kind: 'reply', msg: { type: 'error', code: 'rate_limited', message: expect.any(String), retryAfter: 1, file: { id: 'file-0005', next: 2 } } },
+    ]);
     expect(taken).toEqual(['file-chunk']);
   });
 
@@ -355,7 +428,12 @@ describe('seats and identities (identity.ts)', () => {
   it('resumes a dropped seat within the grace window, past the lock, as the same participant', () => {
     const fx = decide(withDeparted(dropped(), { locked: true }), fresh, join, ctx({ now: 1000 + RESUME_GRACE_MS - 1, resumeHash: 'resume-alice' }));
     expect(fx).toContainEqual({ kind: 'del-departed', id: 'alice-0001' });
-    expect(fx).toContainEqual(expect.objectContaining({ kind: 'put-member', member: expect.objectContaining({ id: 'alice-0001', role: 'cohost', handRaisedAt: 500, resumeHash: 'fresh-resume-hash' }) }));
+    expect(fx).toContainEqual(
+      expect.objectContaining({
+        kind: 'put-member',
+        member: expect.objectContaining({ id: 'alice-0001', role: 'cohost', handRaisedAt: 500, resumeHash: 'fresh-resume-hash' }),
+      }),
+    );
     expect(fx).toContainEqual(expect.objectContaining({ kind: 'welcome', id: 'alice-0001', resumed: true }));
   });
 
@@ -363,12 +441,17 @@ describe('seats and identities (identity.ts)', () => {
     const late = ctx({ now: 1000 + RESUME_GRACE_MS, resumeHash: 'resume-alice' });
     expect(replyCode(decide(withDeparted(dropped(), { locked: true }), fresh, join, late))).toBe('meeting_locked');
     const fx = decide(withDeparted(dropped()), fresh, join, late);
-    expect(fx[0]).toMatchObject({ kind: 'put-member', member: { id: 'newcomer-0001', role: 'participant', permissions: { chat: false, unmute: true }, restricted: ['chat'] } });
+    expect(fx[0]).toMatchObject({
+      kind: 'put-member',
+      member: { id: 'newcomer-0001', role: 'participant', permissions: { chat: false, unmute: true }, restricted: ['chat'] },
+    });
   });
 
   it('a seat that left on purpose is not resumed, and a removed identity is refused by any handle', () => {
     expect(kinds(decide(withDeparted(dropped({ reason: 'left' })), fresh, join, ctx({ resumeHash: 'resume-alice' })))).not.toContain('del-departed');
-    const banned = room([host], { banned: new Map([['gone-000001', { id: 'gone-000001', resumeHash: 'resume-gone', userId: 'user-gone', clientId: null, name: 'x', at: 1 }]]) });
+    const banned = room([host], {
+      banned: new Map([['gone-000001', { id: 'gone-000001', resumeHash: 'resume-gone', userId: 'user-gone', clientId: null, name: 'x', at: 1 }]]),
+    });
     expect(replyCode(decide(banned, fresh, join, ctx({ resumeHash: 'resume-gone' })))).toBe('removed');
     expect(replyCode(decide(banned, fresh, join, ctx({ userId: 'user-gone' })))).toBe('removed');
     expect(kinds(decide(banned, fresh, join, ctx({ userId: 'someone-else' })))).toContain('welcome');
@@ -444,7 +527,9 @@ describe('a dropped connection holds the seat (away)', () => {
     expect(fx).toContainEqual(expect.objectContaining({ kind: 'ban', ban: expect.objectContaining({ id: alice.id, resumeHash: heldAlice.resumeHash }) }));
     expect(fx).toContainEqual({ kind: 'broadcast', to: 'members', except: alice.id, msg: { type: 'participant-left', id: alice.id, reason: 'removed' } });
     expect(fx).toContainEqual({ kind: 'del-member', id: alice.id });
-    const banned = room([host], { banned: new Map([[alice.id, { id: alice.id, resumeHash: heldAlice.resumeHash, userId: null, clientId: heldAlice.clientId, name: 'a', at: 1 }]]) });
+    const banned = room([host], {
+      banned: new Map([[alice.id, { id: alice.id, resumeHash: heldAlice.resumeHash, userId: null, clientId: heldAlice.clientId, name: 'a', at: 1 }]]),
+    });
     expect(replyCode(decide(banned, fresh, join, ctx({ resumeHash: heldAlice.resumeHash })))).toBe('removed');
   });
 
@@ -453,7 +538,9 @@ describe('a dropped connection holds the seat (away)', () => {
     const c2 = member('cohos-0002', 'cohost', { joinedAt: 3, awaySince: 900 });
     const fx = away(room([host, c1, c2]), host, 1000);
     expect(fx).toContainEqual(expect.objectContaining({ kind: 'put-member', member: expect.objectContaining({ id: c1.id, role: 'host' }) }));
-    expect(fx).toContainEqual(expect.objectContaining({ kind: 'put-member', member: expect.objectContaining({ id: host.id, role: 'cohost', awaySince: 1000 }) }));
+    expect(fx).toContainEqual(
+      expect.objectContaining({ kind: 'put-member', member: expect.objectContaining({ id: host.id, role: 'cohost', awaySince: 1000 }) }),
+    );
   });
 
   it('an away host with no co-host is not present: joiners wait for a host until it is back', () => {
@@ -462,7 +549,17 @@ describe('a dropped connection holds the seat (away)', () => {
     expect(roomState(r).hostPresent).toBe(false);
     const knock = decide(r, fresh, join, ctx());
     expect(knock).toContainEqual({ kind: 'reply', msg: { type: 'waiting', reason: 'no-host' } });
-    const waiter: WaitingRecord = { id: 'waiter-0001', name: 'W', since: 1, publicKey: pk, clientId: null, userId: null, resumeHash: null, ip: '', reason: 'no-host' };
+    const waiter: WaitingRecord = {
+      id: 'waiter-0001',
+      name: 'W',
+      since: 1,
+      publicKey: pk,
+      clientId: null,
+      userId: null,
+      resumeHash: null,
+      ip: '',
+      reason: 'no-host',
+    };
     const withWaiter = room([heldHost, alice], { settings: { joinBeforeHost: false }, waiting: new Map([[waiter.id, waiter]]) });
     const back = decide(withWaiter, fresh, join, ctx({ now: 2000, resumeHash: host.resumeHash }));
     expect(back).toContainEqual(expect.objectContaining({ kind: 'welcome', id: host.id, resumed: true }));

@@ -120,12 +120,10 @@ function mediaState(room: RoomData, self: MemberRecord, audio: boolean, video: b
   }
   // Video the host stopped may be started again by its owner (as in the big services); the
   // origin only lets the producer resume once the room has said so.
-  if (video && !self.video) effects.push({ kind: 'origin', control: { action: 'releaseSource', meetingId: room.meetingId, participantId: self.id, source: 'video' } });
+  if (video && !self.video)
+    effects.push({ kind: 'origin', control: { action: 'releaseSource', meetingId: room.meetingId, participantId: self.id, source: 'video' } });
   const member = { ...self, audio, video };
-  effects.push(
-    { kind: 'put-member', member },
-    { kind: 'broadcast', to: 'members', except: null, msg: { type: 'media-state', id: self.id, audio, video } },
-  );
+  effects.push({ kind: 'put-member', member }, { kind: 'broadcast', to: 'members', except: null, msg: { type: 'media-state', id: self.id, audio, video } });
   return effects;
 }
 
@@ -176,7 +174,9 @@ function chat(room: RoomData, self: MemberRecord, to: string | null, envelope: s
  * participant win). Everything else keeps its order.
  */
 export function coalesce(effects: Effect[]): Effect[] {
-  const updates = new Set(effects.filter((e) => e.kind === 'broadcast' && e.msg.type === 'participant-updated' && e.room === undefined && e.except === null && e.to === 'members'));
+  const updates = new Set(
+    effects.filter((e) => e.kind === 'broadcast' && e.msg.type === 'participant-updated' && e.room === undefined && e.except === null && e.to === 'members'),
+  );
   if (updates.size < 2) return effects;
   const latest = new Map<string, Participant>();
   for (const e of updates) if (e.kind === 'broadcast' && e.msg.type === 'participant-updated') latest.set(e.msg.participant.id, e.msg.participant);

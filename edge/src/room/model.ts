@@ -238,7 +238,10 @@ export const updated = (m: MemberRecord): Effect[] => [
 
 export function stateChange(room: RoomData, patch: RoomPatch): Effect[] {
   const next = { ...room, ...patch };
-  return [{ kind: 'room', patch }, { kind: 'broadcast', to: 'members', except: null, msg: { type: 'room-state', state: roomState(next) } }];
+  return [
+    { kind: 'room', patch },
+    { kind: 'broadcast', to: 'members', except: null, msg: { type: 'room-state', state: roomState(next) } },
+  ];
 }
 
 /** A new role for a member, with the rights it brings (at the origin too). */
@@ -247,7 +250,8 @@ export function roleChange(room: RoomData, m: MemberRecord, role: Role): Effect[
   const effects = updated(member);
   // Rights a role change grants reach the origin too.
   if (isHostish(role)) {
-    for (const source of ['audio', 'screen'] as const) effects.push({ kind: 'origin', control: { action: 'releaseSource', meetingId: room.meetingId, participantId: m.id, source } });
+    for (const source of ['audio', 'screen'] as const)
+      effects.push({ kind: 'origin', control: { action: 'releaseSource', meetingId: room.meetingId, participantId: m.id, source } });
   }
   return effects;
 }

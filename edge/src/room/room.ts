@@ -117,7 +117,8 @@ export class Room extends DurableObject<Env> {
     const a = ws.deserializeAttachment() as Attachment;
     if (a.cut) return;
     // Every frame, even one that will not parse, draws on the socket's budget before any work is done.
-    if (!this.#limiter.take(a.conn, 'frame', Date.now())) return this.#strike(ws, a, { type: 'error', code: 'rate_limited', message: 'too many messages', retryAfter: 1 });
+    if (!this.#limiter.take(a.conn, 'frame', Date.now()))
+      return this.#strike(ws, a, { type: 'error', code: 'rate_limited', message: 'too many messages', retryAfter: 1 });
     const parsed = parseJson(ClientToRoom, raw, MAX_ROOM_FRAME);
     if (!parsed.ok) return this.#strike(ws, a, { type: 'error', code: parsed.code, message: parsed.message });
     const msg = parsed.value;
@@ -131,12 +132,14 @@ export class Room extends DurableObject<Env> {
     if (msg.type === 'join' && conn.status === 'new') {
       access = await this.#access();
       const meeting = await this.#meeting(room.meetingId);
-      if (!meeting || meeting.ended) return this.#apply(ws, [{ kind: 'reply', msg: { type: 'error', code: 'meeting_ended', message: 'this meeting has ended' } }]);
+      if (!meeting || meeting.ended)
+        return this.#apply(ws, [{ kind: 'reply', msg: { type: 'error', code: 'meeting_ended', message: 'this meeting has ended' } }]);
       if (msg.hostKey !== undefined) hostKeyValid = timingSafeEqual(await sha256HexOf(msg.hostKey), meeting.hostKeyHash);
       else if (a.hostClaim) hostKeyValid = true;
       // A seat resuming within its grace window passed the password when it first came in.
       const resuming = resumableSeat(room, resumeHash, Date.now()) !== null;
-      if (!hostKeyValid && !resuming && meeting.passwordHash) password = await this.#checkPassword(conn.ip, msg.clientId ?? '', msg.password, meeting.passwordHash);
+      if (!hostKeyValid && !resuming && meeting.passwordHash)
+        password = await this.#checkPassword(conn.ip, msg.clientId ?? '', msg.password, meeting.passwordHash);
     }
     const ctx: DecideContext = {
       now: Date.now(),
@@ -161,7 +164,10 @@ export class Room extends DurableObject<Env> {
     // file sender paces itself on its transfer's own rate refusals, so neither counts.
     const refusal = msg.type === 'join' ? undefined : effects.find((e) => e.kind === 'reply' && e.msg.type === 'error');
     if (refusal?.kind === 'reply' && !(msg.type.startsWith('file-') && refusal.msg.type === 'error' && refusal.msg.code === 'rate_limited')) {
-      await this.#apply(ws, effects.filter((e) => e !== refusal));
+      await this.#apply(
+        ws,
+        effects.filter((e) => e !== refusal),
+      );
       return this.#strike(ws, a, refusal.msg);
     }
     await this.#apply(ws, effects);
@@ -183,7 +189,15 @@ export class Room extends DurableObject<Env> {
     const m = a.id && room ? room.members.get(a.id) : undefined;
     const w = a.id && room ? room.waiting.get(a.id) : undefined;
     const effects: Effect[] = m ? departure(room!, m, 'disconnected', Date.now()) : w ? waiterGone(w) : [];
-    effects.push({ kind: 'audit', actor: a.id, role: m?.role ?? null, action: 'flood-cut', target: a.id, result: 'rate_limited', detail: `${strikes} refused frames` });
+    effects.push({
+      kind: 'audit',
+      actor: a.id,
+      role: m?.role ?? null,
+      action: 'flood-cut',
+      target: a.id,
+      result: 'rate_limited',
+      detail: `${strikes} refused frames`,
+    });
     if (a.id) this.#socketsById().delete(a.id);
     this.#limiter.forget(a.conn);
     await this.#apply(null, effects);
@@ -428,7 +442,18 @@ export class Room extends DurableObject<Env> {
           break;
         case 'audit': {
           const ip = ws ? (ws.deserializeAttachment() as Attachment).ip : null;
-          this.ctx.waitUntil(audit(this.env.DB, { meetingId: room.meetingId, actor: e.actor, role: e.role, action: e.action, target: e.target, result: e.result, ip, detail: e.detail ?? null }));
+          this.ctx.waitUntil(
+            audit(this.env.DB, {
+              meetingId: room.meetingId,
+              actor: e.actor,
+              role: e.role,
+              action: e.action,
+              target: e.target,
+              result: e.result,
+              ip,
+              detail: e.detail ?? null,
+            }),
+          );
           break;
         }
         default:
@@ -561,7 +586,13 @@ export class Room extends DurableObject<Env> {
     });
     const turn = this.#turnConfig();
     if (!turn) return { url: origin.url, ticket, expiresAt };
-    return { url: origin.url, ticket, expiresAt, iceServers: [turnServerFor(turn, participantId, Date.now())], ...(turn.relayOnly ? { iceTransportPolicy: 'relay' as const } : {}) };
+    return {
+      url: origin.url,
+      ticket,
+      expiresAt,
+      iceServers: [turnServerFor(turn, participantId, Date.now())],
+      ...(turn.relayOnly ? { iceTransportPolicy: 'relay' as const } : {}),
+    };
   }
 
   /** The region the participant's socket came from. Scans the sockets: only a placement asks. */

@@ -5,7 +5,17 @@
  */
 import { BreakoutState, type MeetingSettings, type OriginControl, MeetingSettings as SettingsSchema } from '@sealroom/protocol';
 import { MAX_DEPARTED } from './identity.ts';
-import { type BanRecord, type DeniedRecord, type DepartedRecord, type FileTransfer, type MemberRecord, NO_BREAKOUT, type RoomData, type RoomPatch, type WaitingRecord } from './model.ts';
+import {
+  type BanRecord,
+  type DeniedRecord,
+  type DepartedRecord,
+  type FileTransfer,
+  type MemberRecord,
+  NO_BREAKOUT,
+  type RoomData,
+  type RoomPatch,
+  type WaitingRecord,
+} from './model.ts';
 
 interface LiveRoom extends RoomData {
   members: Map<string, MemberRecord>;
@@ -69,7 +79,10 @@ export class RoomStore {
       waiting: this.#rows<WaitingRecord>('waiting'),
       banned: this.#rows<BanRecord>('banned'),
       departed: this.#rows<DepartedRecord>('departed'),
-      denied: this.#sql.exec<{ json: string }>('SELECT json FROM denied ORDER BY at').toArray().map((r) => JSON.parse(r.json) as DeniedRecord),
+      denied: this.#sql
+        .exec<{ json: string }>('SELECT json FROM denied ORDER BY at')
+        .toArray()
+        .map((r) => JSON.parse(r.json) as DeniedRecord),
     };
     return this.#room;
   }
@@ -119,7 +132,12 @@ export class RoomStore {
   putDeparted(d: DepartedRecord): void {
     const room = this.#live();
     room.departed.set(d.id, d);
-    this.#sql.exec('INSERT INTO departed (id, left_at, json) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET left_at = excluded.left_at, json = excluded.json', d.id, d.leftAt, JSON.stringify(d));
+    this.#sql.exec(
+      'INSERT INTO departed (id, left_at, json) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET left_at = excluded.left_at, json = excluded.json',
+      d.id,
+      d.leftAt,
+      JSON.stringify(d),
+    );
     if (room.departed.size > MAX_DEPARTED) {
       // Oldest first out: Map keeps insertion order, and a re-put seat was deleted and re-added by the machine.
       const oldest = room.departed.keys().next().value!;
@@ -178,7 +196,9 @@ export class RoomStore {
    * refund if the attempt turns out not to be a wrong guess.
    */
   reservePasswordAttempt(address: string, device: string, at: number): number {
-    return this.#sql.exec<{ id: number }>('INSERT INTO password_attempts (address, device, at) VALUES (?, ?, ?) RETURNING rowid AS id', address, device, at).one().id;
+    return this.#sql
+      .exec<{ id: number }>('INSERT INTO password_attempts (address, device, at) VALUES (?, ?, ?) RETURNING rowid AS id', address, device, at)
+      .one().id;
   }
 
   refundPasswordAttempt(id: number): void {

@@ -99,16 +99,26 @@ describe('short-lived scoped tokens', () => {
     const m = await addUser(owner, 'member');
     expect(await m.agent.fails('POST', '/api/account/tokens', { scopes: ['user:manage'] }, 403)).toBe('scope_exceeded');
     const { token } = await owner.ok('POST', '/api/account/tokens', { scopes: ['token:create', 'self:read'] }, 201);
-    const res = await call('/api/account/tokens', { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ scopes: ['user:manage'] }) });
+    const res = await call('/api/account/tokens', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: JSON.stringify({ scopes: ['user:manage'] }),
+    });
     expect([res.status, await code(res)]).toEqual([403, 'scope_exceeded']);
-    const ok = await call('/api/account/tokens', { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ scopes: ['self:read'], ttlSeconds: 60 }) });
+    const ok = await call('/api/account/tokens', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: JSON.stringify({ scopes: ['self:read'], ttlSeconds: 60 }),
+    });
     expect(ok.status).toBe(201);
   });
 
   it('expires', async () => {
     const { owner } = await newOrg();
     const { token } = await owner.ok('POST', '/api/account/tokens', { scopes: ['self:read'], ttlSeconds: 60 }, 201);
-    await env.DB.prepare('UPDATE tokens SET expires_at = ? WHERE user_id = (SELECT user_id FROM tokens ORDER BY created_at DESC LIMIT 1)').bind(Date.now() - 1).run();
+    await env.DB.prepare('UPDATE tokens SET expires_at = ? WHERE user_id = (SELECT user_id FROM tokens ORDER BY created_at DESC LIMIT 1)')
+      .bind(Date.now() - 1)
+      .run();
     const res = await call('/api/account', { headers: { authorization: `Bearer ${token}` } });
     expect([res.status, await code(res)]).toEqual([401, 'token_expired']);
   });

@@ -12,7 +12,9 @@ async function take(seq: number) {
 }
 async function putBack(row: Record<string, unknown>) {
   const cols = Object.keys(row);
-  await env.DB.prepare(`INSERT OR REPLACE INTO audit (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`).bind(...cols.map((c) => row[c])).run();
+  await env.DB.prepare(`INSERT OR REPLACE INTO audit (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`)
+    .bind(...cols.map((c) => row[c]))
+    .run();
 }
 
 const entry = (action: string) => ({ meetingId: null, actor: 'tester', role: null, action, target: null, result: 'ok', ip: '192.0.2.1', detail: null });
@@ -52,7 +54,22 @@ describe('audit hash chain', () => {
     const seq = (await appendAudit(env.DB, entry('to.forge')))!;
     await appendAudit(env.DB, entry('after.forge'));
     const r = (await take(seq)) as any;
-    const forged = await chainHash(r.prev_hash, canonicalEntry({ seq, at: r.at, orgId: r.org_id, meetingId: r.meeting_id, actor: r.actor, role: r.actor_role, action: r.action, target: r.target, result: 'forged', ip: r.ip, detail: r.detail }));
+    const forged = await chainHash(
+      r.prev_hash,
+      canonicalEntry({
+        seq,
+        at: r.at,
+        orgId: r.org_id,
+        meetingId: r.meeting_id,
+        actor: r.actor,
+        role: r.actor_role,
+        action: r.action,
+        target: r.target,
+        result: 'forged',
+        ip: r.ip,
+        detail: r.detail,
+      }),
+    );
     await env.DB.prepare("UPDATE audit SET result = 'forged', hash = ? WHERE seq = ?").bind(forged, seq).run();
     expect(await verifyChain(env.DB)).toMatchObject({ ok: false, breaksAt: { seq: seq + 1, reason: 'prev_mismatch' } });
     await putBack(r);
@@ -116,7 +133,21 @@ describe('audit for admins', () => {
 
   it('neutralizes spreadsheet formulas in CSV cells', async () => {
     const { auditCsv } = await import('../../src/admin/audit-export.ts');
-    const csv = auditCsv([{ seq: 1, at: 0, meeting_id: null, actor: '=HYPERLINK("x")', actor_role: null, action: 'a,b', target: null, result: 'ok', ip: null, detail: 'line\nbreak', hash: null }]);
+    const csv = auditCsv([
+      {
+        seq: 1,
+        at: 0,
+        meeting_id: null,
+        actor: '=HYPERLINK("x")',
+        actor_role: null,
+        action: 'a,b',
+        target: null,
+        result: 'ok',
+        ip: null,
+        detail: 'line\nbreak',
+        hash: null,
+      },
+    ]);
     expect(csv).toContain(`"'=HYPERLINK(""x"")"`);
     expect(csv).toContain('"a,b"');
     expect(csv).toContain('"line\nbreak"');

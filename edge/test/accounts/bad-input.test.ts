@@ -10,7 +10,12 @@ const TABLES = ['orgs', 'users', 'sessions', 'password_history', 'recovery_codes
 
 async function snapshot(): Promise<string> {
   const parts: unknown[] = [];
-  for (const t of TABLES) parts.push(await env.DB.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all().then((r) => r.results));
+  for (const t of TABLES)
+    parts.push(
+      await env.DB.prepare(`SELECT * FROM ${t} ORDER BY rowid`)
+        .all()
+        .then((r) => r.results),
+    );
   return JSON.stringify(parts);
 }
 
@@ -19,7 +24,12 @@ const BAD_BODIES: Array<[string, string, number, string]> = [
   ['not JSON', '{"email": ', 400, 'bad_message'],
   ['an array', '[]', 400, 'bad_message'],
   ['an unknown field', '{"unexpected": true}', 400, 'bad_message'],
-  ['wrong types', '{"email": 5, "password": [], "name": {}, "role": "god", "scopes": "all", "code": 123, "tier": "big", "label": null, "disabled": "yes", "next": 1, "current": 2}', 400, 'bad_message'],
+  [
+    'wrong types',
+    '{"email": 5, "password": [], "name": {}, "role": "god", "scopes": "all", "code": 123, "tier": "big", "label": null, "disabled": "yes", "next": 1, "current": 2}',
+    400,
+    'bad_message',
+  ],
   ['too large', JSON.stringify({ name: 'x'.repeat(20_000) }), 413, 'too_large'],
 ];
 
@@ -28,7 +38,9 @@ describe('bad input on every route with a body: a clear 400 and no change', () =
     const { owner } = await newOrg();
     const member = await addUser(owner, 'member');
     const key = await owner.ok('POST', '/api/account/keys', { label: 'k' }, 201);
-    const routes = guardedRoutes(app.routes).filter((r) => ['POST', 'PATCH', 'PUT'].includes(r.method) && /^\/api\/(auth|account|admin)/.test(r.path) && r.path !== '/api/auth/signout');
+    const routes = guardedRoutes(app.routes).filter(
+      (r) => ['POST', 'PATCH', 'PUT'].includes(r.method) && /^\/api\/(auth|account|admin)/.test(r.path) && r.path !== '/api/auth/signout',
+    );
     expect(routes.length).toBeGreaterThan(10);
     let checked = 0;
     for (const r of routes) {
@@ -52,7 +64,8 @@ describe('bad input on every route with a body: a clear 400 and no change', () =
 
   it('query parameters are parsed too', async () => {
     const { owner } = await newOrg();
-    for (const q of ['limit=abc', 'limit=999999', 'format=xml', 'from=-5', 'bogus=1']) expect(await owner.fails('GET', `/api/admin/audit?${q}`, undefined, 400)).toBe('bad_message');
+    for (const q of ['limit=abc', 'limit=999999', 'format=xml', 'from=-5', 'bogus=1'])
+      expect(await owner.fails('GET', `/api/admin/audit?${q}`, undefined, 400)).toBe('bad_message');
     for (const q of ['from=abc', 'from=10&to=5']) expect(await owner.fails('GET', `/api/admin/usage?${q}`, undefined, 400)).toBe('bad_message');
     expect(await owner.fails('GET', '/api/admin/audit/verify?seq=1', undefined, 400)).toBe('bad_message');
   });

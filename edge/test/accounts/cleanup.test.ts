@@ -10,18 +10,27 @@ let n = 0;
 const tag = (t: string) => `cleanup-${t}-${Date.now().toString(36)}-${n++}`;
 
 async function count(sql: string, ...args: unknown[]): Promise<number> {
-  return (await env.DB.prepare(sql).bind(...args).first<number>('n'))!;
+  return (await env.DB.prepare(sql)
+    .bind(...args)
+    .first<number>('n'))!;
 }
 
 /** One expired and one live row in every table the sweep covers; returns their keys. */
 async function seed(userId: string, now: number) {
   const k = {
-    deadSession: tag('s'), liveSession: tag('s'),
-    deadToken: tag('t'), liveToken: tag('t'),
-    deadNonce: tag('n'), liveNonce: tag('n'),
-    deadReq: tag('r'), liveReq: tag('r'),
-    deadAssertion: tag('a'), liveAssertion: tag('a'),
-    quietIp: tag('ip'), lockedIp: tag('ip'), recentIp: tag('ip'),
+    deadSession: tag('s'),
+    liveSession: tag('s'),
+    deadToken: tag('t'),
+    liveToken: tag('t'),
+    deadNonce: tag('n'),
+    liveNonce: tag('n'),
+    deadReq: tag('r'),
+    liveReq: tag('r'),
+    deadAssertion: tag('a'),
+    liveAssertion: tag('a'),
+    quietIp: tag('ip'),
+    lockedIp: tag('ip'),
+    recentIp: tag('ip'),
   };
   const session = 'INSERT INTO sessions (id_hash, user_id, csrf, mfa, pending_mfa, created_at, expires_at, ip) VALUES (?, ?, ?, 0, 0, ?, ?, NULL)';
   const token = 'INSERT INTO tokens (id_hash, user_id, scopes_json, created_at, expires_at) VALUES (?, ?, ?, ?, ?)';
@@ -48,12 +57,19 @@ async function seed(userId: string, now: number) {
 async function present(k: Awaited<ReturnType<typeof seed>>) {
   const one = async (table: string, col: string, id: string) => (await count(`SELECT COUNT(*) AS n FROM ${table} WHERE ${col} = ?`, id)) === 1;
   return {
-    deadSession: await one('sessions', 'id_hash', k.deadSession), liveSession: await one('sessions', 'id_hash', k.liveSession),
-    deadToken: await one('tokens', 'id_hash', k.deadToken), liveToken: await one('tokens', 'id_hash', k.liveToken),
-    deadNonce: await one('api_nonces', 'nonce', k.deadNonce), liveNonce: await one('api_nonces', 'nonce', k.liveNonce),
-    deadReq: await one('saml_requests', 'id', k.deadReq), liveReq: await one('saml_requests', 'id', k.liveReq),
-    deadAssertion: await one('saml_assertions', 'id', k.deadAssertion), liveAssertion: await one('saml_assertions', 'id', k.liveAssertion),
-    quietIp: await one('signin_failures', 'ip', k.quietIp), lockedIp: await one('signin_failures', 'ip', k.lockedIp), recentIp: await one('signin_failures', 'ip', k.recentIp),
+    deadSession: await one('sessions', 'id_hash', k.deadSession),
+    liveSession: await one('sessions', 'id_hash', k.liveSession),
+    deadToken: await one('tokens', 'id_hash', k.deadToken),
+    liveToken: await one('tokens', 'id_hash', k.liveToken),
+    deadNonce: await one('api_nonces', 'nonce', k.deadNonce),
+    liveNonce: await one('api_nonces', 'nonce', k.liveNonce),
+    deadReq: await one('saml_requests', 'id', k.deadReq),
+    liveReq: await one('saml_requests', 'id', k.liveReq),
+    deadAssertion: await one('saml_assertions', 'id', k.deadAssertion),
+    liveAssertion: await one('saml_assertions', 'id', k.liveAssertion),
+    quietIp: await one('signin_failures', 'ip', k.quietIp),
+    lockedIp: await one('signin_failures', 'ip', k.lockedIp),
+    recentIp: await one('signin_failures', 'ip', k.recentIp),
   };
 }
 
@@ -67,12 +83,19 @@ describe('accounts sweep', () => {
     await worker.scheduled!(createScheduledController({ cron: '17 * * * *' }), env, ctx);
     await waitOnExecutionContext(ctx);
     expect(await present(k)).toEqual({
-      deadSession: false, liveSession: true,
-      deadToken: false, liveToken: true,
-      deadNonce: false, liveNonce: true,
-      deadReq: false, liveReq: true,
-      deadAssertion: false, liveAssertion: true,
-      quietIp: false, lockedIp: true, recentIp: true,
+      deadSession: false,
+      liveSession: true,
+      deadToken: false,
+      liveToken: true,
+      deadNonce: false,
+      liveNonce: true,
+      deadReq: false,
+      liveReq: true,
+      deadAssertion: false,
+      liveAssertion: true,
+      quietIp: false,
+      lockedIp: true,
+      recentIp: true,
     });
   });
 
@@ -88,7 +111,17 @@ describe('accounts sweep', () => {
     const { info } = await newOrg('Sweep batches');
     const now = Date.now();
     const ids = Array.from({ length: 10 }, () => tag('b'));
-    await env.DB.batch(ids.map((id) => env.DB.prepare('INSERT INTO sessions (id_hash, user_id, csrf, mfa, pending_mfa, created_at, expires_at, ip) VALUES (?, ?, ?, 0, 0, ?, ?, NULL)').bind(id, info.user.id, 'c', now - 2 * HOUR, now - HOUR)));
+    await env.DB.batch(
+      ids.map((id) =>
+        env.DB.prepare('INSERT INTO sessions (id_hash, user_id, csrf, mfa, pending_mfa, created_at, expires_at, ip) VALUES (?, ?, ?, 0, 0, ?, ?, NULL)').bind(
+          id,
+          info.user.id,
+          'c',
+          now - 2 * HOUR,
+          now - HOUR,
+        ),
+      ),
+    );
     const mine = () => count(`SELECT COUNT(*) AS n FROM sessions WHERE id_hash IN (${ids.map(() => '?').join(',')})`, ...ids);
     const first = await sweepAccounts(env.DB, now, { batch: 3, maxBatches: 2 });
     expect(first.sessions).toBe(6);

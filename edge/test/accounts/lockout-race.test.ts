@@ -37,9 +37,12 @@ const tally = (answers: Answer[]) => {
 const signIn = (ip: string, email: string, password: string) => new Agent(ip).req('POST', '/api/auth/signin', { email, password }).then(answer);
 
 const lockRow = (email: string) =>
-  env.DB.prepare('SELECT id, failed_count, locked_until FROM users WHERE email = ?').bind(email).first<{ id: string; failed_count: number; locked_until: number }>();
+  env.DB.prepare('SELECT id, failed_count, locked_until FROM users WHERE email = ?')
+    .bind(email)
+    .first<{ id: string; failed_count: number; locked_until: number }>();
 
-const addressRow = (key: string) => env.DB.prepare('SELECT failed_count, locked_until FROM signin_failures WHERE ip = ?').bind(key).first<{ failed_count: number; locked_until: number }>();
+const addressRow = (key: string) =>
+  env.DB.prepare('SELECT failed_count, locked_until FROM signin_failures WHERE ip = ?').bind(key).first<{ failed_count: number; locked_until: number }>();
 
 describe('account lockout under concurrency', () => {
   it(`checks exactly ${CHECKED} of ${BURST} concurrent wrong passwords and counts exactly those`, async () => {
@@ -219,7 +222,9 @@ describe('scrypt gate on sign-in', () => {
       expect(await lockRow(email)).toMatchObject({ failed_count: 0, locked_until: 0 });
       expect(await addressRow(ip)).toMatchObject({ failed_count: 0, locked_until: 0 });
       // Routes that hash (here sign-up) get the same answer from the app's error handler.
-      const signup = await new Agent(ip).req('POST', '/api/auth/signup', { orgName: 'Busy', name: 'B', email: uniqueEmail('busy'), password: GOOD_PASSWORD }).then(answer);
+      const signup = await new Agent(ip)
+        .req('POST', '/api/auth/signup', { orgName: 'Busy', name: 'B', email: uniqueEmail('busy'), password: GOOD_PASSWORD })
+        .then(answer);
       expect(signup).toMatchObject({ status: 503, code: 'busy' });
       expect(Number(signup.retryAfter)).toBeGreaterThanOrEqual(1);
     } finally {

@@ -30,8 +30,20 @@ const CONDITIONS: Cond[] = [
   { name: 'ipv6 inside range', policy: { allowedIpRanges: ['2001:db8::/32'] }, ip: '2001:db8:1::5', mfa: false, now: MON_10 },
   { name: 'mfa required, present', policy: { mfaRequired: true }, ip: '198.51.100.7', mfa: true, now: MON_10 },
   { name: 'mfa required, absent', policy: { mfaRequired: true }, ip: '198.51.100.7', mfa: false, now: MON_10 },
-  { name: 'inside admin window', policy: { adminWindow: { days: [1, 2, 3, 4, 5], startMinute: 8 * 60, endMinute: 18 * 60 } }, ip: '198.51.100.7', mfa: false, now: MON_10 },
-  { name: 'outside admin window', policy: { adminWindow: { days: [1, 2, 3, 4, 5], startMinute: 8 * 60, endMinute: 18 * 60 } }, ip: '198.51.100.7', mfa: false, now: MON_22 },
+  {
+    name: 'inside admin window',
+    policy: { adminWindow: { days: [1, 2, 3, 4, 5], startMinute: 8 * 60, endMinute: 18 * 60 } },
+    ip: '198.51.100.7',
+    mfa: false,
+    now: MON_10,
+  },
+  {
+    name: 'outside admin window',
+    policy: { adminWindow: { days: [1, 2, 3, 4, 5], startMinute: 8 * 60, endMinute: 18 * 60 } },
+    ip: '198.51.100.7',
+    mfa: false,
+    now: MON_22,
+  },
 ];
 
 /**
@@ -139,9 +151,12 @@ describe('every route declares its guard', () => {
     expect(routes.filter((r) => r.rule === null)).toEqual([]);
     expect(routes.every((r) => r.path.startsWith('/api/') || internal(r.path))).toBe(true);
     // The internal marker confers nothing: it belongs on the HMAC-signed server routes and nowhere else.
-    expect(routes.filter((r) => r.rule?.kind === 'internal').map((r) => `${r.method} ${r.path}`).sort()).toEqual(
-      ['POST /internal/kms/rotate', 'POST /internal/origins/heartbeat', 'POST /internal/sso-domains/approve'],
-    );
+    expect(
+      routes
+        .filter((r) => r.rule?.kind === 'internal')
+        .map((r) => `${r.method} ${r.path}`)
+        .sort(),
+    ).toEqual(['POST /internal/kms/rotate', 'POST /internal/origins/heartbeat', 'POST /internal/sso-domains/approve']);
     expect(routes.filter((r) => internal(r.path)).every((r) => r.rule?.kind === 'internal')).toBe(true);
   });
 
@@ -159,7 +174,10 @@ describe('every route declares its guard', () => {
     const recs = routes.filter((e) => e.path.startsWith('/api/recordings'));
     const guarded = recs.filter((e) => e.rule?.kind !== 'public');
     expect(guarded.map((e) => (e.rule && 'action' in e.rule ? e.rule.action.split(':')[0] : e.rule?.kind))).toEqual(Array(recs.length - 2).fill('recording'));
-    expect(recs.filter((e) => e.rule?.kind === 'public').map((e) => e.path)).toEqual(['/api/recordings/shared/:shareId', '/api/recordings/shared/:shareId/content']);
+    expect(recs.filter((e) => e.rule?.kind === 'public').map((e) => e.path)).toEqual([
+      '/api/recordings/shared/:shareId',
+      '/api/recordings/shared/:shareId/content',
+    ]);
   });
 
   it('enforces recording actions on the recordings routes: scopes, role, IP range', async () => {
@@ -169,7 +187,11 @@ describe('every route declares its guard', () => {
     const { token } = await m.agent.ok('POST', '/api/account/tokens', { scopes: ['recording:read'] }, 201);
     const bearer = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     expect((await call('/api/recordings', { headers: bearer })).status).toBe(200);
-    const create = await call('/api/recordings', { method: 'POST', headers: bearer, body: JSON.stringify({ title: 't', mimeType: 'video/webm', keyWrap: 'opaque-wrap_123' }) });
+    const create = await call('/api/recordings', {
+      method: 'POST',
+      headers: bearer,
+      body: JSON.stringify({ title: 't', mimeType: 'video/webm', keyWrap: 'opaque-wrap_123' }),
+    });
     expect([create.status, ((await create.json()) as { error: { code: string } }).error.code]).toEqual([403, 'scope_exceeded']);
     // Setting the org's retention is an admin action: the member is refused by the policy (and audited as such).
     expect(await m.agent.fails('PUT', '/api/recordings/retention', { days: 30 }, 403)).toBe('forbidden');

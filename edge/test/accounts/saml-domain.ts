@@ -7,7 +7,11 @@ const APPROVE = '/internal/sso-domains/approve';
 /** An operator's signed approval of one organization's domain challenge. */
 export async function approveDomain(orgId: string, domain: string, token: string): Promise<Response> {
   const body = JSON.stringify({ orgId, domain, token });
-  return call(APPROVE, { method: 'POST', body, headers: { 'content-type': 'application/json', ...(await signRequest(env.SEALROOM_SHARED_SECRET, 'POST', APPROVE, body)) } });
+  return call(APPROVE, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', ...(await signRequest(env.SEALROOM_SHARED_SECRET, 'POST', APPROVE, body)) },
+  });
 }
 
 interface ConfigAnswer {

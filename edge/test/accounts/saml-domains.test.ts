@@ -16,7 +16,12 @@ const freshDomain = (tag: string) => `${tag}-${Date.now().toString(36)}${(n++).t
 const json = { accept: 'application/json' };
 
 async function configure(owner: Agent, emailDomain: string, status = 200) {
-  const res = await owner.req('PUT', '/api/admin/saml', { idpEntityId: IDP_ENTITY, idpSsoUrl: 'https://idp.example.test/sso', idpCertificate: fx.cert, emailDomain });
+  const res = await owner.req('PUT', '/api/admin/saml', {
+    idpEntityId: IDP_ENTITY,
+    idpSsoUrl: 'https://idp.example.test/sso',
+    idpCertificate: fx.cert,
+    emailDomain,
+  });
   const body = (await res.json()) as ConfigAnswer & { error?: { code: string } };
   expect(res.status, JSON.stringify(body)).toBe(status);
   return body;
@@ -43,7 +48,11 @@ describe('SSO domain proof', () => {
     expect(await login(domain)).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
     const acs = await call(`/api/saml/${orgId}/acs`, { method: 'POST', body: new URLSearchParams({ SAMLResponse: fx.responses.valid!.samlResponse }) });
     const refused = (await acs.json()) as { error: { code: string; message: string } };
-    expect([acs.status, refused.error.code, refused.error.message]).toEqual([401, 'saml_invalid', `the email domain ${domain} is not verified for this organization`]);
+    expect([acs.status, refused.error.code, refused.error.message]).toEqual([
+      401,
+      'saml_invalid',
+      `the email domain ${domain} is not verified for this organization`,
+    ]);
     expect((await auditRows(orgId)).some((r) => r.action === 'auth.saml' && /not verified/.test(r.detail))).toBe(true);
     // The admin's own check waits for the operator.
     expect(await owner.fails('POST', '/api/admin/saml/domain/verify', {}, 409)).toBe('domain_unverified');
@@ -79,7 +88,14 @@ describe('SSO domain proof', () => {
     expect(await errorOf(await approveDomain(squatter.orgId, domain, challengeToken(squat)))).toEqual([409, 'conflict']);
     expect((await squatter.owner.ok('GET', '/api/admin/saml')).domain.status).toBe('pending');
     const late = await newOrg('Latecomer');
-    expect(await late.owner.fails('PUT', '/api/admin/saml', { idpEntityId: IDP_ENTITY, idpSsoUrl: 'https://idp.example.test/sso', idpCertificate: fx.cert, emailDomain: domain }, 409)).toBe('conflict');
+    expect(
+      await late.owner.fails(
+        'PUT',
+        '/api/admin/saml',
+        { idpEntityId: IDP_ENTITY, idpSsoUrl: 'https://idp.example.test/sso', idpCertificate: fx.cert, emailDomain: domain },
+        409,
+      ),
+    ).toBe('conflict');
     // Sign-ins for the domain go to the organization that proved it.
     const { body } = await login(domain);
     const raw = Uint8Array.from(atob(new URL(body.location!).searchParams.get('SAMLRequest')!), (ch) => ch.charCodeAt(0));
@@ -111,7 +127,10 @@ describe('SSO domain proof', () => {
   });
 
   it('the operator route needs the internal signature and a well-formed body', async () => {
-    const unsigned = await call('/internal/sso-domains/approve', { method: 'POST', body: JSON.stringify({ orgId: 'x'.repeat(16), domain: 'a.example', token: 'A'.repeat(32) }) });
+    const unsigned = await call('/internal/sso-domains/approve', {
+      method: 'POST',
+      body: JSON.stringify({ orgId: 'x'.repeat(16), domain: 'a.example', token: 'A'.repeat(32) }),
+    });
     expect(await errorOf(unsigned)).toEqual([401, 'bad_signature']);
     expect(await errorOf(await approveDomain('short', 'not a domain', 'x'))).toEqual([400, 'bad_message']);
     expect(await errorOf(await approveDomain('noSuchOrg0000001', 'nobody.example', 'A'.repeat(32)))).toEqual([404, 'not_found']);

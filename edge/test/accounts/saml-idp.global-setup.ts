@@ -45,15 +45,27 @@ export default async function setup(project: TestProject) {
     otherDomain: await make({ inResponseTo: '_req_domain', email: 'mallory@evil.example' }),
   };
   responses.auth0 = { samlResponse: auth0SignedResponse({ ...base, email: `dora@${DOMAIN}`, inResponseTo: '_req_auth0' }), requestId: '_req_auth0' };
-  responses.auth0Mfa = { samlResponse: auth0SignedResponse({ ...base, email: `erin@${DOMAIN}`, inResponseTo: '_req_auth0_mfa', mfa: true }), requestId: '_req_auth0_mfa' };
+  responses.auth0Mfa = {
+    samlResponse: auth0SignedResponse({ ...base, email: `erin@${DOMAIN}`, inResponseTo: '_req_auth0_mfa', mfa: true }),
+    requestId: '_req_auth0_mfa',
+  };
   const xmlOf = (name: string) => Buffer.from(responses[name]!.samlResponse, 'base64').toString('utf8');
   const b64 = (xml: string) => Buffer.from(xml).toString('base64');
   // A password-only login with a two-factor class slipped into ds:Signature, where no signature covers it.
-  const mfaClass = '<saml:AuthnStatement AuthnInstant="2026-01-01T00:00:00Z"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:TimeSyncToken</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>';
+  const mfaClass =
+    '<saml:AuthnStatement AuthnInstant="2026-01-01T00:00:00Z"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:TimeSyncToken</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>';
   const passwordOnly = await make({ inResponseTo: '_req_mfa_inject', email: `frank@${DOMAIN}` });
-  responses.mfaInSignature = { samlResponse: b64(Buffer.from(passwordOnly.samlResponse, 'base64').toString('utf8').replace('</ds:Signature>', `<ds:Object>${mfaClass}</ds:Object></ds:Signature>`)), requestId: '_req_mfa_inject' };
+  responses.mfaInSignature = {
+    samlResponse: b64(
+      Buffer.from(passwordOnly.samlResponse, 'base64').toString('utf8').replace('</ds:Signature>', `<ds:Object>${mfaClass}</ds:Object></ds:Signature>`),
+    ),
+    requestId: '_req_mfa_inject',
+  };
   // An unsolicited signed assertion presented as the answer to an open request through the unsigned Response.
-  responses.inResponseToSwap = { samlResponse: b64(xmlOf('unsolicited').replace(/(<samlp:Response[^>]*? InResponseTo=")"/, '$1_req_swap"')), requestId: '_req_swap' };
+  responses.inResponseToSwap = {
+    samlResponse: b64(xmlOf('unsolicited').replace(/(<samlp:Response[^>]*? InResponseTo=")"/, '$1_req_swap"')),
+    requestId: '_req_swap',
+  };
   // Forged: a signed response with the NameID changed after signing.
   const forgedXml = Buffer.from(responses.valid!.samlResponse, 'base64').toString('utf8').replace(`alice@${DOMAIN}`, `mallory@${DOMAIN}`);
   responses.forged = { samlResponse: Buffer.from(forgedXml).toString('base64'), requestId: '_req_forged' };
@@ -62,6 +74,9 @@ export default async function setup(project: TestProject) {
   const foreign = `alice@${DOMAIN}.evil.example`;
   const signedForeign = await make({ inResponseTo: '_req_comment', email: foreign });
   responses.commentSplitForeign = signedForeign;
-  responses.commentInNameId = { samlResponse: b64(Buffer.from(signedForeign.samlResponse, 'base64').toString('utf8').replace(`>${foreign}<`, `>alice@${DOMAIN}<!---->.evil.example<`)), requestId: '_req_comment' };
+  responses.commentInNameId = {
+    samlResponse: b64(Buffer.from(signedForeign.samlResponse, 'base64').toString('utf8').replace(`>${foreign}<`, `>alice@${DOMAIN}<!---->.evil.example<`)),
+    requestId: '_req_comment',
+  };
   project.provide('samlFixtures', { cert: idpKeys.cert, responses });
 }

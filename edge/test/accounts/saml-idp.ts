@@ -29,7 +29,9 @@ export function idpKeyPair(name: string): IdpKeys {
   try {
     const key = path.join(dir, `${name}.key`);
     const cert = path.join(dir, `${name}.crt`);
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${name}`], { stdio: 'ignore' });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${name}`], {
+      stdio: 'ignore',
+    });
     return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -67,7 +69,12 @@ export async function signedResponse(o: ResponseOptions): Promise<string> {
     nameIDFormat: ['urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress'],
     singleSignOnService: [{ Binding: POST, Location: 'https://idp.example.test/sso' }],
   });
-  const sp = samlify.ServiceProvider({ entityID: o.spEntityId, assertionConsumerService: [{ Binding: POST, Location: o.acsUrl }], wantAssertionsSigned: true, wantMessageSigned: !!o.signResponse });
+  const sp = samlify.ServiceProvider({
+    entityID: o.spEntityId,
+    assertionConsumerService: [{ Binding: POST, Location: o.acsUrl }],
+    wantAssertionsSigned: true,
+    wantMessageSigned: !!o.signResponse,
+  });
   const until = iso(o.notOnOrAfter ?? now + 30 * 60_000);
   const authn = o.mfa
     ? `<saml:AuthnStatement AuthnInstant="${iso(now)}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:TimeSyncToken</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`

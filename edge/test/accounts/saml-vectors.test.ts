@@ -19,12 +19,31 @@ interface Vector {
 
 const files = import.meta.glob<Vector>('./saml-vectors/*.json', { eager: true, import: 'default' });
 const vectors = Object.entries(files).map(([file, v]) => [file.replace(/^.*\/|\.json$/g, ''), v] as const);
-const expectations = (now: number) => ({ idpEntityId: IDP_ENTITY, idpCertificate: cert, spEntityId: `${SAML_ORIGIN}/api/saml/${SAML_ORG}/metadata`, acsUrl: `${SAML_ORIGIN}/api/saml/${SAML_ORG}/acs`, now });
+const expectations = (now: number) => ({
+  idpEntityId: IDP_ENTITY,
+  idpCertificate: cert,
+  spEntityId: `${SAML_ORIGIN}/api/saml/${SAML_ORG}/metadata`,
+  acsUrl: `${SAML_ORIGIN}/api/saml/${SAML_ORG}/acs`,
+  now,
+});
 
 describe('SAML vectors', () => {
   it('has good fixtures from both IdP libraries and every forgery class', () => {
     const names = vectors.map(([n]) => n);
-    expect(names).toEqual(expect.arrayContaining(['good-samlify', 'good-auth0', 'good-auth0-mfa', 'xsw-duplicate-id', 'mfa-in-signature-object', 'comment-in-nameid', 'inresponseto-unsigned-only', 'doctype-entity', 'digest-mismatch', 'wrong-cert']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'good-samlify',
+        'good-auth0',
+        'good-auth0-mfa',
+        'xsw-duplicate-id',
+        'mfa-in-signature-object',
+        'comment-in-nameid',
+        'inresponseto-unsigned-only',
+        'doctype-entity',
+        'digest-mismatch',
+        'wrong-cert',
+      ]),
+    );
     expect(vectors.filter(([, v]) => v.refuse).length).toBeGreaterThanOrEqual(14);
   });
 

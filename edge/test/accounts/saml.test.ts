@@ -14,10 +14,17 @@ const owner = new Agent();
 
 async function post(name: string) {
   const f = fx.responses[name]!;
-  if (f.requestId) await env.DB.prepare('INSERT OR REPLACE INTO saml_requests (id, org_id, expires_at) VALUES (?, ?, ?)').bind(f.requestId, SAML_ORG, Date.now() + 600_000).run();
+  if (f.requestId)
+    await env.DB.prepare('INSERT OR REPLACE INTO saml_requests (id, org_id, expires_at) VALUES (?, ?, ?)')
+      .bind(f.requestId, SAML_ORG, Date.now() + 600_000)
+      .run();
   const body = new URLSearchParams({ SAMLResponse: f.samlResponse, RelayState: 'r' });
   // The IdP's page posts cross-site: that is the one route where it is allowed.
-  return call(`/api/saml/${SAML_ORG}/acs`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://idp.example.test' } });
+  return call(`/api/saml/${SAML_ORG}/acs`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://idp.example.test' },
+  });
 }
 
 async function refusal(name: string) {
@@ -27,11 +34,18 @@ async function refusal(name: string) {
 }
 
 beforeAll(async () => {
-  await env.DB.prepare('INSERT OR IGNORE INTO orgs (id, name, tier, policy_json, created_at) VALUES (?, ?, ?, ?, ?)').bind(SAML_ORG, 'SSO Corp', 300, JSON.stringify(DEFAULT_SECURITY_POLICY), Date.now()).run();
+  await env.DB.prepare('INSERT OR IGNORE INTO orgs (id, name, tier, policy_json, created_at) VALUES (?, ?, ?, ?, ?)')
+    .bind(SAML_ORG, 'SSO Corp', 300, JSON.stringify(DEFAULT_SECURITY_POLICY), Date.now())
+    .run();
   const email = uniqueEmail('ssoowner');
   await createUser(env.DB, { orgId: SAML_ORG, email, name: 'SSO Owner', role: 'owner', passwordHash: await hashAccountPassword(GOOD_PASSWORD, 10) });
   await owner.ok('POST', '/api/auth/signin', { email, password: GOOD_PASSWORD });
-  const cfg = await owner.ok<ConfigAnswer>('PUT', '/api/admin/saml', { idpEntityId: IDP_ENTITY, idpSsoUrl: 'https://idp.example.test/sso', idpCertificate: fx.cert, emailDomain: DOMAIN });
+  const cfg = await owner.ok<ConfigAnswer>('PUT', '/api/admin/saml', {
+    idpEntityId: IDP_ENTITY,
+    idpSsoUrl: 'https://idp.example.test/sso',
+    idpCertificate: fx.cert,
+    emailDomain: DOMAIN,
+  });
   expect((await approveDomain(SAML_ORG, DOMAIN, challengeToken(cfg))).status).toBe(200);
 });
 
@@ -103,7 +117,9 @@ describe('SAML SP against samlify as IdP', () => {
     const [status, code] = await refusal('valid');
     expect([status, code]).toEqual([401, 'saml_replayed']);
     // Even with the request reopened, the assertion id itself is refused.
-    await env.DB.prepare('INSERT OR REPLACE INTO saml_requests (id, org_id, expires_at) VALUES (?, ?, ?)').bind('_req_valid', SAML_ORG, Date.now() + 600_000).run();
+    await env.DB.prepare('INSERT OR REPLACE INTO saml_requests (id, org_id, expires_at) VALUES (?, ?, ?)')
+      .bind('_req_valid', SAML_ORG, Date.now() + 600_000)
+      .run();
     const body = new URLSearchParams({ SAMLResponse: fx.responses.valid!.samlResponse });
     const again = await call(`/api/saml/${SAML_ORG}/acs`, { method: 'POST', body });
     expect(((await again.json()) as any).error).toMatchObject({ code: 'saml_replayed', message: 'assertion already used' });
@@ -128,7 +144,10 @@ describe('SAML SP against samlify as IdP', () => {
   it('refuses a wrapped assertion (a second, unsigned assertion) and non-XML', async () => {
     const xml = atob(fx.responses.validMfa!.samlResponse);
     const assertion = /<saml:Assertion[\s\S]*<\/saml:Assertion>/.exec(xml)![0];
-    const evil = assertion.replace(/ID="[^"]+"/, 'ID="_evil"').replace(/bob@/, 'mallory@').replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, '');
+    const evil = assertion
+      .replace(/ID="[^"]+"/, 'ID="_evil"')
+      .replace(/bob@/, 'mallory@')
+      .replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, '');
     const wrapped = xml.replace('</samlp:Response>', `${evil}</samlp:Response>`);
     const body = new URLSearchParams({ SAMLResponse: btoa(wrapped) });
     const res = await call(`/api/saml/${SAML_ORG}/acs`, { method: 'POST', body });
@@ -162,7 +181,10 @@ describe('SAML SP against samlify as IdP', () => {
   });
 
   it('accepts responses from a second IdP library (auth0 `saml`), with and without MFA', async () => {
-    for (const [name, mfa] of [['auth0', false], ['auth0Mfa', true]] as const) {
+    for (const [name, mfa] of [
+      ['auth0', false],
+      ['auth0Mfa', true],
+    ] as const) {
       const res = await post(name);
       expect(res.status, name).toBe(200);
       const a = new Agent();
@@ -172,4 +194,3 @@ describe('SAML SP against samlify as IdP', () => {
     }
   });
 });
-

@@ -62,7 +62,8 @@ describe('sign-up and sign-in', () => {
   it('locks an account progressively and refuses even the right password while locked', async () => {
     const { email } = await newOrg();
     const a = new Agent('203.0.113.51');
-    for (let i = 0; i < FREE_FAILURES; i++) expect(await a.fails('POST', '/api/auth/signin', { email, password: `wrong-${i}-xxxxxxx` }, 401)).toBe('bad_credentials');
+    for (let i = 0; i < FREE_FAILURES; i++)
+      expect(await a.fails('POST', '/api/auth/signin', { email, password: `wrong-${i}-xxxxxxx` }, 401)).toBe('bad_credentials');
     expect(await a.fails('POST', '/api/auth/signin', { email, password: 'wrong-last-xxxxxx' }, 401)).toBe('bad_credentials');
     const res = await a.req('POST', '/api/auth/signin', { email, password: GOOD_PASSWORD });
     expect(res.status).toBe(429);
@@ -142,7 +143,9 @@ describe('password policy', () => {
   it('an expired password allows only changing it', async () => {
     const { owner, email } = await newOrg();
     await owner.ok('PATCH', '/api/admin/policy', { password: { maxAgeDays: 30 } });
-    await env.DB.prepare('UPDATE users SET password_changed_at = ? WHERE email = ?').bind(Date.now() - 31 * 86_400_000, email).run();
+    await env.DB.prepare('UPDATE users SET password_changed_at = ? WHERE email = ?')
+      .bind(Date.now() - 31 * 86_400_000, email)
+      .run();
     const a = new Agent();
     const info = await a.ok('POST', '/api/auth/signin', { email, password: GOOD_PASSWORD });
     expect(info.passwordExpired).toBe(true);

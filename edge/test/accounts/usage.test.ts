@@ -24,7 +24,10 @@ describe('usage summary (pure)', () => {
   });
 
   it('counts a stay still open up to now', () => {
-    expect(summarize([{ meeting_id: 'a', joined_at: D0, left_at: null }], D0, D0 + DAY, D0 + min(45))[0]).toMatchObject({ participantMinutes: 45, peakConcurrent: 1 });
+    expect(summarize([{ meeting_id: 'a', joined_at: D0, left_at: null }], D0, D0 + DAY, D0 + min(45))[0]).toMatchObject({
+      participantMinutes: 45,
+      peakConcurrent: 1,
+    });
   });
 });
 

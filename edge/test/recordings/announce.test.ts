@@ -37,7 +37,8 @@ describe('recording announced by the room', () => {
     expect(late.welcome.participants.find((p) => p.id === h.id)).toMatchObject({ recording: true });
     h.c.send({ type: 'record', on: false });
     expect((await late.c.next('participant-updated')).participant).toMatchObject({ id: h.id, recording: false });
-    const audited = async () => (await env.DB.prepare("SELECT actor, action, result FROM audit WHERE meeting_id = ? AND action LIKE 'record-%' ORDER BY seq").bind(m.id).all()).results;
+    const audited = async () =>
+      (await env.DB.prepare("SELECT actor, action, result FROM audit WHERE meeting_id = ? AND action LIKE 'record-%' ORDER BY seq").bind(m.id).all()).results;
     await expect.poll(audited).toEqual([
       { actor: h.id, action: 'record-start', result: 'ok' },
       { actor: h.id, action: 'record-stop', result: 'ok' },

@@ -44,7 +44,10 @@ describe('client-side sealing of recording chunks', { timeout: 30_000 }, () => {
 
     const { pre, frames: f } = frames(body);
     expect(f).toHaveLength(4);
-    const open = (fs: Uint8Array[], k = key, id = rec.id) => () => openStream(id, k, concat([pre, ...fs]));
+    const open =
+      (fs: Uint8Array[], k = key, id = rec.id) =>
+      () =>
+        openStream(id, k, concat([pre, ...fs]));
 
     expect(code(open([f[1]!, f[0]!, f[2]!, f[3]!]))).toBe('auth'); // reordered
     expect(code(open([f[0]!, f[2]!, f[3]!]))).toBe('auth'); // dropped

@@ -66,11 +66,21 @@ export function authHeaders(a: Agent, extra: Record<string, string> = {}): Recor
 export function putPart(a: Agent, id: string, n: number, body: Uint8Array | ReadableStream<Uint8Array>, length?: number): Promise<Response> {
   const len = length ?? (body instanceof Uint8Array ? body.length : undefined);
   const headers = authHeaders(a, len === undefined ? {} : { 'content-length': String(len) });
-  return call(`/api/recordings/${id}/parts/${n}`, { method: 'PUT', headers, body, ...(body instanceof ReadableStream ? { duplex: 'half' } : {}) } as RequestInit);
+  return call(`/api/recordings/${id}/parts/${n}`, {
+    method: 'PUT',
+    headers,
+    body,
+    ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
+  } as RequestInit);
 }
 
 export async function create(a: Agent, title = 'Weekly sync'): Promise<RecordingView> {
-  return a.ok<RecordingView>('POST', '/api/recordings', { title, meetingId: '1234567890', mimeType: 'video/webm;codecs=vp8,opus', keyWrap: 'opaque-wrap_123' }, 201);
+  return a.ok<RecordingView>(
+    'POST',
+    '/api/recordings',
+    { title, meetingId: '1234567890', mimeType: 'video/webm;codecs=vp8,opus', keyWrap: 'opaque-wrap_123' },
+    201,
+  );
 }
 
 /** Creates, uploads every part, completes; returns the recording and its key and stream bytes. */

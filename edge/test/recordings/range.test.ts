@@ -51,7 +51,10 @@ describe('recording content by range', { timeout: 60_000 }, () => {
   it('serves any single range exactly, with 206 and Content-Range; refuses one outside with 416', async () => {
     const { owner: a } = await owner();
     // 11 MiB of container in 1 MiB chunks: three parts, the last short.
-    const { rec, data } = await uploaded(a, Array.from({ length: 11 }, (_, i) => bytes(MiB, i + 1)));
+    const { rec, data } = await uploaded(
+      a,
+      Array.from({ length: 11 }, (_, i) => bytes(MiB, i + 1)),
+    );
     const size = data.length;
     const P = RECORDING_PART_SIZE;
     const cases: [string, number, number][] = [

@@ -8,7 +8,8 @@ import { addUser, auditRows } from '../accounts/helpers.ts';
 import { RECORDING_PART_SIZE, bytes, create, download, openStream, owner, putPart, sealStream, uploaded } from './helpers.ts';
 
 const DAY = 86_400_000;
-const age = (id: string, ms: number) => env.DB.prepare('UPDATE recordings SET created_at = created_at - ?, updated_at = updated_at - ? WHERE id = ?').bind(ms, ms, id).run();
+const age = (id: string, ms: number) =>
+  env.DB.prepare('UPDATE recordings SET created_at = created_at - ?, updated_at = updated_at - ? WHERE id = ?').bind(ms, ms, id).run();
 
 describe('retention', { timeout: 60_000 }, () => {
   it('is an org setting only owners and admins change', async () => {

@@ -31,7 +31,9 @@ describe('share links', { timeout: 30_000 }, () => {
     const { owner: a } = await owner();
     const { rec } = await uploaded(a, [bytes(100)]);
     const share = await a.ok<ShareView>('POST', `/api/recordings/${rec.id}/shares`, { expiresInSeconds: 60 }, 201);
-    await env.DB.prepare('UPDATE recording_shares SET expires_at = ? WHERE id = ?').bind(Date.now() - 1, share.id).run();
+    await env.DB.prepare('UPDATE recording_shares SET expires_at = ? WHERE id = ?')
+      .bind(Date.now() - 1, share.id)
+      .run();
     expect(await download(null, `/api/recordings/shared/${share.id}/content`)).toMatchObject({ status: 410, code: 'share_gone' });
 
     const live = await a.ok<ShareView>('POST', `/api/recordings/${rec.id}/shares`, { expiresInSeconds: 60 }, 201);

@@ -14,7 +14,11 @@ import { RECORDING_PART_SIZE, authHeaders, bytes, create, download, equal, openS
 const MiB = 1024 * 1024;
 
 function putTail(a: Parameters<typeof authHeaders>[0], id: string, n: number, offset: number, body: Uint8Array): Promise<Response> {
-  return call(`/api/recordings/${id}/tail/${n}/${offset}`, { method: 'PUT', headers: authHeaders(a, { 'content-length': String(body.length) }), body: body.slice() });
+  return call(`/api/recordings/${id}/tail/${n}/${offset}`, {
+    method: 'PUT',
+    headers: authHeaders(a, { 'content-length': String(body.length) }),
+    body: body.slice(),
+  });
 }
 
 const tailKeys = async (id: string) => (await env.RECORDINGS.list({ prefix: `recordings/${id}/tail/` })).objects.map((o) => o.key);
@@ -52,7 +56,11 @@ describe('tails of the part being filled', { timeout: 60_000 }, () => {
   it('tails of a part go once the part arrives whole, and all go on completion and deletion', async () => {
     const { owner: a } = await owner();
     const rec = await create(a);
-    const data = sealStream(rec.id, bytes(32, 6), Array.from({ length: 6 }, (_, i) => bytes(MiB, i + 40)));
+    const data = sealStream(
+      rec.id,
+      bytes(32, 6),
+      Array.from({ length: 6 }, (_, i) => bytes(MiB, i + 40)),
+    );
     const P = RECORDING_PART_SIZE;
     expect((await putTail(a, rec.id, 1, 0, data.subarray(0, 1000))).status).toBe(200);
     expect((await putTail(a, rec.id, 2, 0, data.subarray(P, P + 1000))).status).toBe(200);
@@ -76,7 +84,12 @@ describe('tails of the part being filled', { timeout: 60_000 }, () => {
     expect((await putTail(a, rec.id, 1, P - 10, bytes(11))).status).toBe(400);
     expect((await putTail(a, rec.id, 0, 0, bytes(11))).status).toBe(400);
     expect((await putTail(b, rec.id, 1, 0, bytes(11))).status).toBe(404);
-    const noLength = await call(`/api/recordings/${rec.id}/tail/1/0`, { method: 'PUT', headers: authHeaders(a), body: new ReadableStream({ start: (c) => (c.enqueue(bytes(5)), c.close()) }), duplex: 'half' } as RequestInit);
+    const noLength = await call(`/api/recordings/${rec.id}/tail/1/0`, {
+      method: 'PUT',
+      headers: authHeaders(a),
+      body: new ReadableStream({ start: (c) => (c.enqueue(bytes(5)), c.close()) }),
+      duplex: 'half',
+    } as RequestInit);
     expect(noLength.status).toBe(411);
     expect((await putPart(a, rec.id, 1, bytes(1000))).status).toBe(200);
     await a.ok('POST', `/api/recordings/${rec.id}/complete`, { parts: 1, durationMs: 10 });

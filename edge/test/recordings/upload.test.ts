@@ -135,7 +135,14 @@ describe('recording upload', { timeout: 60_000 }, () => {
     await uploaded(member.agent, [bytes(3000)], 5000);
     const list = await a.ok<RecordingList>('GET', '/api/recordings');
     expect(list.recordings).toHaveLength(1);
-    expect(list.recordings[0]).toMatchObject({ id: one.rec.id, title: 'Weekly sync', meetingId: '1234567890', durationMs: 4000, size: one.data.length, status: 'complete' });
+    expect(list.recordings[0]).toMatchObject({
+      id: one.rec.id,
+      title: 'Weekly sync',
+      meetingId: '1234567890',
+      durationMs: 4000,
+      size: one.data.length,
+      status: 'complete',
+    });
     expect(list.recordings[0]!.createdAt).toBeGreaterThan(Date.now() - 60_000);
     expect(list.usage.user.recordings).toBe(1);
     expect(list.usage.org.recordings).toBe(2);
@@ -210,7 +217,13 @@ describe('tampering and erasure', { timeout: 30_000 }, () => {
 
     // Put the leftovers back: without the data key the copy is noise.
     const insert = (table: string, row: Record<string, unknown>) =>
-      env.DB.prepare(`INSERT INTO ${table} (${Object.keys(row).join(', ')}) VALUES (${Object.keys(row).map(() => '?').join(', ')})`).bind(...Object.values(row)).run();
+      env.DB.prepare(
+        `INSERT INTO ${table} (${Object.keys(row).join(', ')}) VALUES (${Object.keys(row)
+          .map(() => '?')
+          .join(', ')})`,
+      )
+        .bind(...Object.values(row))
+        .run();
     await insert('recordings', rowCopy!);
     for (const p of partCopy) await insert('recording_parts', p);
     await env.RECORDINGS.put(key, objCopy);

@@ -79,7 +79,10 @@ export async function expectSealed(call: Call, originUrl: string, secret: string
   const audio = packets.filter((p) => p.kind === 'audio').map((p) => ({ who: p.participantId, data: fromB64url(p.payload) }));
   const video = reassembleVp8(packets).map((f) => ({ who: f.participantId, data: f.data }));
   const problems: string[] = [];
-  for (const [codec, frames] of [['opus', audio], ['vp8', video]] as const) {
+  for (const [codec, frames] of [
+    ['opus', audio],
+    ['vp8', video],
+  ] as const) {
     for (const f of frames) {
       const header = decodeHeader(f.data.subarray(clearPrefixLength(codec, f.data)));
       if (!kids.has(header.kid)) problems.push(`${codec} frame of ${f.who} with unknown kid ${header.kid}`);

@@ -98,7 +98,8 @@ export class KeyedMember {
   }
 
   #send(out: KeyBlobsOut[]): void {
-    for (const m of out) if (m.blobs.length > 0 && this.#ws.readyState === WebSocket.OPEN) this.#ws.send(JSON.stringify({ type: 'key-blobs', epoch: m.epoch, blobs: m.blobs }));
+    for (const m of out)
+      if (m.blobs.length > 0 && this.#ws.readyState === WebSocket.OPEN) this.#ws.send(JSON.stringify({ type: 'key-blobs', epoch: m.epoch, blobs: m.blobs }));
   }
 
   /**

@@ -82,7 +82,17 @@ export function faultStack(o: { origins: number; name?: string; workersPerOrigin
   const ready = (async () => {
     rmSync(stateDir, { recursive: true, force: true });
     const workerBin = await ensureWorker(() => {});
-    edge = await started(await startEdge({ port: await freePort(), stateDir, logDir, secret, masterKey: localMasterKey(), log: () => {}, ...(o.edgeVars ? { vars: o.edgeVars } : {}) }));
+    edge = await started(
+      await startEdge({
+        port: await freePort(),
+        stateDir,
+        logDir,
+        secret,
+        masterKey: localMasterKey(),
+        log: () => {},
+        ...(o.edgeVars ? { vars: o.edgeVars } : {}),
+      }),
+    );
     for (let i = 0; i < o.origins; i++) {
       // Each origin its own RTC range, away from the shared stack's (41000–58999).
       const rtcBase = 20000 + Math.floor(Math.random() * 190) * 100;
@@ -141,7 +151,12 @@ export function faultStack(o: { origins: number; name?: string; workersPerOrigin
 export async function originState(originUrl: string, secret: string): Promise<OriginState> {
   const body = '{}';
   const headers = await signRequest(secret, 'POST', '/test/state', body);
-  const res = await fetch(`${originUrl}/test/state`, { method: 'POST', body, headers: { ...headers, 'content-type': 'application/json' }, signal: AbortSignal.timeout(2000) });
+  const res = await fetch(`${originUrl}/test/state`, {
+    method: 'POST',
+    body,
+    headers: { ...headers, 'content-type': 'application/json' },
+    signal: AbortSignal.timeout(2000),
+  });
   if (!res.ok) throw new Error(`origin state: ${res.status} ${await res.text()}`);
   return (await res.json()) as OriginState;
 }
@@ -150,7 +165,10 @@ export async function originState(originUrl: string, secret: string): Promise<Or
 async function untilRegistered(originUrl: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const h = (await fetch(`${originUrl}/healthz`).then((r) => r.json(), () => null)) as { registered?: boolean } | null;
+    const h = (await fetch(`${originUrl}/healthz`).then(
+      (r) => r.json(),
+      () => null,
+    )) as { registered?: boolean } | null;
     if (h?.registered) return;
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -15,7 +15,9 @@ export async function asciiWords(page: Page, allowed: readonly string[]): Promis
       }
     }
     // Device names come from the operating system, not from us.
-    const devices = [...document.querySelectorAll('select[data-testid$="-select"]:not([data-testid="language-select"]) option')].map((o) => o.textContent ?? '');
+    const devices = [...document.querySelectorAll('select[data-testid$="-select"]:not([data-testid="language-select"]) option')].map(
+      (o) => o.textContent ?? '',
+    );
     return { texts, devices };
   });
   const ok = new Set([...allowed, ...found.devices.flatMap((d) => d.match(/[A-Za-z]{2,}/g) ?? [])]);

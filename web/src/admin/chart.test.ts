@@ -13,7 +13,15 @@ describe('usage chart geometry', () => {
   ])('niceMax(%i) = %i', (v, m) => expect(niceMax(v)).toBe(m));
 
   it('scales bars to the axis and lays them out left to right', () => {
-    const r = bars([{ label: 'a', value: 5 }, { label: 'b', value: 10 }], 100, 50, 0);
+    const r = bars(
+      [
+        { label: 'a', value: 5 },
+        { label: 'b', value: 10 },
+      ],
+      100,
+      50,
+      0,
+    );
     expect(r.max).toBe(10);
     expect(r.bars.map((b) => [b.x, b.width, b.height, b.y])).toEqual([
       [0, 50, 25, 25],

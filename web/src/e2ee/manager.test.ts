@@ -61,7 +61,7 @@ describe('E2ee envelopes (chat lines, annotations)', () => {
     expect(() => peers[1]!.openEnvelope(ids[0]!, fresh)).toThrow();
   });
 
-  it('a leave and a join in quick succession: a receiver that saw the join before the leaver\'s fresh key still opens the next line', () => {
+  it("a leave and a join in quick succession: a receiver that saw the join before the leaver's fresh key still opens the next line", () => {
     const { ids, peers, member, relay, deliver } = meeting();
     peers[0]!.memberJoined(member(2));
     peers[1]!.memberJoined(member(2));

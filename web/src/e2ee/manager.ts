@@ -190,11 +190,14 @@ export class E2ee {
     this.#timer = null;
     const pending = this.#group?.pendingSendKey;
     if (!pending || this.#closed) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.#group?.poll(performance.now());
-      this.#flush([]);
-    }, Math.max(0, pending.activateAt - performance.now()));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = null;
+        this.#group?.poll(performance.now());
+        this.#flush([]);
+      },
+      Math.max(0, pending.activateAt - performance.now()),
+    );
   }
 
   #transform(target: RTCRtpSender | RTCRtpReceiver, role: 'send' | 'recv', codec: Codec): void {
@@ -278,7 +281,11 @@ export class E2ee {
    * recipient with our pairwise keys. `n` numbers our messages; it is bound into every wrap.
    * @returns the envelope and one base64url wrap per recipient
    */
-  sealForEach(n: number, recipients: readonly { id: string; publicKey: string }[], plaintext: string): { envelope: string; keys: { to: string; key: string }[] } {
+  sealForEach(
+    n: number,
+    recipients: readonly { id: string; publicKey: string }[],
+    plaintext: string,
+  ): { envelope: string; keys: { to: string; key: string }[] } {
     const self = this.#requireGroup().self.id;
     const messageKey = randomBaseKey();
     const envelope = toB64url(sealChat({ meetingId: this.#meetingId, senderId: self, epoch: n, baseKey: messageKey }, plaintext));

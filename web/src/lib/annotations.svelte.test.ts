@@ -3,7 +3,12 @@ import { Annotations, thin } from './annotations.svelte.ts';
 import type { ChatSealer } from './chat.svelte.ts';
 
 const sealer: ChatSealer = {
-  seal: async (p) => 'env' + btoa(unescape(encodeURIComponent(p))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=/g, ''),
+  seal: async (p) =>
+    'env' +
+    btoa(unescape(encodeURIComponent(p)))
+      .replace(/\+/g, '-')
+      .replace(/\//g, '_')
+      .replace(/=/g, ''),
   open: async (from, e) => {
     if (from === 'stranger-1') throw new Error('no key');
     return decodeURIComponent(escape(atob(e.slice(3).replace(/-/g, '+').replace(/_/g, '/'))));
@@ -22,9 +27,17 @@ function pair() {
 describe('Annotations', () => {
   it('sends a sealed stroke, shows it locally, and the other side opens it', async () => {
     const { a, b, wire } = pair();
-    expect(await a.draw('bob-00002', 'pen', '#e53935', [[0.1, 0.2], [1.5, -1]])).toBe(true);
+    expect(
+      await a.draw('bob-00002', 'pen', '#e53935', [
+        [0.1, 0.2],
+        [1.5, -1],
+      ]),
+    ).toBe(true);
     expect(a.on('bob-00002')).toHaveLength(1);
-    expect(a.strokes[0]!.points).toEqual([[0.1, 0.2], [1, 0]]);
+    expect(a.strokes[0]!.points).toEqual([
+      [0.1, 0.2],
+      [1, 0],
+    ]);
     expect(await b.receive('alice-001', wire[0]!)).toBe(true);
     expect(b.on('bob-00002')[0]).toMatchObject({ from: 'alice-001', tool: 'pen', color: '#e53935' });
     expect(b.on('someone-else')).toEqual([]);
@@ -40,7 +53,16 @@ describe('Annotations', () => {
   it('clears all, or one screen’s strokes when its share ends; keeps text on text strokes only', async () => {
     const { a } = pair();
     await a.draw('bob-00002', 'text', '#000000', [[0.5, 0.5]], 'look here');
-    await a.draw('carol-003', 'arrow', '#000000', [[0, 0], [1, 1]], 'ignored');
+    await a.draw(
+      'carol-003',
+      'arrow',
+      '#000000',
+      [
+        [0, 0],
+        [1, 1],
+      ],
+      'ignored',
+    );
     expect(a.strokes.map((s) => s.text)).toEqual(['look here', undefined]);
     a.dropScreen('bob-00002');
     expect(a.strokes.map((s) => s.screen)).toEqual(['carol-003']);

@@ -27,12 +27,37 @@ describe('api', () => {
   });
 
   it('reads meeting info', async () => {
-    await expect(getMeeting('123456789', reply(200, { id: '123456789', topic: '', hasPassword: true, startAt: null, durationMinutes: 60, timeZone: 'UTC', recurrence: null, ended: false }))).resolves.toMatchObject({ hasPassword: true });
+    await expect(
+      getMeeting(
+        '123456789',
+        reply(200, { id: '123456789', topic: '', hasPassword: true, startAt: null, durationMinutes: 60, timeZone: 'UTC', recurrence: null, ended: false }),
+      ),
+    ).resolves.toMatchObject({ hasPassword: true });
   });
 
   it('sends the host key on host-only calls', async () => {
     const seen: [string, RequestInit | undefined][] = [];
-    const details = { id: '123456789', topic: 'T', hasPassword: false, startAt: null, durationMinutes: 60, timeZone: 'UTC', recurrence: null, ended: false, settings: { waitingRoom: true, joinBeforeHost: true, muteOnEntry: false, allowUnmute: true, allowShare: true, allowChat: true, allowRename: true, multiShare: false }, alternativeHosts: [] };
+    const details = {
+      id: '123456789',
+      topic: 'T',
+      hasPassword: false,
+      startAt: null,
+      durationMinutes: 60,
+      timeZone: 'UTC',
+      recurrence: null,
+      ended: false,
+      settings: {
+        waitingRoom: true,
+        joinBeforeHost: true,
+        muteOnEntry: false,
+        allowUnmute: true,
+        allowShare: true,
+        allowChat: true,
+        allowRename: true,
+        multiShare: false,
+      },
+      alternativeHosts: [],
+    };
     const fetcher = (async (url: string, init?: RequestInit) => {
       seen.push([url, init]);
       return init?.method === 'DELETE' ? new Response(null, { status: 204 }) : new Response(JSON.stringify(details), { status: 200 });

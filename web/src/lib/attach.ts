@@ -9,9 +9,10 @@ export function playTracks(tracks: readonly (MediaStreamTrack | null | undefined
   return (el) => {
     const live = tracks.filter((t): t is MediaStreamTrack => !!t);
     el.srcObject = live.length ? new MediaStream(live) : null;
-    if (live.length) el.play().catch(() => {
-      // Autoplay refused (no user gesture yet): the element's own controls or the next click start it.
-    });
+    if (live.length)
+      el.play().catch(() => {
+        // Autoplay refused (no user gesture yet): the element's own controls or the next click start it.
+      });
     return () => {
       el.srcObject = null;
     };

@@ -91,7 +91,7 @@ export class Breakouts {
   received(sender: Participant | undefined, from: string, n: number, envelope: string, key: string): void {
     const seq = ++this.#seq;
     const e2ee = this.#ctx.e2ee();
-    let text: string | null = null;
+    let text: string | null;
     try {
       text = e2ee && sender ? decodePayload(e2ee.openFromEach(sender, n, envelope, key), 'chat').text : null;
     } catch {

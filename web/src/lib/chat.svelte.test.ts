@@ -58,7 +58,13 @@ describe('Chat', () => {
     await chat.receive({ id: 1, from: 'ann-00001', to: null, at: 1, envelope: await sealer.seal(line('hi all')) });
     await chat.receive({ id: 2, from: 'stranger-1', to: 'self-0001', at: 2, envelope: 'garbagegarbagegarbage' });
     const names: Record<string, string> = { 'ann-00001': 'Ann', 'stranger-1': 'Zed', 'self-0001': 'Me' };
-    expect(chat.transcript((id) => names[id] ?? id, (at) => `t${at}`, '(sealed)')).toBe('[t1] Ann: hi all\n[t2] Zed → Me: (sealed)\n');
+    expect(
+      chat.transcript(
+        (id) => names[id] ?? id,
+        (at) => `t${at}`,
+        '(sealed)',
+      ),
+    ).toBe('[t1] Ann: hi all\n[t2] Zed → Me: (sealed)\n');
   });
 
   it('sends images sealed like lines, and refuses payloads that would not fit one envelope', async () => {
@@ -71,14 +77,29 @@ describe('Chat', () => {
     expect(sent).toHaveLength(1);
     await chat.receive({ id: 5, from: 'ann-00001', to: null, at: 5, envelope: await sealer.seal(JSON.stringify({ k: 'chat', text: '', image })) });
     expect(chat.lines[1]).toMatchObject({ text: '', image });
-    expect(chat.transcript((id) => id, () => 't', '(sealed)', '[img]').split('\n')[1]).toBe('[t] ann-00001: [img]');
+    expect(
+      chat
+        .transcript(
+          (id) => id,
+          () => 't',
+          '(sealed)',
+          '[img]',
+        )
+        .split('\n')[1],
+    ).toBe('[t] ann-00001: [img]');
   });
 
   it('rejects opened payloads of another kind or shape (an annotation replayed as chat)', async () => {
     const { chat } = setup();
     const annotation = JSON.stringify({ k: 'annotate', screen: 'ann-00001', id: 'abcd', tool: 'pen', color: '#ff0000', points: [[0, 0]] });
     await chat.receive({ id: 1, from: 'ann-00001', to: null, at: 1, envelope: await sealer.seal(annotation) });
-    await chat.receive({ id: 1, from: 'ann-00001', to: null, at: 1, envelope: await sealer.seal(JSON.stringify({ k: 'chat', text: 'x', image: { mime: 'image/svg+xml', data: 'AA==' } })) });
+    await chat.receive({
+      id: 1,
+      from: 'ann-00001',
+      to: null,
+      at: 1,
+      envelope: await sealer.seal(JSON.stringify({ k: 'chat', text: 'x', image: { mime: 'image/svg+xml', data: 'AA==' } })),
+    });
     expect(chat.lines.map((l) => l.text)).toEqual([null, null]);
     // Same room id twice still gives two distinct lines.
     expect(new Set(chat.lines.map((l) => l.key)).size).toBe(2);

@@ -143,10 +143,18 @@ export class Chat {
   }
 
   /** The log as plain text, one line per message, for "save chat". */
-  transcript(nameOf: (id: string) => string, when: (at: number) => string, sealedText: string, imageText = '[image]', noticeText: (n: ChatNotice) => string = (n) => n.key): string {
+  transcript(
+    nameOf: (id: string) => string,
+    when: (at: number) => string,
+    sealedText: string,
+    imageText = '[image]',
+    noticeText: (n: ChatNotice) => string = (n) => n.key,
+  ): string {
     const body = (l: ChatLine) => (l.text === null ? sealedText : [l.image ? imageText : '', l.text].filter(Boolean).join(' '));
     return (
-      this.#lines.map((l) => (l.notice ? `[${when(l.at)}] ${noticeText(l.notice)}` : `[${when(l.at)}] ${nameOf(l.from)}${l.to ? ` → ${nameOf(l.to)}` : ''}: ${body(l)}`)).join('\n') + '\n'
+      this.#lines
+        .map((l) => (l.notice ? `[${when(l.at)}] ${noticeText(l.notice)}` : `[${when(l.at)}] ${nameOf(l.from)}${l.to ? ` → ${nameOf(l.to)}` : ''}: ${body(l)}`))
+        .join('\n') + '\n'
     );
   }
 

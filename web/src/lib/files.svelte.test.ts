@@ -174,7 +174,15 @@ describe('Files', { timeout: 30_000 }, () => {
       return [];
     };
     const id = await offerToAll(r, file);
-    expect(r.bob.transfers[0]).toMatchObject({ id, direction: 'in', peer: 'alice-0001', name: 'q3 report.pdf', mime: 'application/pdf', size: file.size, status: 'receiving' });
+    expect(r.bob.transfers[0]).toMatchObject({
+      id,
+      direction: 'in',
+      peer: 'alice-0001',
+      name: 'q3 report.pdf',
+      mime: 'application/pdf',
+      size: file.size,
+      status: 'receiving',
+    });
     expect(r.carol.transfers[0]).toMatchObject({ status: 'declined' });
     await until('Bob opened the first three chunks', () => r.bob.transfers[0]!.done === 3 * FILE_CHUNK_BYTES);
     expect(r.bob.transfers[0]!.status).toBe('receiving');

@@ -38,7 +38,19 @@ const MAX_NAME_CHARS = 200;
 
 export type TransferStatus = 'waiting' | 'offered' | 'sending' | 'receiving' | 'done' | 'declined' | 'cancelled' | 'failed';
 /** Why a transfer failed (each has a sentence, `files.problem.<name>`). */
-export const TRANSFER_PROBLEMS = ['too-big', 'empty', 'nobody', 'no-answer', 'refused', 'tampered', 'unreadable', 'sender-left', 'gone', 'disconnected', 'read-failed'] as const;
+export const TRANSFER_PROBLEMS = [
+  'too-big',
+  'empty',
+  'nobody',
+  'no-answer',
+  'refused',
+  'tampered',
+  'unreadable',
+  'sender-left',
+  'gone',
+  'disconnected',
+  'read-failed',
+] as const;
 export type TransferProblem = (typeof TRANSFER_PROBLEMS)[number];
 
 export interface Transfer {
@@ -134,8 +146,12 @@ function newFileId(): string {
 
 /** A name safe to show and to save under: no path, no control characters, bounded. */
 export function safeFileName(name: string): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = name.replace(/[\u0000-\u001f\u007f/\\]/g, '_').replace(/^\.+/, '').trim().slice(0, MAX_NAME_CHARS);
+  const clean = name
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is replaced
+    .replace(/[\u0000-\u001f\u007f/\\]/g, '_')
+    .replace(/^\.+/, '')
+    .trim()
+    .slice(0, MAX_NAME_CHARS);
   return clean || 'file';
 }
 
@@ -207,7 +223,23 @@ export class Files {
     const name = safeFileName(file.name);
     const mime = MIME.test(file.type) ? file.type : '';
     const recipients = to === null ? [...(link?.members() ?? [])] : [to];
-    const base: Transfer = { id, direction: 'out', peer: to, name, mime, size: file.size, done: 0, status: 'waiting', problem: null, code: null, recipients: recipients.length, accepted: 0, declined: 0, blob: null, url: null };
+    const base: Transfer = {
+      id,
+      direction: 'out',
+      peer: to,
+      name,
+      mime,
+      size: file.size,
+      done: 0,
+      status: 'waiting',
+      problem: null,
+      code: null,
+      recipients: recipients.length,
+      accepted: 0,
+      declined: 0,
+      blob: null,
+      url: null,
+    };
     const refuse = (problem: TransferProblem) => {
       this.#add({ ...base, status: 'failed', problem });
       return null;
@@ -229,7 +261,22 @@ export class Files {
     const sealedMeta = toB64url(sealChat(key, JSON.stringify(meta)));
     if (sealedMeta.length > MAX_ENVELOPE_CHARS) return refuse('unreadable');
     const offer: Offer = { type: 'file-offer', id, to, meta: sealedMeta, size: file.size, chunks };
-    const o: Outgoing = { file, key, streamId, chunks, offer, waiting: new Set(recipients), accepted: new Set(), sealer, sealed: 0, recent: new Map(), next: 0, resumeAt: 0, pumping: false, timer: undefined };
+    const o: Outgoing = {
+      file,
+      key,
+      streamId,
+      chunks,
+      offer,
+      waiting: new Set(recipients),
+      accepted: new Set(),
+      sealer,
+      sealed: 0,
+      recent: new Map(),
+      next: 0,
+      resumeAt: 0,
+      pumping: false,
+      timer: undefined,
+    };
     this.#out.set(id, o);
     this.#add(base);
     link.send(offer);
@@ -445,7 +492,23 @@ export class Files {
   #onOffer(msg: Extract<FileEvent, { type: 'file-offer' }>): void {
     const link = this.#link;
     if (!link || msg.from === link.selfId || this.#get(msg.id)) return;
-    const base: Transfer = { id: msg.id, direction: 'in', peer: msg.from, name: '', mime: '', size: msg.size, done: 0, status: 'offered', problem: null, code: null, recipients: 1, accepted: 0, declined: 0, blob: null, url: null };
+    const base: Transfer = {
+      id: msg.id,
+      direction: 'in',
+      peer: msg.from,
+      name: '',
+      mime: '',
+      size: msg.size,
+      done: 0,
+      status: 'offered',
+      problem: null,
+      code: null,
+      recipients: 1,
+      accepted: 0,
+      declined: 0,
+      blob: null,
+      url: null,
+    };
     let meta: FileMeta;
     let opener: ChunkOpener;
     try {

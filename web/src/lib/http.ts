@@ -49,7 +49,11 @@ export interface JsonRequest {
 
 /** Calls `url` asking for JSON and parses the answer with `schema` (see parseAnswer). */
 export async function callJson<S extends z.ZodType>(fetcher: typeof fetch, schema: S, url: string, req: JsonRequest = {}): Promise<z.output<S>> {
-  const headers: Record<string, string> = { accept: 'application/json', ...(req.json === undefined ? {} : { 'content-type': 'application/json' }), ...req.headers };
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    ...(req.json === undefined ? {} : { 'content-type': 'application/json' }),
+    ...req.headers,
+  };
   const init: RequestInit = { method: req.method ?? 'GET', headers };
   if (req.json !== undefined) init.body = JSON.stringify(req.json);
   if (req.credentials) init.credentials = req.credentials;

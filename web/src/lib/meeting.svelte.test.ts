@@ -264,12 +264,16 @@ describe('Meeting', () => {
 
 describe('room reconnect', () => {
   const RESUME = 'R'.repeat(43);
-  const resumable = JSON.stringify({ ...JSON.parse(welcome) as object, resume: RESUME });
+  const resumable = JSON.stringify({ ...(JSON.parse(welcome) as object), resume: RESUME });
 
   it('keeps trying while the tab is open, however long the room stays away, then resumes the seat', () => {
     vi.useFakeTimers();
     const store = new Map<string, string>();
-    vi.stubGlobal('sessionStorage', { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => store.set(k, v), removeItem: (k: string) => store.delete(k) });
+    vi.stubGlobal('sessionStorage', {
+      getItem: (k: string) => store.get(k) ?? null,
+      setItem: (k: string, v: string) => store.set(k, v),
+      removeItem: (k: string) => store.delete(k),
+    });
     try {
       const { meeting, socket } = joined();
       socket.deliver(resumable);

@@ -68,7 +68,11 @@ class Composite {
     const mix = () => {
       const tracks = sources.audio().filter((t) => t.readyState === 'live');
       const ids = new Set(tracks.map((t) => t.id));
-      for (const [id, node] of this.#mixed) if (!ids.has(id)) (node.disconnect(), this.#mixed.delete(id));
+      for (const [id, node] of this.#mixed) {
+        if (ids.has(id)) continue;
+        node.disconnect();
+        this.#mixed.delete(id);
+      }
       for (const t of tracks) {
         if (this.#mixed.has(t.id)) continue;
         const node = audioCtx.createMediaStreamSource(new MediaStream([t]));

@@ -319,7 +319,7 @@ describe('RoomConnection', () => {
     ]);
   });
 
-  it('muted-all mutes every participant, sets the unmute default, and is the muted participant\'s forced notice', () => {
+  it("muted-all mutes every participant, sets the unmute default, and is the muted participant's forced notice", () => {
     const { socket, h, room } = setup();
     const host = person('host-0009', 9, { role: 'host' });
     socket.deliver(JSON.stringify({ ...welcomeMsg([host, BOB]), self: ANN, origin: null }));

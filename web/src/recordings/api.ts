@@ -79,13 +79,22 @@ export class RecordingsApi {
 
   /** Sends one part; the browser sets content-length from the bytes. */
   async putPart(id: string, partNumber: number, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
-    const res = await this.#fetch(this.#url(`/${id}/parts/${partNumber}`), { method: 'PUT', headers: await this.#headers(), body: bytes as Uint8Array<ArrayBuffer>, signal });
+    const res = await this.#fetch(this.#url(`/${id}/parts/${partNumber}`), {
+      method: 'PUT',
+      headers: await this.#headers(),
+      body: bytes as Uint8Array<ArrayBuffer>,
+      signal,
+    });
     await parseAnswer(res, PartReceipt);
   }
 
   /** Sends what is sealed of part `partNumber` from `offset` on, so a closed tab loses only the last seconds. */
   async putTail(id: string, partNumber: number, offset: number, bytes: Uint8Array): Promise<void> {
-    const res = await this.#fetch(this.#url(`/${id}/tail/${partNumber}/${offset}`), { method: 'PUT', headers: await this.#headers(), body: bytes as Uint8Array<ArrayBuffer> });
+    const res = await this.#fetch(this.#url(`/${id}/tail/${partNumber}/${offset}`), {
+      method: 'PUT',
+      headers: await this.#headers(),
+      body: bytes as Uint8Array<ArrayBuffer>,
+    });
     await parseAnswer(res, TailReceipt);
   }
 

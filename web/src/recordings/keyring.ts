@@ -45,7 +45,9 @@ export function keyringKey(): Promise<CryptoKey> {
 /** @returns `keyWrap` for the server: base64url(iv ‖ AES-GCM(keyring, recordingKey)). */
 export async function wrapRecordingKey(recordingKey: Uint8Array): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const ct = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: AAD }, await keyringKey(), recordingKey as Uint8Array<ArrayBuffer>));
+  const ct = new Uint8Array(
+    await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: AAD }, await keyringKey(), recordingKey as Uint8Array<ArrayBuffer>),
+  );
   const out = new Uint8Array(12 + ct.length);
   out.set(iv);
   out.set(ct, 12);
@@ -56,7 +58,13 @@ export async function wrapRecordingKey(recordingKey: Uint8Array): Promise<string
 export async function unwrapRecordingKey(keyWrap: string): Promise<Uint8Array> {
   try {
     const raw = fromB64url(keyWrap);
-    return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: raw.subarray(0, 12) as Uint8Array<ArrayBuffer>, additionalData: AAD }, await keyringKey(), raw.subarray(12) as Uint8Array<ArrayBuffer>));
+    return new Uint8Array(
+      await crypto.subtle.decrypt(
+        { name: 'AES-GCM', iv: raw.subarray(0, 12) as Uint8Array<ArrayBuffer>, additionalData: AAD },
+        await keyringKey(),
+        raw.subarray(12) as Uint8Array<ArrayBuffer>,
+      ),
+    );
   } catch {
     throw new KeyringError('this browser does not hold the key of this recording');
   }

@@ -159,7 +159,14 @@ class Superseded extends Error {}
  * @param durationMs - the recording's length, so the timeline shows all of it before it has arrived
  * @returns once a download has reached the end of the recording (the first, or the one a seek started)
  */
-export async function playInto(video: HTMLVideoElement, src: ContentSource, recordingId: string, key: Uint8Array, mimeType: string, durationMs: number | null = null): Promise<Opened> {
+export async function playInto(
+  video: HTMLVideoElement,
+  src: ContentSource,
+  recordingId: string,
+  key: Uint8Array,
+  mimeType: string,
+  durationMs: number | null = null,
+): Promise<Opened> {
   if (typeof MediaSource === 'undefined' || !MediaSource.isTypeSupported(mimeType)) {
     const { blob, ...opened } = await decryptToBlob(await src.fetch(null), recordingId, key, mimeType);
     video.src = URL.createObjectURL(blob);

@@ -7,11 +7,15 @@ const ID = 'rec-seek-index-0001';
 const KEY = new Uint8Array(32).fill(3);
 
 /** A Cluster header as MediaRecorder writes it: ID, unknown size, Timecode element. */
-const cluster = (timecode: number) => new Uint8Array([0x1f, 0x43, 0xb6, 0x75, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xe7, 0x82, timecode >> 8, timecode & 0xff]);
+const cluster = (timecode: number) =>
+  new Uint8Array([0x1f, 0x43, 0xb6, 0x75, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xe7, 0x82, timecode >> 8, timecode & 0xff]);
 const concat = (...a: Uint8Array[]) => {
   const out = new Uint8Array(a.reduce((n, x) => n + x.length, 0));
   let o = 0;
-  for (const x of a) (out.set(x, o), (o += x.length));
+  for (const x of a) {
+    out.set(x, o);
+    o += x.length;
+  }
   return out;
 };
 
@@ -40,7 +44,10 @@ describe('seek index', () => {
   }
 
   it('round-trips, and tells itself apart from media', () => {
-    const entries = [{ sealedLength: 10, clusterOffset: 3, clusterTimeMs: 0 }, { sealedLength: 20, clusterOffset: NO_CLUSTER, clusterTimeMs: NO_CLUSTER }];
+    const entries = [
+      { sealedLength: 10, clusterOffset: 3, clusterTimeMs: 0 },
+      { sealedLength: 20, clusterOffset: NO_CLUSTER, clusterTimeMs: NO_CLUSTER },
+    ];
     const plain = encodeIndex(entries);
     expect(isIndex(plain)).toBe(true);
     expect(decodeIndex(plain)).toEqual([
@@ -61,7 +68,12 @@ describe('seek index', () => {
         return decodeIndex(o.push(c.frame)[0]!);
       })
       .find(Boolean)!;
-    expect(found.map((e) => [e.clusterOffset, e.clusterTimeMs])).toEqual([[50, 0], [NO_CLUSTER, NO_CLUSTER], [7, 1000], [0, 2000]]);
+    expect(found.map((e) => [e.clusterOffset, e.clusterTimeMs])).toEqual([
+      [50, 0],
+      [NO_CLUSTER, NO_CLUSTER],
+      [7, 1000],
+      [0, 2000],
+    ]);
     for (const [i, e] of found.entries()) {
       const o = RecordingOpener.resume(ID, KEY, header, i);
       expect(o.push(data.subarray(e.offset, e.offset + 4 + e.sealedLength))[0]).toEqual(chunks[i]);

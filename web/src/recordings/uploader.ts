@@ -1,7 +1,7 @@
 /**
  * Cloud recording from the browser: takes MediaRecorder chunks, seals each with a fresh
  * recording key (container.ts → crypto/ seal.ts), and uploads the sealed stream to
- * /api/recordings in parts of exactly RECORDING_PART_SIZE bytes (R2 multipart wants equal parts).
+ * /api/recordings in parts of exactly `RECORDING_PART_SIZE` bytes (R2 multipart wants equal parts).
  *
  * Resumable: a part that fails is retried with backoff; before each retry the uploader asks the
  * edge which parts arrived (a lost answer is not a lost part). Bounded memory: at most one part
@@ -15,7 +15,7 @@
  * rec.ondataavailable = (e) => up.push(e.data);
  * rec.onstop = () => up.finish(Date.now() - started);
  */
-import { RECORDING_PART_SIZE, type RecordingView } from '@sealroom/protocol';
+import type { RecordingView } from '@sealroom/protocol';
 import { RecordingsApi } from './api.ts';
 import { RecordingSealer } from './container.ts';
 import { wrapRecordingKey } from './keyring.ts';
@@ -105,7 +105,12 @@ export class RecordingUploader {
   static async create(o: UploaderOptions): Promise<RecordingUploader> {
     const api = o.api ?? new RecordingsApi();
     const key = crypto.getRandomValues(new Uint8Array(32));
-    const recording = await api.create({ title: o.title, mimeType: o.mimeType, meetingId: o.meetingId ?? null, keyWrap: await (o.wrapKey ?? wrapRecordingKey)(key) });
+    const recording = await api.create({
+      title: o.title,
+      mimeType: o.mimeType,
+      meetingId: o.meetingId ?? null,
+      keyWrap: await (o.wrapKey ?? wrapRecordingKey)(key),
+    });
     const partSize = Math.min(o.partSize ?? recording.partSize, recording.partSize);
     return new RecordingUploader(api, recording, key, partSize, o.onProgress);
   }
@@ -145,7 +150,10 @@ export class RecordingUploader {
       await this.#drain();
       return this.#api.complete(this.recording.id, { parts: this.#nextPart - 1, durationMs: Math.round(durationMs) });
     });
-    this.#chain = done.then(() => undefined, () => undefined);
+    this.#chain = done.then(
+      () => undefined,
+      () => undefined,
+    );
     return done;
   }
 

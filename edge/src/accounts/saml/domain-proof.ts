@@ -43,7 +43,10 @@ export function challengeRecord(claim: Pick<DomainClaim, 'domain' | 'token'>) {
 
 const DohAnswer = z.object({
   Status: z.number().int(),
-  Answer: z.array(z.object({ type: z.number().int(), data: z.string().max(4096) })).max(100).optional(),
+  Answer: z
+    .array(z.object({ type: z.number().int(), data: z.string().max(4096) }))
+    .max(100)
+    .optional(),
 });
 
 /** A TXT record's RDATA in presentation form: one or more quoted strings, joined (RFC 7208 §3.3 does the same). */

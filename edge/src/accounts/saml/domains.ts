@@ -19,7 +19,13 @@ export interface StoredClaim extends DomainClaim {
   verifiedAt: number | null;
 }
 
-const toClaim = (r: ClaimRow): StoredClaim => ({ orgId: r.org_id, domain: r.domain, token: r.token, operatorApprovedToken: r.operator_approved_token, verifiedAt: r.verified_at });
+const toClaim = (r: ClaimRow): StoredClaim => ({
+  orgId: r.org_id,
+  domain: r.domain,
+  token: r.token,
+  operatorApprovedToken: r.operator_approved_token,
+  verifiedAt: r.verified_at,
+});
 
 export async function getClaim(db: D1Database, orgId: string, domain: string): Promise<StoredClaim | null> {
   const r = await db.prepare('SELECT * FROM sso_domains WHERE org_id = ? AND domain = ?').bind(orgId, domain).first<ClaimRow>();
@@ -39,14 +45,19 @@ export async function claimDomain(db: D1Database, orgId: string, domain: string,
   await db.batch([
     db.prepare('DELETE FROM sso_domains WHERE org_id = ? AND domain != ?').bind(orgId, domain),
     // 32 base64url characters: 192 bits, unguessable by another organization.
-    db.prepare('INSERT INTO sso_domains (org_id, domain, token, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').bind(orgId, domain, randomToken(32), now),
+    db
+      .prepare('INSERT INTO sso_domains (org_id, domain, token, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+      .bind(orgId, domain, randomToken(32), now),
   ]);
   return (await getClaim(db, orgId, domain))!;
 }
 
 /** Records that an operator approved `token` for this claim; false when no claim has that token. */
 export async function recordOperatorApproval(db: D1Database, orgId: string, domain: string, token: string): Promise<boolean> {
-  const r = await db.prepare('UPDATE sso_domains SET operator_approved_token = token WHERE org_id = ? AND domain = ? AND token = ?').bind(orgId, domain, token).run();
+  const r = await db
+    .prepare('UPDATE sso_domains SET operator_approved_token = token WHERE org_id = ? AND domain = ? AND token = ?')
+    .bind(orgId, domain, token)
+    .run();
   return r.meta.changes === 1;
 }
 
@@ -60,7 +71,10 @@ export async function proveClaim(db: D1Database, claim: StoredClaim, verifier: D
   const proof: ProofResult = await verifier.check(claim);
   if (!proof.ok) return { state: 'pending', reason: proof.reason };
   try {
-    await db.prepare('UPDATE sso_domains SET verified_at = ?, verified_by = ? WHERE org_id = ? AND domain = ? AND token = ? AND verified_at IS NULL').bind(now, verifier.method, claim.orgId, claim.domain, claim.token).run();
+    await db
+      .prepare('UPDATE sso_domains SET verified_at = ?, verified_by = ? WHERE org_id = ? AND domain = ? AND token = ? AND verified_at IS NULL')
+      .bind(now, verifier.method, claim.orgId, claim.domain, claim.token)
+      .run();
   } catch (err) {
     // The unique partial index: another organization proved the domain between our read and this write.
     if (/UNIQUE constraint failed/i.test(String(err))) return { state: 'taken' };
@@ -72,5 +86,11 @@ export async function proveClaim(db: D1Database, claim: StoredClaim, verifier: D
 
 /** The domain section of the admin's SAML settings. */
 export function claimView(claim: StoredClaim, method: DomainVerifier['method']) {
-  return { domain: claim.domain, status: claim.verifiedAt === null ? ('pending' as const) : ('verified' as const), verifiedAt: claim.verifiedAt, method, challenge: challengeRecord(claim) };
+  return {
+    domain: claim.domain,
+    status: claim.verifiedAt === null ? ('pending' as const) : ('verified' as const),
+    verifiedAt: claim.verifiedAt,
+    method,
+    challenge: challengeRecord(claim),
+  };
 }

@@ -79,9 +79,12 @@ export const samlRoutes = new Hono<AppEnv>()
     if (!cfg || !org) fail(404, 'not_found', 'SSO is not configured for this organization');
     // Read bounded first: SAMLResponse may be 200 000 base64 characters, up to three bytes each once form-encoded.
     const bytes = await readBytes(c.req.raw, 640 * 1024);
-    const form = await new Request(c.req.url, { method: 'POST', headers: { 'content-type': c.req.header('content-type') ?? '' }, body: bytes }).formData().catch(() => null);
+    const form = await new Request(c.req.url, { method: 'POST', headers: { 'content-type': c.req.header('content-type') ?? '' }, body: bytes })
+      .formData()
+      .catch(() => null);
     const raw = form?.get('SAMLResponse');
-    if (typeof raw !== 'string' || raw.length > 200_000 || !/^[A-Za-z0-9+/=\s]+$/.test(raw)) fail(400, 'bad_message', 'SAMLResponse: expected base64 form field');
+    if (typeof raw !== 'string' || raw.length > 200_000 || !/^[A-Za-z0-9+/=\s]+$/.test(raw))
+      fail(400, 'bad_message', 'SAMLResponse: expected base64 form field');
     const refuse = async (code: 'saml_invalid' | 'saml_replayed', why: string): Promise<never> => {
       await auditRequest(c, { action: 'auth.saml', result: code, orgId, actor: null, role: null, detail: why });
       fail(401, code, why);
@@ -94,7 +97,13 @@ export const samlRoutes = new Hono<AppEnv>()
     let verified;
     try {
       const xml = new TextDecoder().decode(fromBase64(raw.replace(/\s+/g, '')));
-      verified = await verifySamlResponse(xml, { idpEntityId: cfg.idp_entity_id, idpCertificate: await openField(c.env.DB, kms, { orgId: cfg.org_id }, 'saml-cert', cfg.idp_cert_sealed), spEntityId: sp.entityId, acsUrl: sp.acsUrl, now });
+      verified = await verifySamlResponse(xml, {
+        idpEntityId: cfg.idp_entity_id,
+        idpCertificate: await openField(c.env.DB, kms, { orgId: cfg.org_id }, 'saml-cert', cfg.idp_cert_sealed),
+        spEntityId: sp.entityId,
+        acsUrl: sp.acsUrl,
+        now,
+      });
     } catch (err) {
       if (err instanceof SamlError) return refuse('saml_invalid', err.message);
       if (err instanceof DOMException || err instanceof TypeError) return refuse('saml_invalid', 'SAMLResponse is not base64 XML');
@@ -102,10 +111,14 @@ export const samlRoutes = new Hono<AppEnv>()
     }
     // SP-initiated only: the response must answer a request we sent to this org's IdP, once.
     if (!verified.inResponseTo) return refuse('saml_invalid', 'unsolicited response (no InResponseTo)');
-    const consumed = await c.env.DB.prepare('DELETE FROM saml_requests WHERE id = ? AND org_id = ? AND expires_at >= ?').bind(verified.inResponseTo, orgId, now).run();
+    const consumed = await c.env.DB.prepare('DELETE FROM saml_requests WHERE id = ? AND org_id = ? AND expires_at >= ?')
+      .bind(verified.inResponseTo, orgId, now)
+      .run();
     if (consumed.meta.changes !== 1) return refuse('saml_replayed', 'InResponseTo does not match an open request');
     await c.env.DB.prepare('DELETE FROM saml_assertions WHERE expires_at < ?').bind(now).run();
-    const fresh = await c.env.DB.prepare('INSERT INTO saml_assertions (id, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING').bind(verified.assertionId, verified.expiresAt).run();
+    const fresh = await c.env.DB.prepare('INSERT INTO saml_assertions (id, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING')
+      .bind(verified.assertionId, verified.expiresAt)
+      .run();
     if (fresh.meta.changes !== 1) return refuse('saml_replayed', 'assertion already used');
 
     const email = Email.safeParse(verified.nameId);
@@ -114,7 +127,14 @@ export const samlRoutes = new Hono<AppEnv>()
     if (user && user.orgId !== orgId) return refuse('saml_invalid', 'this email belongs to another organization');
     if (!user) {
       const name = verified.attributes.displayName?.[0] ?? verified.attributes.name?.[0] ?? email.data.split('@')[0]!;
-      user = await createUser(c.env.DB, { orgId, email: email.data, name: name.slice(0, 100), role: cfg.default_role, passwordHash: null, samlNameId: verified.nameId });
+      user = await createUser(c.env.DB, {
+        orgId,
+        email: email.data,
+        name: name.slice(0, 100),
+        role: cfg.default_role,
+        passwordHash: null,
+        samlNameId: verified.nameId,
+      });
       if (!user) fail(409, 'conflict', 'could not create the user');
       await auditRequest(c, { action: 'user.jit_create', result: 'ok', orgId, actor: user.id, role: user.role, target: user.id, detail: 'saml' });
     }
@@ -122,7 +142,9 @@ export const samlRoutes = new Hono<AppEnv>()
     await rotateSession(c, user, org, { mfa: verified.mfa, pendingMfa: false });
     await auditRequest(c, { action: 'auth.signin', result: 'ok', orgId, actor: user.id, role: user.role, detail: `saml${verified.mfa ? ' mfa' : ''}` });
     // A same-origin page makes the next navigation same-site, so the SameSite=Strict cookie is sent with it.
-    return c.html('<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=/admin"><title>Signed in</title><a href="/admin">Continue</a>');
+    return c.html(
+      '<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=/admin"><title>Signed in</title><a href="/admin">Continue</a>',
+    );
   });
 
 function randomRelay(): string {
@@ -137,7 +159,16 @@ export const samlAdminRoutes = new Hono<AppEnv>()
     const sp = spUrls(origin(c), p.org.id);
     const claim = cfg ? await getClaim(c.env.DB, p.org.id, cfg.email_domain) : null;
     const domain = claim ? claimView(claim, domainVerifier(c.env.SSO_DOMAIN_PROOF).method) : null;
-    return c.json({ configured: !!cfg, spEntityId: sp.entityId, acsUrl: sp.acsUrl, idpEntityId: cfg?.idp_entity_id ?? null, idpSsoUrl: cfg?.idp_sso_url ?? null, emailDomain: cfg?.email_domain ?? null, defaultRole: cfg?.default_role ?? null, domain });
+    return c.json({
+      configured: !!cfg,
+      spEntityId: sp.entityId,
+      acsUrl: sp.acsUrl,
+      idpEntityId: cfg?.idp_entity_id ?? null,
+      idpSsoUrl: cfg?.idp_sso_url ?? null,
+      emailDomain: cfg?.email_domain ?? null,
+      defaultRole: cfg?.default_role ?? null,
+      domain,
+    });
   })
   .put('/saml', requires('org:manage'), jsonBody(SamlConfigInput), async (c) => {
     const p = caller(c);
@@ -168,7 +199,12 @@ export const samlAdminRoutes = new Hono<AppEnv>()
     const claim = cfg ? await getClaim(c.env.DB, p.org.id, cfg.email_domain) : null;
     if (!cfg || !claim) fail(404, 'not_found', 'SSO is not configured for this organization');
     const outcome = await proveClaim(c.env.DB, claim, verifier);
-    await auditRequest(c, { action: 'saml.domain_verify', result: outcome.state === 'verified' ? 'ok' : outcome.state, target: p.org.id, detail: `@${claim.domain}${outcome.state === 'pending' ? `: ${outcome.reason}` : ''}` });
+    await auditRequest(c, {
+      action: 'saml.domain_verify',
+      result: outcome.state === 'verified' ? 'ok' : outcome.state,
+      target: p.org.id,
+      detail: `@${claim.domain}${outcome.state === 'pending' ? `: ${outcome.reason}` : ''}`,
+    });
     if (outcome.state === 'taken') fail(409, 'conflict', 'this email domain is verified by another organization');
     if (outcome.state === 'pending') fail(409, 'domain_unverified', outcome.reason);
     return c.json({ domain: claimView((await getClaim(c.env.DB, p.org.id, claim.domain))!, verifier.method) });

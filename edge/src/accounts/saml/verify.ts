@@ -79,7 +79,8 @@ export interface VerifiedAssertion {
   attributes: Record<string, string[]>;
 }
 
-const isEl = (n: Node | null, ns: string, local: string): n is Element => !!n && n.nodeType === ELEMENT && (n as Element).namespaceURI === ns && (n as Element).localName === local;
+const isEl = (n: Node | null, ns: string, local: string): n is Element =>
+  !!n && n.nodeType === ELEMENT && (n as Element).namespaceURI === ns && (n as Element).localName === local;
 const kids = (el: Element, ns: string, local: string): Element[] => {
   const out: Element[] = [];
   for (let c = el.firstChild; c; c = c.nextSibling) if (isEl(c, ns, local)) out.push(c);
@@ -145,15 +146,18 @@ function checkStructure(doc: Document, response: Element, assertion: Element): v
       ids.add(a.value);
     }
     if (isEl(el, NS.dsig, 'Signature')) {
-      if (el.parentNode !== assertion && el.parentNode !== response) throw new SamlError('signature wrapping: a ds:Signature outside the Assertion or Response');
+      if (el.parentNode !== assertion && el.parentNode !== response)
+        throw new SamlError('signature wrapping: a ds:Signature outside the Assertion or Response');
       for (let c = el.firstChild; c; c = c.nextSibling) {
         if (c.nodeType !== ELEMENT) continue;
         const child = c as Element;
-        if (child.namespaceURI !== NS.dsig || !SIGNATURE_CHILDREN.has(child.localName ?? '')) throw new SamlError(`signature: unexpected ${child.localName} inside ds:Signature (it is not signed)`);
+        if (child.namespaceURI !== NS.dsig || !SIGNATURE_CHILDREN.has(child.localName ?? ''))
+          throw new SamlError(`signature: unexpected ${child.localName} inside ds:Signature (it is not signed)`);
       }
       for (const inner of walk(el)) {
         const ns = (inner as Element).namespaceURI;
-        if (inner.nodeType === ELEMENT && (ns === NS.assertion || ns === NS.protocol)) throw new SamlError('signature: SAML elements inside ds:Signature are not signed');
+        if (inner.nodeType === ELEMENT && (ns === NS.assertion || ns === NS.protocol))
+          throw new SamlError('signature: SAML elements inside ds:Signature are not signed');
       }
     }
   }
@@ -217,7 +221,8 @@ export async function verifySamlResponse(xml: string, x: SamlExpectations): Prom
   const assertionId = assertion.getAttribute('ID') ?? '';
   const signedDoc = parseSamlXml(signedBytes(xml, assertion, 'assertion', cert));
   const signed = signedDoc.documentElement as Element;
-  if (!isEl(signed, NS.assertion, 'Assertion') || signed.getAttribute('ID') !== assertionId) throw new SamlError('signature: the signed reference is not this assertion');
+  if (!isEl(signed, NS.assertion, 'Assertion') || signed.getAttribute('ID') !== assertionId)
+    throw new SamlError('signature: the signed reference is not this assertion');
   if (kids(signed, NS.dsig, 'Signature').length) throw new SamlError('signature: expected an enveloped signature');
 
   // From here on every claim comes from `signed`: the canonical bytes the IdP's signature covers.
@@ -240,11 +245,17 @@ export async function verifySamlResponse(xml: string, x: SamlExpectations): Prom
   const inResponseTo = data.getAttribute('InResponseTo') || null;
   const unsignedInResponseTo = response.getAttribute('InResponseTo') || null;
   if (unsignedInResponseTo && unsignedInResponseTo !== inResponseTo) {
-    throw new SamlError(inResponseTo ? 'InResponseTo of the Response does not match the signed assertion' : 'InResponseTo only on the unsigned Response (the signed assertion answers no request)');
+    throw new SamlError(
+      inResponseTo
+        ? 'InResponseTo of the Response does not match the signed assertion'
+        : 'InResponseTo only on the unsigned Response (the signed assertion answers no request)',
+    );
   }
 
   // Only AuthnStatement/AuthnContext/AuthnContextClassRef of the signed assertion: never a look-up anywhere below it.
-  const classRefs = kids(signed, NS.assertion, 'AuthnStatement').flatMap((s) => kids(s, NS.assertion, 'AuthnContext')).flatMap((c) => kids(c, NS.assertion, 'AuthnContextClassRef'));
+  const classRefs = kids(signed, NS.assertion, 'AuthnStatement')
+    .flatMap((s) => kids(s, NS.assertion, 'AuthnContext'))
+    .flatMap((c) => kids(c, NS.assertion, 'AuthnContextClassRef'));
   const mfa = classRefs.some((r) => MFA_CONTEXTS.has(text(r)));
   const attributes: Record<string, string[]> = {};
   for (const st of kids(signed, NS.assertion, 'AttributeStatement'))
