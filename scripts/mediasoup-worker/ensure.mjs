@@ -92,8 +92,10 @@ export async function ensureMediasoupWorker({ root = defaultRoot, log = (l) => c
   const release = await acquireLock(path.join(keyDir, 'build.lock'), log);
   try {
     if (isExecutable(bin)) return bin; // another run finished it while we waited
-    await build({ msDir, msVersion, installed, bin, log });
-    return bin;
+    // The build installs missing packages first, which changes the key: the binary goes under the
+    // key of what it was built against, where the next run (packages now present) looks for it.
+    const builtKey = () => path.join(cacheRoot, 'mediasoup-worker', cacheKey(msVersion, debVersions()), 'mediasoup-worker');
+    return await build({ msDir, msVersion, installed, builtKey, log });
   } finally {
     release();
   }
@@ -189,7 +191,7 @@ function isAlive(pid) {
   }
 }
 
-async function build({ msDir, msVersion, installed, bin, log }) {
+async function build({ msDir, msVersion, installed, builtKey, log }) {
   const started = Date.now();
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'sealroom-mediasoup-worker-'));
   const logFile = path.join(scratch, 'build.log');
@@ -247,6 +249,8 @@ async function build({ msDir, msVersion, installed, bin, log }) {
     }
 
     // Atomic install: concurrent readers see either no file or a whole one.
+    const bin = builtKey();
+    fs.mkdirSync(path.dirname(bin), { recursive: true });
     const tmp = `${bin}.tmp-${process.pid}`;
     fs.copyFileSync(path.join(worker, 'build', 'mediasoup-worker'), tmp);
     fs.chmodSync(tmp, 0o755);
@@ -254,6 +258,7 @@ async function build({ msDir, msVersion, installed, bin, log }) {
     fs.closeSync(logFd);
     fs.rmSync(scratch, { recursive: true, force: true });
     log(`mediasoup worker: done in ${Math.round((Date.now() - started) / 1000)}s → ${bin}`);
+    return bin;
   } catch (err) {
     try {
       fs.closeSync(logFd);
