@@ -22,8 +22,9 @@ const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 /**
  * @param {{ port?: number, originPort?: number, metricsPort?: number, rtcPorts?: [number, number],
  *   stateDir?: string, secret: string, masterKey?: string, workerBin?: string, testTap?: boolean, logDir?: string,
- *   withOrigin?: boolean, mailPort?: number, log?: (line: string) => void }} o
+ *   withOrigin?: boolean, mailPort?: number, log?: (line: string) => void, env?: Record<string, string> }} o
  *   mailPort: the HTTP port of the local mail sink's page (scripts/mail-sink.mjs); unset = any free one.
+ *   env: more environment for the edge's wrangler (and the workerd it starts).
  * @returns {Promise<{ url: string, originUrl: string, mailUrl: string, stop: () => Promise<void>, pids: number[] }>}
  */
 export async function startStack(o) {

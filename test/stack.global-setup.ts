@@ -45,6 +45,8 @@ export default async function setup(project: TestProject) {
     masterKey: localMasterKey(),
     workerBin: await ensureWorker(() => {}),
     testTap: true,
+    // gc() in the Room's isolate, for the soak's memory figures (test/faults/lib/isolate.ts).
+    env: { MINIFLARE_WORKERD_V8_FLAGS: '--expose-gc' },
   });
   project.provide('stackUrl', stack.url);
   project.provide('originUrl', stack.originUrl);

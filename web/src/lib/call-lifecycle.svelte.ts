@@ -4,6 +4,7 @@
  * open (resume secret, back-off, the browser coming back online), and every way a call ends.
  */
 import type { LocalDevices } from './devices.svelte.ts';
+import { EarlySocket } from './early-socket.ts';
 import { roomHandlers, type MeetingParts } from './meeting-routing.ts';
 import type { UiErrorCode } from './messages.ts';
 import { RoomRetry } from './reconnect.ts';
@@ -33,6 +34,7 @@ export class CallLifecycle {
   #waitingReason = $state<WaitingReason | null>(null);
   #room = $state.raw<RoomConnection | null>(null);
   #credentials: JoinCredentials | null = null;
+  #early: EarlySocket | null = null;
   readonly #retry = new RoomRetry();
 
   constructor(id: string, hostKey: string | undefined, devices: LocalDevices, parts: MeetingParts) {
@@ -60,6 +62,15 @@ export class CallLifecycle {
   /** The current room session's connection, null between sessions. */
   get room(): RoomConnection | null {
     return this.#room;
+  }
+
+  /** The pre-join form is showing: open the room socket now, so the join finds it open. */
+  prepare(): void {
+    if (this.#phase !== 'prejoin' || this.#room) return;
+    const url = roomSocketUrl(location, this.id);
+    if (this.#early?.url === url) return;
+    this.#early?.close();
+    this.#early = new EarlySocket(url);
   }
 
   /** Joins with a display name (and the meeting password, if it has one). */
@@ -125,14 +136,21 @@ export class CallLifecycle {
     this.#room = room;
     const cid = clientId();
     const resume = resumeStore.get(this.id);
-    room.connect(roomSocketUrl(location, this.id), {
-      ...(resume ? { resume } : {}),
-      name: creds.name,
-      publicKey: e2ee.publicKey,
-      ...(cid ? { clientId: cid } : {}),
-      ...(this.hostKey ? { hostKey: this.hostKey } : {}),
-      ...(creds.password ? { password: creds.password } : {}),
-    });
+    const url = roomSocketUrl(location, this.id);
+    const early = this.#early?.take(url) ?? null;
+    this.#early = null;
+    room.connect(
+      url,
+      {
+        ...(resume ? { resume } : {}),
+        name: creds.name,
+        publicKey: e2ee.publicKey,
+        ...(cid ? { clientId: cid } : {}),
+        ...(this.hostKey ? { hostKey: this.hostKey } : {}),
+        ...(creds.password ? { password: creds.password } : {}),
+      },
+      early,
+    );
   }
 
   #onRoomClosed(_code: number, wasJoined: boolean): void {
@@ -181,6 +199,8 @@ export class CallLifecycle {
 
   #teardown(): void {
     this.#retry.cancel();
+    this.#early?.close();
+    this.#early = null;
     this.#parts.media.reset();
     this.#room?.leave();
     this.#room = null;

@@ -124,6 +124,7 @@ export class MediaSession {
   /** Connects to the origin, authenticates with the ticket, loads the device, makes both transports. */
   static async open(grant: OriginGrant, selfId: string, sealer: FrameSealer, handlers: MediaSessionHandlers): Promise<MediaSession> {
     let session: MediaSession | null = null;
+    performance.mark('sealroom:origin-dial');
     const client = await OriginClient.connect(grant.url, {
       onNotification: (n) => {
         if (session) session.#onNotification(n);

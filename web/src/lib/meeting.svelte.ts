@@ -252,6 +252,11 @@ export class Meeting {
 
   // ── actions ────────────────────────────────────────────────────────────────
 
+  /** The pre-join form is showing: get the connection ready for the join. */
+  prepare(): void {
+    this.#call.prepare();
+  }
+
   /** Joins with a display name (and the meeting password, if it has one). */
   join(name: string, password?: string): void {
     this.#call.join(name, password);

@@ -138,6 +138,24 @@ describe('RoomConnection', () => {
     return { socket, h, room };
   }
 
+  it('joins at once on a socket opened ahead, and on one still opening when it opens', () => {
+    const made: string[] = [];
+    const open = new FakeSocket(true);
+    const room = new RoomConnection(handlers(), (u) => (made.push(u), new FakeSocket(false)));
+    room.connect('ws://x/api/meetings/123456789/ws', { name: 'Me', publicKey: ME.publicKey }, open);
+    expect(open.json()).toEqual([{ type: 'join', name: 'Me', publicKey: ME.publicKey }]);
+    expect(made).toEqual([]);
+    open.deliver(welcome([ANN]));
+    expect(room.status).toBe('joined');
+
+    const opening = new FakeSocket(false);
+    const later = new RoomConnection(handlers(), () => new FakeSocket(false));
+    later.connect('ws://x/api/meetings/123456789/ws', { name: 'Me', publicKey: ME.publicKey }, opening);
+    expect(opening.json()).toEqual([]);
+    opening.open();
+    expect(opening.json()).toEqual([{ type: 'join', name: 'Me', publicKey: ME.publicKey }]);
+  });
+
   it('sends join on open and becomes joined on welcome', () => {
     const { socket, h, room } = setup();
     expect(socket.json()).toEqual([{ type: 'join', name: 'Me', publicKey: ME.publicKey, hostKey: 'secret' }]);

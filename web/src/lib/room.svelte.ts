@@ -24,6 +24,7 @@ export const KEEPALIVE_MS = 20_000;
  * closes the socket by itself; TCP would keep retransmitting into it for many minutes.
  */
 export const SILENT_CLOSE = 4800;
+const SOCKET_OPEN = 1;
 /** Ask for a fresh origin ticket this long before the current one expires. */
 export const TICKET_REFRESH_LEAD_MS = 60_000;
 
@@ -251,13 +252,18 @@ export class RoomConnection {
     return this.#grant;
   }
 
-  /** Opens the socket and sends `join` as soon as it is open. */
-  connect(url: string, join: JoinRequest): void {
+  /**
+   * Sends `join` on `early` (a socket opened ahead, see early-socket.ts) or on a new socket to
+   * `url`, as soon as it is open.
+   */
+  connect(url: string, join: JoinRequest, early: SocketLike | null = null): void {
     if (this.#socket) throw new Error('RoomConnection.connect called twice');
     this.#status = 'connecting';
-    const socket = this.#makeSocket(url);
+    const socket = early ?? this.#makeSocket(url);
     this.#socket = socket;
-    socket.onopen = () => {
+    const opened = () => {
+      // Join phases, read by bench/join.
+      performance.mark('sealroom:room-open');
       this.send({ type: 'join', ...join });
       this.#heardAt = this.#pingedAt = Date.now();
       this.#keepalive = setInterval(() => this.#ping(socket), KEEPALIVE_MS);
@@ -268,6 +274,8 @@ export class RoomConnection {
     };
     socket.onerror = () => {};
     socket.onclose = (ev) => this.#lost(socket, ev.code);
+    if (socket.readyState === SOCKET_OPEN) opened();
+    else socket.onopen = opened;
   }
 
   /** Pings, unless the last ping is still unanswered: then the link is dead and the socket is given up. */
