@@ -1,8 +1,12 @@
-import { describe, expect, it } from 'vitest';
-import { EarlySocket } from './early-socket.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { EARLY_PING_MS, EARLY_PONG_MS, EarlySocket } from './early-socket.ts';
 import { FakeSocket } from './testing/fake-socket.ts';
 
 const URL_A = 'ws://x/api/meetings/123456789/ws';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('EarlySocket', () => {
   it('hands over the socket it opened once, with its handlers cleared for the taker', () => {
@@ -10,7 +14,7 @@ describe('EarlySocket', () => {
     const early = new EarlySocket(URL_A, () => socket);
     socket.open();
     expect(early.take(URL_A)).toBe(socket);
-    expect(socket.onclose).toBeNull();
+    expect([socket.onopen, socket.onmessage, socket.onclose, socket.onerror]).toEqual([null, null, null, null]);
     expect(early.take(URL_A)).toBeNull();
   });
 
@@ -41,5 +45,35 @@ describe('EarlySocket', () => {
     early.close();
     expect(socket.readyState).toBe(3);
     expect(early.take(URL_A)).toBeNull();
+  });
+
+  it('pings while it waits and keeps a socket that answers', () => {
+    vi.useFakeTimers();
+    const socket = new FakeSocket(false);
+    const early = new EarlySocket(URL_A, () => socket);
+    socket.open();
+    for (let i = 0; i < 6; i++) {
+      vi.advanceTimersByTime(EARLY_PING_MS);
+      socket.deliver('pong');
+    }
+    expect(socket.sent).toEqual(Array(6).fill('ping'));
+    expect(early.take(URL_A)).toBe(socket);
+  });
+
+  it('closes a socket whose ping went unanswered, and never hands over a silent one', () => {
+    vi.useFakeTimers();
+    const silent = new FakeSocket(false);
+    const early = new EarlySocket(URL_A, () => silent);
+    silent.open();
+    vi.advanceTimersByTime(EARLY_PING_MS + EARLY_PONG_MS + 1);
+    expect(early.take(URL_A)).toBeNull();
+    expect(silent.readyState).toBe(3);
+
+    const dead = new FakeSocket(false);
+    const later = new EarlySocket(URL_A, () => dead);
+    dead.open();
+    vi.advanceTimersByTime(2 * EARLY_PING_MS);
+    expect(dead.readyState).toBe(3);
+    expect(later.take(URL_A)).toBeNull();
   });
 });

@@ -2,44 +2,75 @@
  * The room socket, opened while the pre-join form shows so that the join click finds it open:
  * the connection set-up (the edge, then the meeting's Durable Object) is off the path from click
  * to call. The Room admits nobody on a socket until its `join`, and holds an idle one at no cost
- * (hibernation). It is taken once; if it closed meanwhile (an idle proxy, a network change, the
- * meeting refused it), the join opens a fresh one as it always did.
+ * (hibernation; it answers "ping" without waking). It is taken once; if it closed meanwhile (an
+ * idle proxy, a network change, the meeting refused it), the join opens a fresh one as it always did.
+ *
+ * A form can show for minutes, and a link that dies without a reset never closes its socket: the
+ * socket pings while it waits, and one whose ping went unanswered is closed, not handed over.
  */
 import type { SocketLike } from './origin-client.ts';
 
 const OPEN = 1;
+/** How often the waiting socket pings; a ping unanswered by the next one closes it. */
+export const EARLY_PING_MS = 10_000;
+/** A ping unanswered this long when the join comes marks the link as doubtful: use a fresh socket. */
+export const EARLY_PONG_MS = 2_000;
 
 export class EarlySocket {
   readonly url: string;
   #socket: SocketLike | null;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #heardAt = 0;
+  #pingedAt = 0;
 
   constructor(url: string, makeSocket: (url: string) => SocketLike = (u) => new WebSocket(u)) {
     this.url = url;
     const socket = makeSocket(url);
     socket.onerror = () => {};
-    socket.onclose = () => {
-      if (this.#socket === socket) this.#socket = null;
+    socket.onclose = () => this.#drop(socket);
+    socket.onmessage = () => {
+      this.#heardAt = Date.now();
+    };
+    socket.onopen = () => {
+      this.#heardAt = this.#pingedAt = Date.now();
+      this.#timer = setInterval(() => this.#ping(socket), EARLY_PING_MS);
     };
     this.#socket = socket;
   }
 
-  /** The socket for `url` if it is still open or opening, handed over once; null otherwise. */
+  /** The socket for `url` if it is still open or opening and answering, handed over once; null otherwise. */
   take(url: string): SocketLike | null {
     const socket = this.#socket;
-    this.#socket = null;
+    this.#drop(socket);
     if (!socket) return null;
-    if (url !== this.url || socket.readyState > OPEN) {
+    const unanswered = this.#pingedAt > this.#heardAt && Date.now() - this.#pingedAt > EARLY_PONG_MS;
+    if (url !== this.url || socket.readyState > OPEN || unanswered) {
       socket.close();
       return null;
     }
-    socket.onclose = null;
-    socket.onerror = null;
+    socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
     return socket;
   }
 
   /** Closes the socket if nobody took it (the page went away). */
   close(): void {
-    this.#socket?.close();
+    const socket = this.#socket;
+    this.#drop(socket);
+    socket?.close();
+  }
+
+  #ping(socket: SocketLike): void {
+    if (this.#pingedAt > this.#heardAt) {
+      this.close();
+      return;
+    }
+    this.#pingedAt = Date.now();
+    socket.send('ping');
+  }
+
+  #drop(socket: SocketLike | null): void {
+    if (!socket || this.#socket !== socket) return;
     this.#socket = null;
+    clearInterval(this.#timer);
   }
 }
