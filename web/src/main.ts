@@ -5,6 +5,8 @@ import { lookUpEarly } from './lib/meeting-lookup.ts';
 import { nav } from './lib/navigation.svelte.ts';
 import './app.css';
 
+// Join phases, read by bench/join.
+performance.mark('sealroom:app-start');
 // Opened on a meeting link: its details and the meeting page's code are fetched side by side
 // (App imports the same module; the browser loads it once).
 if (nav.route.page === 'meeting') {

@@ -67,6 +67,7 @@ export class CallLifecycle {
   /** The pre-join form is showing: open the room socket now, so the join finds it open. */
   prepare(): void {
     if (this.#phase !== 'prejoin' || this.#room) return;
+    this.#parts.keys.prepare();
     const url = roomSocketUrl(location, this.id);
     if (this.#early?.url === url) return;
     this.#early?.close();
@@ -107,6 +108,7 @@ export class CallLifecycle {
   /** Tears everything down without a trace (page navigation). Safe to call twice. */
   dispose(): void {
     this.#teardown();
+    this.#parts.keys.dispose();
     this.#devices.stop();
   }
 
