@@ -64,7 +64,7 @@ export class CallLifecycle {
     return this.#room;
   }
 
-  /** The pre-join form is showing: open the room socket now, so the join finds it open. */
+  /** The pre-join form is showing: make the keys and open the room socket now, so the join finds both ready. */
   prepare(): void {
     if (this.#phase !== 'prejoin' || this.#room) return;
     this.#parts.keys.prepare();
