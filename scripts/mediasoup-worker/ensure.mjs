@@ -94,8 +94,8 @@ export async function ensureMediasoupWorker({ root = defaultRoot, log = (l) => c
     if (isExecutable(bin)) return bin; // another run finished it while we waited
     // The build installs missing packages first, which changes the key: the binary goes under the
     // key of what it was built against, where the next run (packages now present) looks for it.
-    const builtKey = () => path.join(cacheRoot, 'mediasoup-worker', cacheKey(msVersion, debVersions()), 'mediasoup-worker');
-    return await build({ msDir, msVersion, installed, builtKey, log });
+    const binForInstalled = () => path.join(cacheRoot, 'mediasoup-worker', cacheKey(msVersion, debVersions()), 'mediasoup-worker');
+    return await build({ msDir, msVersion, installed, binForInstalled, log });
   } finally {
     release();
   }
@@ -191,7 +191,7 @@ function isAlive(pid) {
   }
 }
 
-async function build({ msDir, msVersion, installed, builtKey, log }) {
+async function build({ msDir, msVersion, installed, binForInstalled, log }) {
   const started = Date.now();
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'sealroom-mediasoup-worker-'));
   const logFile = path.join(scratch, 'build.log');
@@ -249,7 +249,7 @@ async function build({ msDir, msVersion, installed, builtKey, log }) {
     }
 
     // Atomic install: concurrent readers see either no file or a whole one.
-    const bin = builtKey();
+    const bin = binForInstalled();
     fs.mkdirSync(path.dirname(bin), { recursive: true });
     const tmp = `${bin}.tmp-${process.pid}`;
     fs.copyFileSync(path.join(worker, 'build', 'mediasoup-worker'), tmp);

@@ -32,10 +32,7 @@ export function listeningPorts(pid: number): number[] {
     .map((f) => parseInt(f[1]!.split(':')[1]!, 16));
 }
 
-/**
- * An inspector's target list, on a connection of its own that closes after: workerd's inspector
- * serves one connection at a time, so a kept-alive one (fetch's pool) would stall the WebSocket.
- */
+/** An inspector's target list, on a connection of its own that closes after (no pooled socket left on the inspector). */
 function targetList(port: number): Promise<{ id?: string }[]> {
   return new Promise((resolve) => {
     const req = http.get({ host: '127.0.0.1', port, path: '/json/list', agent: false, headers: { connection: 'close' }, timeout: 2_000 }, (res) => {

@@ -8,9 +8,8 @@
  * A form can show for minutes, and a link that dies without a reset never closes its socket: the
  * socket pings while it waits, and one whose ping went unanswered is closed, not handed over.
  */
-import type { SocketLike } from './origin-client.ts';
+import { SOCKET_OPEN, type SocketLike } from './origin-client.ts';
 
-const OPEN = 1;
 /** How often the waiting socket pings; a ping unanswered by the next one closes it. */
 export const EARLY_PING_MS = 10_000;
 /** A ping unanswered this long when the join comes marks the link as doubtful: use a fresh socket. */
@@ -44,7 +43,7 @@ export class EarlySocket {
     this.#drop(socket);
     if (!socket) return null;
     const unanswered = this.#pingedAt > this.#heardAt && Date.now() - this.#pingedAt > EARLY_PONG_MS;
-    if (url !== this.url || socket.readyState > OPEN || unanswered) {
+    if (url !== this.url || socket.readyState > SOCKET_OPEN || unanswered) {
       socket.close();
       return null;
     }

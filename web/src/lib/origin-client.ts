@@ -107,7 +107,8 @@ export interface SocketLike {
   onerror: ((ev: Event) => void) | null;
 }
 
-const OPEN = 1;
+/** WebSocket.OPEN, for sockets that are only SocketLike. */
+export const SOCKET_OPEN = 1;
 
 export interface OriginClientOptions {
   onNotification: (n: OriginNotification) => void;
@@ -155,7 +156,7 @@ export class OriginClient {
   }
 
   request<M extends OriginMethod>(method: M, data: OriginRequestData[M]): Promise<OriginResults[M]> {
-    if (this.#closed || this.#socket.readyState !== OPEN) return Promise.reject(new OriginError('closed', 'not connected', method));
+    if (this.#closed || this.#socket.readyState !== SOCKET_OPEN) return Promise.reject(new OriginError('closed', 'not connected', method));
     const { frame, result } = this.#table.open(method, data);
     this.#socket.send(frame);
     return result;

@@ -14,7 +14,7 @@ import {
   type RoomState,
   type WaitingEntry,
 } from '@sealroom/protocol';
-import type { SocketLike } from './origin-client.ts';
+import { SOCKET_OPEN, type SocketLike } from './origin-client.ts';
 
 /** The room drops sockets that stay silent; the DO answers the text frame "ping" with "pong". */
 export const KEEPALIVE_MS = 20_000;
@@ -24,7 +24,6 @@ export const KEEPALIVE_MS = 20_000;
  * closes the socket by itself; TCP would keep retransmitting into it for many minutes.
  */
 export const SILENT_CLOSE = 4800;
-const SOCKET_OPEN = 1;
 /** Ask for a fresh origin ticket this long before the current one expires. */
 export const TICKET_REFRESH_LEAD_MS = 60_000;
 
