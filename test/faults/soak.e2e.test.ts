@@ -19,7 +19,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { createFromHome, decodesVideoFrom, inboundStats, join, waitForStats } from '../lib/meeting.ts';
 import { Pages, until } from '../web/lib/pages.ts';
-import { collectAndMeasure, isolateSocketUrl } from './lib/isolate.ts';
+import { collectAll, isolates, type Isolate } from './lib/isolate.ts';
 import { KeyedMember } from './lib/keyed-member.ts';
 
 const SOAK_MS = z.coerce
@@ -51,9 +51,13 @@ const CHAT_MIN_GAP_MS = 250;
  * heap after a full collection. Without collections workerd's RSS grew with every request (+96.7 MB
  * in a 10-minute run) although the live heap did not: dead wrappers holding native memory, see
  * lib/isolate.ts. A leak in the Room grows the live heap and, through what it holds, RSS, with the run.
+ * `workerd` counts both workerd processes under wrangler: the runtime that holds the Room, whose
+ * isolates are all collected, and wrangler's dev proxy in front of it (no inspector, so never
+ * collected; it does not exist in production). `runtime` bounds the first alone, tighter: with
+ * every isolate collected it stays flat (−3.8 MB over 149 joins in 600 s, docs/BENCHMARKS.md).
  */
-const MAX_GROWTH_MB = { workerd: 40, origin: 60, workers: 40, heap: 8 };
-/** The Room's isolate is collected this often during the run (and before each sample). */
+const MAX_GROWTH_MB = { workerd: 40, runtime: 20, origin: 60, workers: 40, heap: 8 };
+/** Every isolate of the Room's runtime is collected this often during the run (and before each sample). */
 const COLLECT_EVERY_MS = 10_000;
 
 const stackUrl = inject('stackUrl');
@@ -113,18 +117,24 @@ const workerdPids = () =>
   descendants(processes(), pids.edge)
     .filter((p) => p.name === 'workerd')
     .map((p) => p.pid);
-let isolateUrl: Promise<string> | null = null;
-/** A full collection in the Room's isolate; its live heap in MB. */
-const collect = () => (isolateUrl ??= isolateSocketUrl(workerdPids(), 'sealroom-edge')).then(collectAndMeasure);
+let stackIsolates: Promise<Isolate[]> | null = null;
+/** A full collection in every isolate of the Room's runtime; the Room isolate's live heap in MB. */
+const collect = () => (stackIsolates ??= isolates(workerdPids())).then((all) => collectAll(all, 'sealroom-edge'));
+/** The workerd that runs the Room (the other one under wrangler is its dev proxy, which has no inspector). */
+const roomWorkerd = async () => (await (stackIsolates ??= isolates(workerdPids()))).find((i) => i.name === 'core:user:sealroom-edge')?.pid;
 
-type Memory = { workerd: number; origin: number; workers: number; heap: number };
+type Memory = { workerd: number; runtime: number; proxy: number; origin: number; workers: number; heap: number };
 const MEMORY_LABELS: Record<keyof Memory, string> = {
-  workerd: 'anon RSS workerd (Room)',
+  workerd: 'anon RSS workerd, all',
+  runtime: '… of which the Room runtime',
+  proxy: "… of which wrangler's dev proxy",
   origin: 'anon RSS origin Node',
   workers: 'anon RSS mediasoup workers',
   heap: 'Room isolate live heap',
 };
 const MEMORY_KEYS = Object.keys(MEMORY_LABELS) as (keyof Memory)[];
+/** The figures with a bound of their own (the dev proxy's share is only printed). */
+const BOUNDED_KEYS = Object.keys(MAX_GROWTH_MB) as (keyof typeof MAX_GROWTH_MB)[];
 
 /**
  * Anonymous resident MB of the Room's runtime (every workerd under wrangler), the origin's Node
@@ -140,7 +150,15 @@ async function memory(): Promise<Memory> {
   const originNode = origin.filter((p) => p.name === 'node' && p.cmd.includes('media-origin/src/main.ts'));
   const workerd = edge.filter((p) => p.name === 'workerd');
   if (workerd.length === 0 || originNode.length === 0) throw new Error(`stack processes not found under ${pids.edge} / ${pids.origin}`);
-  return { workerd: mb(workerd), origin: mb(originNode), workers: mb(origin.filter((p) => p.name.startsWith('mediasoup-work'))), heap };
+  const runtimePid = await roomWorkerd();
+  return {
+    workerd: mb(workerd),
+    runtime: mb(workerd.filter((p) => p.pid === runtimePid)),
+    proxy: mb(workerd.filter((p) => p.pid !== runtimePid)),
+    origin: mb(originNode),
+    workers: mb(origin.filter((p) => p.name.startsWith('mediasoup-work'))),
+    heap,
+  };
 }
 
 // ── the browsers ──────────────────────────────────────────────────────────────
@@ -369,7 +387,8 @@ describe('soak', () => {
           '| figure | start | end | growth | bound |',
           '| --- | ---: | ---: | ---: | ---: |',
           ...MEMORY_KEYS.map(
-            (k) => `| ${MEMORY_LABELS[k]} MB | ${fmt(memStart[k])} | ${fmt(memEnd[k])} | ${fmt(memEnd[k] - memStart[k])} | ${MAX_GROWTH_MB[k]} |`,
+            (k) =>
+              `| ${MEMORY_LABELS[k]} MB | ${fmt(memStart[k])} | ${fmt(memEnd[k])} | ${fmt(memEnd[k] - memStart[k])} | ${k in MAX_GROWTH_MB ? MAX_GROWTH_MB[k as keyof typeof MAX_GROWTH_MB] : ''} |`,
           ),
           '',
           '| browser | frames opened | dropped outside grace | dropped inside grace | run in grace | chat lines received | lost | duplicated | out of order |',
@@ -396,7 +415,7 @@ describe('soak', () => {
       // Media really flowed all along: about 30 frames/s from each camera plus 50 audio frames/s.
       expect(opened(a)).toBeGreaterThan(SOAK_MS / 100);
       expect(opened(b)).toBeGreaterThan(SOAK_MS / 100);
-      for (const k of MEMORY_KEYS) expect(memEnd[k] - memStart[k], `${MEMORY_LABELS[k]} growth (MB)`).toBeLessThanOrEqual(MAX_GROWTH_MB[k]);
+      for (const k of BOUNDED_KEYS) expect(memEnd[k] - memStart[k], `${MEMORY_LABELS[k]} growth (MB)`).toBeLessThanOrEqual(MAX_GROWTH_MB[k]);
     },
     // Start-up, the churn's tail and the checks: minutes on a loaded two-core machine.
     SOAK_MS + 300_000,

@@ -1,6 +1,6 @@
 /**
- * The Room's V8 isolate under `wrangler dev`, reached through workerd's inspector: a full garbage
- * collection, then the live heap.
+ * The V8 isolates of `wrangler dev`'s workerd, reached through workerd's inspector: full garbage
+ * collections, then the Room's live heap.
  *
  * Why the soak collects: workerd in development never runs a major collection while the JS heap
  * is small, and each request or socket leaves a small dead JS wrapper that owns much larger native
@@ -53,20 +53,45 @@ function targetList(port: number): Promise<{ id?: string }[]> {
   });
 }
 
+/** One V8 isolate of a workerd process, reachable through its inspector. */
+export interface Isolate {
+  /** workerd's name for it: `core:user:<worker>` for a user Worker, `core:entry` for miniflare's router, … */
+  name: string;
+  pid: number;
+  socketUrl: string;
+}
+
 /**
- * The inspector socket of the Worker named `worker` among these workerd processes. workerd picks
- * its inspector port at start-up, so each listening port is asked for its target list; the
- * Worker's own ports answer something else or nothing, hence the short timeout.
+ * Every isolate the inspectors of these workerd processes list. workerd picks its inspector port
+ * at start-up, so each listening port is asked for its target list; the Worker's own ports answer
+ * something else or nothing, hence the short timeout.
  */
-export async function isolateSocketUrl(workerdPids: number[], worker: string): Promise<string> {
+export async function isolates(workerdPids: number[]): Promise<Isolate[]> {
+  const found: Isolate[] = [];
   for (const pid of workerdPids) {
     for (const port of listeningPorts(pid)) {
-      const targets = await targetList(port);
-      const target = targets.find((t) => t.id?.endsWith(`:${worker}`));
-      if (target) return `ws://127.0.0.1:${port}/${target.id}`;
+      for (const t of await targetList(port)) {
+        // Wrangler's inspector proxy lists one aggregate target without a workerd name: skip it.
+        if (t.id?.includes(':')) found.push({ name: t.id, pid, socketUrl: `ws://127.0.0.1:${port}/${t.id}` });
+      }
     }
   }
-  throw new Error(`no inspector target for worker ${worker} among workerd ${workerdPids.join(', ')}`);
+  return found;
+}
+
+/**
+ * Collects every isolate at once and returns the live heap (MB) of the user Worker `worker`.
+ *
+ * All of them, not just the Worker's: under `wrangler dev` every request and socket also passes
+ * through miniflare's own Workers (its entry router, the asset and binding services) in the same
+ * process, and those never collect either. Collecting only the Room's isolate left workerd's
+ * anonymous memory growing ~0.3 MB per join; collecting all of them keeps it flat (docs/BENCHMARKS.md).
+ */
+export async function collectAll(all: Isolate[], worker: string): Promise<number> {
+  const room = all.find((i) => i.name === `core:user:${worker}`);
+  if (!room) throw new Error(`no inspector target for worker ${worker} among ${all.map((i) => i.name).join(', ') || 'none'}`);
+  const heaps = await Promise.all(all.map((i) => collectAndMeasure(i.socketUrl)));
+  return heaps[all.indexOf(room)]!;
 }
 
 /**
