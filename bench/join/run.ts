@@ -10,7 +10,8 @@
  *   framesDecoded > 0, polled every 25 ms over every RTCPeerConnection the page made;
  * - join click → first frame: from the join button's click to the same moment.
  * Sealroom's pages also leave `sealroom:*` performance marks at each join phase (web/src);
- * their medians, relative to the join click, are the phase table.
+ * their medians, relative to the join click, are the phase table, with the page's own load
+ * (`load:` rows: the document and each script, style and font fetched, when its last byte arrived).
  *
  *   JOIN_RUNS=8 tsx bench/join/run.ts      (npm run bench:join)
  */
@@ -40,6 +41,18 @@ async function measure(page: Page): Promise<Sample> {
     const b = (window as unknown as { __bench: Probe }).__bench;
     const marks: Record<string, number> = {};
     for (const m of performance.getEntriesByType('mark')) if (m.name.startsWith('sealroom:') && !(m.name in marks)) marks[m.name] = m.startTime - b.joinClick!;
+    // Where the page's own load went: the document and each script, style and font it fetched
+    // (names without their content hash), each when its last byte arrived.
+    const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+    if (nav) {
+      marks['load:document'] = nav.responseEnd - b.joinClick!;
+      marks['load:dom-interactive'] = nav.domInteractive - b.joinClick!;
+    }
+    for (const r of performance.getEntriesByType('resource') as PerformanceResourceTiming[]) {
+      const file = new URL(r.name).pathname.split('/').pop() ?? '';
+      if (!/\.(js|css|woff2?)$/.test(file)) continue;
+      marks[`load:${file.replace(/-[A-Za-z0-9_-]{8}\./, '.')}`] = r.responseEnd - b.joinClick!;
+    }
     return { open: b.firstFrame!, click: b.firstFrame! - b.joinClick!, marks };
   });
 }
