@@ -117,11 +117,13 @@ const workerdPids = () =>
   descendants(processes(), pids.edge)
     .filter((p) => p.name === 'workerd')
     .map((p) => p.pid);
-let stackIsolates: Promise<Isolate[]> | null = null;
+let found: Promise<Isolate[]> | null = null;
+/** The runtime's isolates, looked up once: the stack keeps its processes for the whole run. */
+const stackIsolates = () => (found ??= isolates(workerdPids()));
 /** A full collection in every isolate of the Room's runtime; the Room isolate's live heap in MB. */
-const collect = () => (stackIsolates ??= isolates(workerdPids())).then((all) => collectAll(all, 'sealroom-edge'));
+const collect = () => stackIsolates().then((all) => collectAll(all, 'sealroom-edge'));
 /** The workerd that runs the Room (the other one under wrangler is its dev proxy, which has no inspector). */
-const roomWorkerd = async () => (await (stackIsolates ??= isolates(workerdPids()))).find((i) => i.name === 'core:user:sealroom-edge')?.pid;
+const roomWorkerd = async () => (await stackIsolates()).find((i) => i.name === 'core:user:sealroom-edge')?.pid;
 
 type Memory = { workerd: number; runtime: number; proxy: number; origin: number; workers: number; heap: number };
 const MEMORY_LABELS: Record<keyof Memory, string> = {
