@@ -128,4 +128,63 @@ describe('a sealed call through edge, origin and mediasoup', () => {
     const b0 = (await inboundStats(bob)).find((s) => s.kind === 'video' && s.participantId === aliceId)!.framesDecoded;
     await waitForStats(bob, (s) => s.some((x) => x.kind === 'video' && x.participantId === aliceId && x.framesDecoded > b0 + 10));
   });
+
+  it('a newcomer loads the meeting page ahead, dials the origin and loads its device while the pre-join form shows, and the join uses both', async () => {
+    const dave = await newPage(() => {
+      // Every WebSocket and RTCPeerConnection the page makes, and when the join was clicked.
+      const seen = { sockets: [] as { url: string; at: number }[], pcs: [] as number[], click: null as number | null };
+      (window as unknown as { __seen: typeof seen }).__seen = seen;
+      const NativeSocket = window.WebSocket;
+      window.WebSocket = class extends NativeSocket {
+        constructor(url: string | URL, protocols?: string | string[]) {
+          super(url, protocols);
+          seen.sockets.push({ url: String(url), at: performance.now() });
+        }
+      };
+      const NativePc = window.RTCPeerConnection;
+      window.RTCPeerConnection = class extends NativePc {
+        constructor(config?: RTCConfiguration) {
+          super(config);
+          seen.pcs.push(performance.now());
+        }
+      };
+      document.addEventListener(
+        'click',
+        (ev) => {
+          if (seen.click === null && (ev.target as Element | null)?.closest?.('[data-testid="join-button"]')) seen.click = performance.now();
+        },
+        true,
+      );
+    });
+    type Seen = { sockets: { url: string; at: number }[]; pcs: number[]; click: number };
+    await dave.goto(`${stackUrl}/m/${meetingId}`);
+    // The origin's signalling socket (`/ws`; the room's is `/api/meetings/…/ws`) and the device's codec probe, before any click.
+    await dave.waitForFunction(
+      () => {
+        const seen = (window as unknown as { __seen: Seen }).__seen;
+        return seen.sockets.some((s) => new URL(s.url).pathname === '/ws') && seen.pcs.length > 0;
+      },
+      null,
+      { timeout: 20_000 },
+    );
+    await join(dave, 'Dave');
+    await waitForStats(dave, decodesVideoFrom(aliceId));
+    const seen = await dave.evaluate(() => (window as unknown as { __seen: Seen }).__seen);
+    const originSockets = seen.sockets.filter((s) => new URL(s.url).pathname === '/ws');
+    expect(originSockets).toHaveLength(1);
+    expect(originSockets[0]!.at).toBeLessThan(seen.click);
+    // After the click only the two transports: the device loaded before it served the session.
+    expect(seen.pcs.filter((at) => at > seen.click)).toHaveLength(2);
+    // The page's head asked for the meeting and for the meeting page's code before the app's own
+    // code ran, and the app took that answer rather than asking again.
+    const loads = await dave.evaluate(() => ({
+      appStart: performance.getEntriesByName('sealroom:app-start')[0]!.startTime,
+      resources: performance.getEntriesByType('resource').map((r) => ({ path: new URL(r.name).pathname, start: r.startTime })),
+    }));
+    const lookups = loads.resources.filter((r) => r.path === `/api/meetings/${meetingId}`);
+    const pageCode = loads.resources.filter((r) => /^\/assets\/MeetingPage-[^/]+\.js$/.test(r.path));
+    expect([lookups.length, pageCode.length]).toEqual([1, 1]);
+    expect(lookups[0]!.start).toBeLessThan(loads.appStart);
+    expect(pageCode[0]!.start).toBeLessThan(loads.appStart);
+  });
 });

@@ -7,13 +7,14 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { meetingPreload } from './build/meeting-preload.ts';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const testHooks = process.env.SEALROOM_TEST_HOOKS === '1';
 
 export default defineConfig({
   root,
-  plugins: [svelte()],
+  plugins: [svelte(), meetingPreload()],
   define: { __SEALROOM_TEST_HOOKS__: JSON.stringify(testHooks) },
   // The E2EE transform runs in a module worker (RTCRtpScriptTransform).
   worker: { format: 'es' },

@@ -10,5 +10,5 @@ export default defineProject({
   resolve: { conditions: ['browser'] },
   // The unit tests check the test hooks too (web/src/lib/test-hooks.ts).
   define: { __SEALROOM_TEST_HOOKS__: 'true' },
-  test: { name: 'web', include: ['src/**/*.test.ts'], environment: './vitest.environment.ts' },
+  test: { name: 'web', include: ['src/**/*.test.ts', 'build/**/*.test.ts'], environment: './vitest.environment.ts' },
 });

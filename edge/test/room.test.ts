@@ -68,6 +68,36 @@ describe('Room: admission and roster', () => {
     expect((await joined(other.id, 'Ann', 3, other.hostKey)).welcome.origin!.url).toContain('o=origin-weur');
   });
 
+  it('tells sockets that have not joined where the media will go, the same origin their joins then name, and admits none of them', async () => {
+    await heartbeat('origin-weur', { region: 'weur' });
+    await heartbeat('origin-apac', { region: 'apac', consumers: 200 });
+    const m = await newMeeting();
+    // Three pre-join forms at once, from different regions: the meeting is placed once.
+    const early = await Promise.all(['apac', 'weur', null].map((region) => TestClient.connect(m.id, region ? { 'x-sealroom-region': region } : {})));
+    for (const c of early) c.send({ type: 'prepare' });
+    const urls = (await Promise.all(early.map((c) => c.next('prepared')))).map((p) => p.origin);
+    expect(new Set(urls).size).toBe(1);
+    expect(urls[0]).toMatch(/^ws:\/\/127\.0\.0\.1:4443\/ws\?o=origin-(apac|weur)$/);
+    // Preparing admitted nobody: the first to join is alone, and the rest are not in its roster.
+    const host = await joined(m.id, 'Host', 9, m.hostKey);
+    expect(host.welcome.participants).toEqual([]);
+    expect(host.welcome.origin!.url).toBe(urls[0]);
+    early[0]!.send({ type: 'join', name: 'Mei', publicKey: fakePublicKey(1) });
+    expect((await early[0]!.next('welcome')).origin!.url).toBe(urls[0]);
+    expect((await host.c.next('participant-joined')).participant.name).toBe('Mei');
+    expect(await host.c.drain()).toEqual([]);
+    // Only before the join.
+    early[0]!.send({ type: 'prepare' });
+    expect((await early[0]!.next('error')).code).toBe('already_joined');
+  });
+
+  it('answers a prepare with no origin when none is alive', async () => {
+    const m = await newMeeting();
+    const c = await TestClient.connect(m.id);
+    c.send({ type: 'prepare' });
+    expect((await c.next('prepared')).origin).toBeNull();
+  });
+
   it('admits without an origin grant when no origin is alive', async () => {
     const m = await newMeeting();
     const { welcome } = await joined(m.id, 'Alice', 1);

@@ -21,6 +21,7 @@ import type { MeetingRouter } from './meeting.ts';
 import { MeetingRegistry } from './meeting-registry.ts';
 import { type MetricsSnapshot, OriginMetrics, createMetricsServer } from './metrics.ts';
 import type { Peer, TransportNetwork } from './peer.ts';
+import { routerCapabilities } from './router-capabilities.ts';
 import { SignallingServer } from './signalling-server.ts';
 import { TicketVerifier } from './ticket.ts';
 import { WorkerPool } from './worker-pool.ts';
@@ -43,6 +44,8 @@ export class Origin {
   readonly #load: LoadSampler;
   readonly #heartbeat: Heartbeat;
   #pool!: WorkerPool;
+  /** Every router's RTP capabilities (router-capabilities.ts), answered before auth. */
+  #capabilities: ms.RtpCapabilities | null = null;
   #draining = false;
   #drainDone: Promise<void> | undefined;
   #drainResolve: (() => void) | undefined;
@@ -72,7 +75,15 @@ export class Origin {
       sampleLoad: () => this.sampleLoad(),
       announce: () => ({ url: this.wsUrl, controlUrl: this.url, draining: this.#draining }),
     });
-    this.#signalling = new SignallingServer({ config, log, metrics: this.metrics, tickets, meetings: this.#meetings, net: () => this.#net });
+    this.#signalling = new SignallingServer({
+      config,
+      log,
+      metrics: this.metrics,
+      tickets,
+      meetings: this.#meetings,
+      net: () => this.#net,
+      capabilities: () => this.#capabilities,
+    });
     const onRequest = createApiHandler({
       config,
       log,
@@ -104,6 +115,7 @@ export class Origin {
         ...(config.webRtcPort ? { webRtcServer: { ip: config.listenIp, announcedAddress: config.announcedIp, port: config.webRtcPort } } : {}),
         onDied: (w) => origin.#onWorkerDied(w),
       });
+      origin.#capabilities = await routerCapabilities(origin.#pool.workers[0]!);
       await listen(origin.#http, config.port, config.listenIp);
       await listen(origin.#metricsHttp, config.metricsPort, config.listenIp);
     } catch (err) {

@@ -56,7 +56,8 @@ export class Peer {
   #held: string[] = [];
   readonly #net: TransportNetwork;
   readonly #log: Logger;
-  readonly #transports = new Map<string, { transport: ms.Transport; direction: Direction }>();
+  /** `connectAsked`: the client has sent its DTLS parameters, so media may flow from now on. */
+  readonly #transports = new Map<string, { transport: ms.Transport; direction: Direction; connectAsked: boolean }>();
   readonly #producers = new Map<string, ms.Producer<ProducerAppData>>();
   readonly #consumers = new Map<string, ms.Consumer>();
   #closed = false;
@@ -226,8 +227,9 @@ export class Peer {
     },
 
     connectTransport: async ({ transportId, dtlsParameters }) => {
-      const { transport } = this.#transport(transportId);
-      await sfu(() => transport.connect({ dtlsParameters: dtlsParameters as ms.DtlsParameters }));
+      const entry = this.#transport(transportId);
+      entry.connectAsked = true;
+      await sfu(() => entry.transport.connect({ dtlsParameters: dtlsParameters as ms.DtlsParameters }));
       return {};
     },
 
@@ -277,7 +279,7 @@ export class Peer {
     },
 
     consume: async ({ transportId, producerId, rtpCapabilities }) => {
-      const { transport, direction } = this.#transport(transportId);
+      const { transport, direction, connectAsked } = this.#transport(transportId);
       if (direction !== 'recv') throw new OriginError('bad_message', 'consume needs a recv transport');
       if (this.#consumers.size >= MAX_CONSUMERS_PER_PEER) throw new OriginError('rate_limited', 'too many consumers');
       const found = this.#meeting.findProducer(producerId);
@@ -291,8 +293,13 @@ export class Peer {
       }
       if (!can) throw new OriginError('bad_message', 'cannot consume this producer with these RTP capabilities');
       // Paused until the client has set up its receiver and says resume: otherwise the first
-      // packets (and the key frame) arrive before anything can decode them.
-      const consumer = await sfu(() => transport.consume({ producerId, rtpCapabilities: caps, paused: true, appData: { participantId: this.id } }));
+      // packets (and the key frame) arrive before anything can decode them. Except on a browser
+      // transport the client has not asked to connect: nothing flows on it before the client sets
+      // up its receivers (that is what makes it connect), and mediasoup asks for a key frame once
+      // it connects. Those, the consumers of everyone already there when someone joins, run at
+      // once: a round trip off every join.
+      const paused = connectAsked || transport.type !== 'webrtc';
+      const consumer = await sfu(() => transport.consume({ producerId, rtpCapabilities: caps, paused, appData: { participantId: this.id } }));
       if (this.#closed) {
         consumer.close();
         throw new OriginError('not_joined', 'connection closed');
@@ -306,6 +313,7 @@ export class Peer {
         rtpParameters: consumer.rtpParameters as unknown as Record<string, unknown>,
         participantId: found.appData.participantId,
         source: found.appData.source,
+        paused,
       };
     },
 
@@ -399,11 +407,11 @@ export class Peer {
       transport.close();
       throw new OriginError('not_joined', 'connection closed');
     }
-    this.#transports.set(transport.id, { transport, direction });
+    this.#transports.set(transport.id, { transport, direction, connectAsked: false });
     transport.observer.once('close', () => this.#transports.delete(transport.id));
   }
 
-  #transport(id: string): { transport: ms.Transport; direction: Direction } {
+  #transport(id: string): { transport: ms.Transport; direction: Direction; connectAsked: boolean } {
     const t = this.#transports.get(id);
     if (!t) throw new OriginError('not_found', 'no such transport');
     return t;

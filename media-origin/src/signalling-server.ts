@@ -6,6 +6,7 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ClientToOrigin, ORIGIN_CLOSE, type OriginResults, parseJson } from '@sealroom/protocol';
+import type { types as ms } from 'mediasoup';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { OriginConfig } from './config.ts';
 import { OriginError } from './errors.ts';
@@ -27,6 +28,8 @@ export interface SignallingOptions {
   tickets: TicketVerifier;
   meetings: MeetingRegistry;
   net: () => TransportNetwork;
+  /** Every router's RTP capabilities, once known: the one answer given before auth. */
+  capabilities: () => ms.RtpCapabilities | null;
 }
 
 export class SignallingServer {
@@ -70,6 +73,7 @@ export class SignallingServer {
     const wantMeeting = new URL(req.url ?? '/', 'http://origin').searchParams.get('meeting');
     let peer: Peer | null = null;
     let authing = false;
+    let askedCapabilities = false;
     // Requests of one socket run one after another: a client cannot race its own produce
     // against its own close, and responses come back in order.
     let queue = Promise.resolve();
@@ -114,6 +118,16 @@ export class SignallingServer {
           } finally {
             authing = false;
           }
+        }
+        // The capabilities are the same for every meeting and say nothing about any of them, so a
+        // browser may ask for them before it has a ticket (its pre-join form); once, so that an
+        // unauthenticated socket costs a single answer until the auth timeout closes it.
+        const capabilities = this.#opts.capabilities();
+        if (!peer && msg.method === 'rtpCapabilities' && capabilities && !askedCapabilities) {
+          askedCapabilities = true;
+          reply(msg.id, { ok: true, data: { rtpCapabilities: capabilities as unknown as Record<string, unknown> } satisfies OriginResults['rtpCapabilities'] });
+          metrics.requests.inc({ method: msg.method, outcome: 'ok' });
+          return;
         }
         if (!peer) throw new OriginError('not_joined', 'send auth with a ticket first');
         const data = await peer.handle(msg.method, msg.data as never);

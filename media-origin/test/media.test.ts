@@ -111,6 +111,34 @@ describe('forwarding', () => {
     late.close();
   });
 
+  it('runs consumers on a browser transport not yet connected at once, and holds the later ones for resume', async () => {
+    const mid = newMeetingId();
+    const tx = await sender(mid);
+    const audio = await tx.produce('audio', 4444);
+    const video = await tx.produce('video', 5555);
+    const sub = newParticipantId();
+    const rx = await SignalClient.join(origin, { mid, sub, src: [] });
+    const { rtpCapabilities } = await rx.ok('rtpCapabilities', {});
+    const recv = await rx.ok('createTransport', { direction: 'recv' });
+    // Nothing can flow before the browser connects the transport, which it does once its receivers exist.
+    const first = await rx.ok('consume', { transportId: recv.id, producerId: audio.producerId, rtpCapabilities });
+    expect(first.paused).toBe(false);
+    const running = origin.peer(mid, sub)!.consumers.find((c) => c.id === first.consumerId)!;
+    expect(running.paused).toBe(false);
+    await rx.ok('connectTransport', {
+      transportId: recv.id,
+      dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: Array(32).fill('AB').join(':') }] },
+    });
+    // Once the client asked to connect, packets may arrive before a new receiver exists: paused until it resumes.
+    const later = await rx.ok('consume', { transportId: recv.id, producerId: video.producerId, rtpCapabilities });
+    expect(later.paused).toBe(true);
+    expect(origin.peer(mid, sub)!.consumers.find((c) => c.id === later.consumerId)!.paused).toBe(true);
+    audio.rtp.close();
+    video.rtp.close();
+    tx.c.close();
+    rx.close();
+  });
+
   it('consume refuses unknown producers and wrong transports', async () => {
     const mid = newMeetingId();
     const tx = await sender(mid);

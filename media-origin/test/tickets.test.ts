@@ -69,13 +69,29 @@ describe('tickets', () => {
 
   it('refuses requests before auth and a second auth', async () => {
     const c = await SignalClient.connect(origin.wsUrl);
-    const r = await c.request('rtpCapabilities', {});
+    const r = await c.request('createTransport', { direction: 'recv' });
     expect(r.ok || r.error).toMatchObject({ code: 'not_joined' });
     const mid = newMeetingId();
     const t = await mintTicket({ mid, sub: newParticipantId() });
     expect((await c.request('auth', { ticket: t })).ok).toBe(true);
     const again = await c.request('auth', { ticket: t });
     expect(again.ok || again.error).toMatchObject({ code: 'already_joined' });
+    c.close();
+  });
+
+  it('gives the router capabilities once before auth, the same the meeting router has after it', async () => {
+    const c = await SignalClient.connect(origin.wsUrl);
+    const early = await c.request('rtpCapabilities', {});
+    expect(early.ok).toBe(true);
+    const twice = await c.request('rtpCapabilities', {});
+    expect(twice.ok || twice.error).toMatchObject({ code: 'not_joined' });
+    const mid = newMeetingId();
+    expect((await c.request('auth', { ticket: await mintTicket({ mid, sub: newParticipantId() }) })).ok).toBe(true);
+    const after = await c.request('rtpCapabilities', {});
+    expect(after.ok).toBe(true);
+    if (!early.ok || !after.ok) return;
+    expect((early.data as { rtpCapabilities: { codecs: unknown[] } }).rtpCapabilities.codecs.length).toBeGreaterThan(0);
+    expect(JSON.stringify(early.data)).toBe(JSON.stringify(after.data));
     c.close();
   });
 

@@ -81,6 +81,13 @@ export const MediaId = z
  * Error codes every part can send. The UI maps each to a sentence in both languages;
  * peers never receive stack traces.
  */
+/** Where browsers reach a media origin's signalling: a WebSocket URL and nothing else. */
+export const WsUrl = z
+  .string()
+  .max(512)
+  .url()
+  .regex(/^wss?:\/\//, 'expected a ws: or wss: URL');
+
 export const ErrorCode = z.enum([
   'bad_message',
   'unknown_type',

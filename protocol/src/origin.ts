@@ -6,7 +6,7 @@
  * here for shape and size only; mediasoup validates their contents itself.
  */
 import { z } from 'zod';
-import { ErrorCode, MediaId, MediaSource, MeetingId, ParticipantId, Role } from './common.ts';
+import { ErrorCode, MediaId, MediaSource, MeetingId, ParticipantId, Role, WsUrl } from './common.ts';
 
 const bounded = z.looseObject({}).refine((o) => JSON.stringify(o).length <= 16_384, 'object too large');
 
@@ -154,6 +154,8 @@ export interface OriginResults {
     rtpParameters: Record<string, unknown>;
     participantId: string;
     source: MediaSource;
+    /** Whether the consumer waits for `resumeConsumer` (see the origin's consume). */
+    paused: boolean;
   };
   resumeConsumer: Record<string, never>;
   pauseConsumer: Record<string, never>;
@@ -251,7 +253,7 @@ export const OriginHeartbeat = z.strictObject({
   originId: z.string().regex(/^[a-z0-9-]{1,64}$/),
   region: z.string().regex(/^[a-z0-9-]{1,32}$/),
   /** WebSocket URL browsers use. */
-  url: z.string().url().max(512),
+  url: WsUrl,
   /** Base HTTP URL the edge calls for control (enforcement). */
   controlUrl: z.string().url().max(512),
   draining: z.boolean(),

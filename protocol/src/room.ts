@@ -3,7 +3,7 @@
  * The DO relays public keys and sealed blobs; nothing here carries a key it could open.
  */
 import { z } from 'zod';
-import { DisplayName, ErrorCode, MeetingId, ParticipantId, PublicKey, Role, b64url } from './common.ts';
+import { DisplayName, ErrorCode, MeetingId, ParticipantId, PublicKey, Role, WsUrl, b64url } from './common.ts';
 
 /** A sealed key blob: 12-byte nonce ‖ 32-byte key ‖ 16-byte tag plus framing, well under 200 chars. */
 const SealedKey = b64url(256).min(16);
@@ -107,6 +107,12 @@ export const AnnotateMsg = z.strictObject({ type: z.literal('annotate'), envelop
 
 export const LeaveMsg = z.strictObject({ type: z.literal('leave') });
 
+/**
+ * Sent before `join`, while the pre-join form shows: which media origin will this meeting's
+ * ticket point to? The browser dials it and loads its device while the person types a name.
+ */
+export const PrepareMsg = z.strictObject({ type: z.literal('prepare') });
+
 /** A participant picks a breakout room (when the host lets them choose), or asks the host for help. */
 export const BreakoutChooseMsg = z.strictObject({ type: z.literal('breakout-choose'), room: BreakoutRoomId });
 export const BreakoutHelpMsg = z.strictObject({ type: z.literal('breakout-help') });
@@ -194,6 +200,7 @@ export const HostMsg = z.strictObject({ type: z.literal('host'), command: HostAc
 
 export const ClientToRoom = z.discriminatedUnion('type', [
   JoinMsg,
+  PrepareMsg,
   KeyBlobsMsg,
   MediaStateMsg,
   ShareMsg,
@@ -284,7 +291,7 @@ export type IceServer = z.infer<typeof IceServer>;
 
 export const OriginGrant = z.strictObject({
   /** WebSocket URL of the media origin assigned to this meeting. */
-  url: z.string().url().max(512),
+  url: WsUrl,
   /** Short-lived JWS the origin verifies (see origin.ts TicketClaims). */
   ticket: z.string().max(2048),
   expiresAt: z.number().int(),
@@ -377,6 +384,11 @@ export const AnnotationRelayMsg = z.strictObject({ type: z.literal('annotate'), 
 export const AnnotationsClearedMsg = z.strictObject({ type: z.literal('annotations-cleared'), by: ParticipantId });
 
 export const TicketMsg = z.strictObject({ type: z.literal('ticket'), origin: OriginGrant });
+/**
+ * The answer to `prepare`: the URL of the origin the meeting is placed on (null: none is up, or
+ * the meeting has ended). No ticket: the origin lets nobody in without the one a join brings.
+ */
+export const PreparedMsg = z.strictObject({ type: z.literal('prepared'), origin: WsUrl.nullable() });
 
 /** A host's message to every breakout room: the sealed text and this recipient's wrap of its key. */
 export const BreakoutBroadcastMsg = z.strictObject({
@@ -434,6 +446,7 @@ export const RoomToClient = z.discriminatedUnion('type', [
   AnnotationRelayMsg,
   AnnotationsClearedMsg,
   TicketMsg,
+  PreparedMsg,
   BreakoutBroadcastMsg,
   BreakoutHelpRelayMsg,
   MovedMsg,

@@ -22,6 +22,8 @@ export { HOST_ONLY } from './host.ts';
 
 export function decide(room: RoomData, conn: Conn, msg: ClientToRoom, ctx: DecideContext): Effect[] {
   if (msg.type === 'join') return join(room, conn, msg, ctx);
+  // Before its join, a socket may ask where its media will go; nothing about the room changes.
+  if (msg.type === 'prepare') return conn.status === 'new' ? [{ kind: 'prepare' }] : [error('already_joined', 'prepare comes before join')];
   if (conn.status !== 'member') return [error('not_joined', conn.status === 'waiting' ? 'still waiting to be admitted' : 'send join first')];
   const self = room.members.get(conn.id);
   if (!self) return [error('not_joined', 'no longer in this meeting')];
@@ -89,7 +91,7 @@ export function decide(room: RoomData, conn: Conn, msg: ClientToRoom, ctx: Decid
  * The budget each message kind draws on (rate-limit.ts sets the rates). Null: the message has
  * its own limit further in (host actions, files, recording) or ends the seat (leave).
  */
-const BUCKET_OF: Record<Exclude<ClientToRoom['type'], 'join'>, Bucket | null> = {
+const BUCKET_OF: Record<Exclude<ClientToRoom['type'], 'join' | 'prepare'>, Bucket | null> = {
   'key-blobs': 'keys',
   'media-state': 'state',
   share: 'state',

@@ -171,6 +171,8 @@ export type Effect =
   | { kind: 'waiting-list' }
   /** `mediaLost`: the member's media dropped, so the origin is checked before it is handed out again. */
   | { kind: 'grant-ticket'; mediaLost: boolean }
+  /** Tells a connection not yet joined which origin its ticket will name (the adapter looks it up). */
+  | { kind: 'prepare' }
   | { kind: 'close'; id: string | null; code: number; reason: string }
   | { kind: 'origin'; control: OriginControl }
   | { kind: 'end-meeting' }

@@ -405,6 +405,15 @@ export class Room extends DurableObject<Env> {
           if (m) controls.push(...holdsOf(room.meetingId, m));
           break;
         }
+        case 'prepare': {
+          // The join that follows reads the same rows and places the meeting the same way:
+          // doing it now takes those reads off the join's path as well.
+          const [meeting] = await Promise.all([this.#meeting(room.meetingId), this.#access()]);
+          const region = (ws?.deserializeAttachment() as Attachment | undefined)?.region ?? null;
+          const origin = meeting && !meeting.ended ? await this.#origin(true, () => region) : null;
+          if (ws) this.#send(ws, { type: 'prepared', origin: origin?.url ?? null });
+          break;
+        }
         case 'close': {
           const targets = e.id === null ? [...sockets.values()] : [sockets.get(e.id)].filter((s): s is WebSocket => s !== undefined);
           for (const s of targets) {

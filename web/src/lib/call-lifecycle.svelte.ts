@@ -64,14 +64,19 @@ export class CallLifecycle {
     return this.#room;
   }
 
-  /** The pre-join form is showing: make the keys and open the room socket now, so the join finds both ready. */
+  /**
+   * The pre-join form is showing: make the keys, open the room socket and, once the Room says
+   * where the media will go, dial that origin and load the device, so the join finds all ready.
+   */
   prepare(): void {
     if (this.#phase !== 'prejoin' || this.#room) return;
     this.#parts.keys.prepare();
     const url = roomSocketUrl(location, this.id);
     if (this.#early?.url === url) return;
     this.#early?.close();
-    this.#early = new EarlySocket(url);
+    this.#early = new EarlySocket(url, undefined, (origin) => {
+      if (this.#phase === 'prejoin') this.#parts.media.warm(origin);
+    });
   }
 
   /** Joins with a display name (and the meeting password, if it has one). */

@@ -76,4 +76,27 @@ describe('EarlySocket', () => {
     expect(dead.readyState).toBe(3);
     expect(later.take(URL_A)).toBeNull();
   });
+
+  it('asks the Room where the media will go once open, and hands over the parsed answer only', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const socket = new FakeSocket(false);
+    const heard: (string | null)[] = [];
+    const early = new EarlySocket(
+      URL_A,
+      () => socket,
+      (origin) => heard.push(origin),
+    );
+    expect(socket.sent).toEqual([]);
+    socket.open();
+    expect(socket.json()).toEqual([{ type: 'prepare' }]);
+    socket.deliver('pong');
+    socket.deliver(JSON.stringify({ type: 'prepared', origin: 'javascript:alert(1)' }));
+    socket.deliver(JSON.stringify({ type: 'error', code: 'rate_limited', message: 'slow down', retryAfter: 1 }));
+    socket.deliver(JSON.stringify({ type: 'prepared', origin: 'wss://origin.test/ws' }));
+    socket.deliver(JSON.stringify({ type: 'prepared', origin: null }));
+    expect(heard).toEqual(['wss://origin.test/ws', null]);
+    expect(warn).toHaveBeenCalledTimes(2);
+    expect(early.take(URL_A)).toBe(socket);
+    warn.mockRestore();
+  });
 });

@@ -8,6 +8,7 @@
  * A form can show for minutes, and a link that dies without a reset never closes its socket: the
  * socket pings while it waits, and one whose ping went unanswered is closed, not handed over.
  */
+import { type ClientToRoom, MAX_ROOM_FRAME, RoomToClient, parseJson } from '@sealroom/protocol';
 import { SOCKET_OPEN, type SocketLike } from './origin-client.ts';
 
 /** How often the waiting socket pings; a ping unanswered by the next one closes it. */
@@ -22,17 +23,26 @@ export class EarlySocket {
   #heardAt = 0;
   #pingedAt = 0;
 
-  constructor(url: string, makeSocket: (url: string) => SocketLike = (u) => new WebSocket(u)) {
+  /**
+   * With `onPrepared`, the socket asks the Room (`prepare`) which origin the meeting's media is
+   * on as soon as it is open, and hands the answer over.
+   */
+  constructor(url: string, makeSocket: (url: string) => SocketLike = (u) => new WebSocket(u), onPrepared?: (origin: string | null) => void) {
     this.url = url;
     const socket = makeSocket(url);
     socket.onerror = () => {};
     socket.onclose = () => this.#drop(socket);
-    socket.onmessage = () => {
+    socket.onmessage = (ev) => {
       this.#heardAt = Date.now();
+      if (!onPrepared || ev.data === 'pong') return;
+      const parsed = parseJson(RoomToClient, ev.data, MAX_ROOM_FRAME);
+      if (parsed.ok && parsed.value.type === 'prepared') onPrepared(parsed.value.origin);
+      else console.warn('sealroom: unexpected frame before the join', parsed.ok ? parsed.value.type : parsed.code);
     };
     socket.onopen = () => {
       this.#heardAt = this.#pingedAt = Date.now();
       this.#timer = setInterval(() => this.#ping(socket), EARLY_PING_MS);
+      if (onPrepared) socket.send(JSON.stringify({ type: 'prepare' } satisfies ClientToRoom));
     };
     this.#socket = socket;
   }

@@ -12,6 +12,7 @@ import type { MessageKey } from './messages.ts';
 import { OriginError } from './origin-client.ts';
 import { mediaRetryMs } from './reconnect.ts';
 import type { RoomConnection } from './room.svelte.ts';
+import { WarmOrigin } from './warm-origin.ts';
 
 export type MediaStatus = 'none' | 'connecting' | 'connected' | 'reconnecting' | 'unavailable' | 'failed';
 
@@ -43,6 +44,8 @@ export class MediaLink {
   #unmuteRequest = $state.raw<{ from: string } | null>(null);
   #attempt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The origin readied while the pre-join form shows, until the first session takes it. */
+  #warm: WarmOrigin | null = null;
   /** We asked the room for a new ticket: the next `ticket` is ours to connect with. */
   #awaitingTicket = false;
 
@@ -81,16 +84,26 @@ export class MediaLink {
     }
     this.close();
     this.#status = this.#attempt > 0 ? 'reconnecting' : 'connecting';
-    MediaSession.open(grant, selfId, e2ee, {
-      lost: (reason) => this.#onLost(reason),
-      pausedByServer: (source) => {
-        if (source === 'audio') this.#micOn = false;
-        else if (source === 'video') this.#camOn = false;
-        else if (source === 'screen') this.#ctx.stopShare();
-        this.announceState();
+    // The origin readied at the pre-join form serves the first session, if the grant names it.
+    const warm = this.#warm;
+    this.#warm = null;
+    if (warm && warm.url !== grant.url) warm.close();
+    MediaSession.open(
+      grant,
+      selfId,
+      e2ee,
+      {
+        lost: (reason) => this.#onLost(reason),
+        pausedByServer: (source) => {
+          if (source === 'audio') this.#micOn = false;
+          else if (source === 'video') this.#camOn = false;
+          else if (source === 'screen') this.#ctx.stopShare();
+          this.announceState();
+        },
+        e2eeFailed: () => this.#ctx.e2eeFailed(),
       },
-      e2eeFailed: () => this.#ctx.e2eeFailed(),
-    })
+      warm,
+    )
       .then(async (session) => {
         if (!this.#ctx.inCall() || this.#ctx.e2ee() !== e2ee) {
           session.close();
@@ -107,6 +120,16 @@ export class MediaLink {
         if (err instanceof E2eeAttachError) this.#ctx.e2eeFailed();
         else this.#retry(err instanceof OriginError && err.code === 'bad_ticket');
       });
+  }
+
+  /**
+   * The pre-join form learnt where the meeting's media is (null: nowhere yet): dial it and load
+   * the device now, for the join to take (warm-origin.ts).
+   */
+  warm(url: string | null): void {
+    if (this.#warm?.url === url) return;
+    this.#warm?.close();
+    this.#warm = url ? new WarmOrigin(url) : null;
   }
 
   /** A new room (a breakout move): connect afresh, not as a retry. */
@@ -214,6 +237,8 @@ export class MediaLink {
   reset(): void {
     this.stopRetrying();
     this.close();
+    this.#warm?.close();
+    this.#warm = null;
     this.#attempt = 0;
     this.#status = 'none';
     this.#unmuteRequest = null;

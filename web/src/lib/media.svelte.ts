@@ -13,6 +13,7 @@ import { Device, type types } from 'mediasoup-client';
 import type { MediaSource, OriginGrant, OriginNotification, OriginResults } from '@sealroom/protocol';
 import { QUALITY_INTERVAL_MS, rateQuality, readIceRoutes, readInboundStats, type IceRoute, type InboundStat, type Quality } from './media-stats.ts';
 import { OriginClient, OriginError, type OriginRequestData, watchIce } from './origin-client.ts';
+import type { LoadedDevice, WarmOrigin } from './warm-origin.ts';
 
 export type Codec = 'vp8' | 'opus';
 export type SendSource = 'audio' | 'video' | 'screen';
@@ -53,6 +54,8 @@ export interface MediaSessionHandlers {
   e2eeFailed(err: E2eeAttachError): void;
 }
 
+type NewProducer = Extract<OriginNotification, { event: 'newProducer' }>['data'];
+
 interface ConsumerEntry {
   consumer: types.Consumer;
   participantId: string;
@@ -88,7 +91,7 @@ export function iceOptionsOf(grant: Pick<OriginGrant, 'iceServers' | 'iceTranspo
 export class MediaSession {
   #ice: Pick<types.TransportOptions, 'iceServers' | 'iceTransportPolicy'> = {};
   readonly #client: OriginClient;
-  readonly #device: Device;
+  #device = new Device();
   readonly #sealer: FrameSealer;
   readonly #handlers: MediaSessionHandlers;
   readonly #selfId: string;
@@ -99,7 +102,7 @@ export class MediaSession {
   readonly #producing = new Map<SendSource, Promise<void>>();
   readonly #consumers = new Map<string, ConsumerEntry>();
   /** Producer announcements that arrived before the receive transport was ready. */
-  #queued: Extract<OriginNotification, { event: 'newProducer' }>['data'][] = [];
+  #queued: NewProducer[] = [];
   #ready = false;
   #closed = false;
 
@@ -113,31 +116,44 @@ export class MediaSession {
   /** Participants whose camera is not on screen: their video consumers stay paused at the origin. */
   #hidden = new Set<string>();
 
-  private constructor(client: OriginClient, device: Device, sealer: FrameSealer, handlers: MediaSessionHandlers, selfId: string) {
+  private constructor(client: OriginClient, sealer: FrameSealer, handlers: MediaSessionHandlers, selfId: string) {
     this.#client = client;
-    this.#device = device;
     this.#sealer = sealer;
     this.#handlers = handlers;
     this.#selfId = selfId;
   }
 
-  /** Connects to the origin, authenticates with the ticket, loads the device, makes both transports. */
-  static async open(grant: OriginGrant, selfId: string, sealer: FrameSealer, handlers: MediaSessionHandlers): Promise<MediaSession> {
+  /**
+   * Connects to the origin, authenticates with the ticket, loads the device, makes both
+   * transports. `warm` (warm-origin.ts) is the socket and device readied at the pre-join form,
+   * used when it is for the grant's origin.
+   */
+  static async open(
+    grant: OriginGrant,
+    selfId: string,
+    sealer: FrameSealer,
+    handlers: MediaSessionHandlers,
+    warm: WarmOrigin | null = null,
+  ): Promise<MediaSession> {
     let session: MediaSession | null = null;
-    performance.mark('sealroom:origin-dial');
-    const client = await OriginClient.connect(grant.url, {
-      onNotification: (n) => {
+    const relay = {
+      onNotification: (n: OriginNotification) => {
         if (session) session.#onNotification(n);
       },
-      onClosed: (reason) => {
+      onClosed: (reason: string) => {
         if (session) session.#lose(`origin socket ${reason}`);
       },
-    });
+    };
+    performance.mark('sealroom:origin-dial');
+    const ready = warm?.url === grant.url ? warm.take(relay) : null;
+    // An open socket is used at once: the welcome's own work (the call view rendering) would
+    // otherwise run before the ticket goes out.
+    const client = ready?.open ?? (await ready?.client) ?? (await OriginClient.connect(grant.url, relay));
     try {
       performance.mark('sealroom:origin-open');
-      session = new MediaSession(client, new Device(), sealer, handlers, selfId);
+      session = new MediaSession(client, sealer, handlers, selfId);
       session.#ice = iceOptionsOf(grant);
-      await session.#setup(grant.ticket);
+      await session.#setup(grant.ticket, ready?.device ?? null);
       return session;
     } catch (err) {
       session?.close();
@@ -225,17 +241,20 @@ export class MediaSession {
     if (!this.#closed) this.#quality = next;
   }
 
-  async #setup(ticket: string): Promise<void> {
+  async #setup(ticket: string, warmDevice: Promise<LoadedDevice | null> | null): Promise<void> {
     // The origin answers one socket's requests in order, auth first, so the requests that need
     // only the ticket go out together: one round trip instead of four. If auth fails, so do the others.
-    const [auth, { rtpCapabilities }, sendInfo, recvInfo] = await Promise.all([
+    const [auth, { rtpCapabilities }, sendInfo, recvInfo, loaded] = await Promise.all([
       this.#client.request('auth', { ticket }),
       this.#client.request('rtpCapabilities', {}),
       this.#client.request('createTransport', { direction: 'send' }),
       this.#client.request('createTransport', { direction: 'recv' }),
+      warmDevice,
     ]);
     if (auth.participantId !== this.#selfId) throw new OriginError('bad_ticket', 'ticket is for someone else', 'auth');
-    await this.#device.load({ routerRtpCapabilities: rtpCapabilities as types.RtpCapabilities });
+    // The device readied before the join serves only if the meeting's router has exactly its capabilities.
+    if (loaded?.capabilities === JSON.stringify(rtpCapabilities)) this.#device = loaded.device;
+    else await this.#device.load({ routerRtpCapabilities: rtpCapabilities as types.RtpCapabilities });
     performance.mark('sealroom:device-loaded');
     this.#send = this.#makeTransport('send', sendInfo);
     this.#recv = this.#makeTransport('recv', recvInfo);
@@ -244,7 +263,7 @@ export class MediaSession {
     this.#qualityTimer = setInterval(() => void this.#measureQuality(), QUALITY_INTERVAL_MS);
     const queued = this.#queued;
     this.#queued = [];
-    for (const p of queued) void this.#consume(p);
+    void this.#consumeAll(queued);
   }
 
   #makeTransport(direction: 'send' | 'recv', info: OriginResults['createTransport']): types.Transport {
@@ -274,6 +293,13 @@ export class MediaSession {
           .then(({ producerId }) => callback({ id: producerId }), errback);
       });
     }
+    // Join phases, read by bench/join.
+    const onConnected = (state: RTCPeerConnectionState) => {
+      if (state !== 'connected') return;
+      performance.mark(`sealroom:${direction}-connected`);
+      transport.off('connectionstatechange', onConnected);
+    };
+    transport.on('connectionstatechange', onConnected);
     // A failed (or long disconnected) transport gets an ICE restart before the session is given up.
     watchIce(transport, {
       restartIce: (transportId) => this.#client.request('restartIce', { transportId }),
@@ -427,7 +453,7 @@ export class MediaSession {
     switch (n.event) {
       case 'newProducer':
         if (n.data.participantId === this.#selfId) return;
-        if (this.#ready) void this.#consume(n.data);
+        if (this.#ready) void this.#consumeAll([n.data]);
         else this.#queued.push(n.data);
         return;
       case 'producerClosed':
@@ -462,15 +488,37 @@ export class MediaSession {
     }
   }
 
-  async #consume(p: { producerId: string; participantId: string; kind: 'audio' | 'video'; source: MediaSource }): Promise<void> {
+  /**
+   * Receives producers announced together (everyone already sending when we joined) in one SDP
+   * exchange: mediasoup-client makes one renegotiation of the consume() calls made in the same
+   * tick, so the origin's answers are all awaited first and then handed over at once.
+   */
+  async #consumeAll(ps: NewProducer[]): Promise<void> {
+    if (ps.length === 0) return;
+    const answers = await Promise.all(ps.map((p) => this.#askToConsume(p)));
+    await Promise.all(answers.map((res, i) => (res ? this.#receive(ps[i]!, res) : undefined)));
+  }
+
+  /** The origin's consumer for `p` (created paused), or null if it could not make one. */
+  async #askToConsume(p: NewProducer): Promise<OriginResults['consume'] | null> {
     const recv = this.#recv;
-    if (!recv || this.#closed) return;
+    if (!recv || this.#closed) return null;
     try {
-      const res = await this.#client.request('consume', {
+      return await this.#client.request('consume', {
         transportId: recv.id,
         producerId: p.producerId,
         rtpCapabilities: this.#device.recvRtpCapabilities as unknown as OriginRequestData['consume']['rtpCapabilities'],
       });
+    } catch (err) {
+      if (!this.#closed) console.warn('sealroom: could not receive', { producerId: p.producerId, kind: p.kind, error: String(err) });
+      return null;
+    }
+  }
+
+  async #receive(p: NewProducer, res: OriginResults['consume']): Promise<void> {
+    const recv = this.#recv;
+    if (!recv || this.#closed) return;
+    try {
       const rtpParameters = res.rtpParameters as unknown as types.RtpParameters;
       const codec = e2eeCodec(rtpParameters.codecs[0]?.mimeType);
       if (!codec) throw new Error(`cannot decrypt codec ${rtpParameters.codecs[0]?.mimeType ?? 'none'}`);
@@ -505,9 +553,15 @@ export class MediaSession {
       consumer.on('transportclose', () => this.#consumers.delete(consumer.id));
       this.#setRemoteTrack(res.participantId, res.source, consumer.track);
       performance.mark(`sealroom:consumed-${res.kind}`);
-      // Consumers start paused at the origin; an off-screen camera stays so.
-      if (res.source === 'video' && this.#hidden.has(res.participantId)) consumer.pause();
-      else await this.#client.request('resumeConsumer', { consumerId: consumer.id });
+      // Consumers start paused at the origin, but for those on a transport not yet connected
+      // (media.ts of the origin); an off-screen camera stays or becomes paused.
+      if (res.source === 'video' && this.#hidden.has(res.participantId)) {
+        consumer.pause();
+        if (!res.paused) await this.#client.request('pauseConsumer', { consumerId: consumer.id });
+      } else {
+        if (res.paused) await this.#client.request('resumeConsumer', { consumerId: consumer.id });
+        performance.mark(`sealroom:resumed-${res.kind}`);
+      }
     } catch (err) {
       if (this.#closed) return;
       if (err instanceof E2eeAttachError) {

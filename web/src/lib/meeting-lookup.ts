@@ -4,12 +4,32 @@
  * link to call). The page takes that answer once; every later lookup goes to the network.
  */
 import { getMeeting, type MeetingPublic } from './api.ts';
+import { HEAD_START_KEY } from './meeting-path.ts';
 
 let early: { id: string; answer: Promise<MeetingPublic> } | null = null;
 
-/** Starts the lookup for `id` now; its failure is reported to whoever takes it. */
+/** What the page's head script started for a meeting link (web/build/meeting-preload.ts). */
+interface HeadStart {
+  path: string;
+  answer: Promise<Response>;
+}
+
+/** The head script's request, taken once. */
+function takeHeadStart(): HeadStart | null {
+  const w = globalThis as unknown as Record<string, HeadStart | undefined>;
+  const started = w[HEAD_START_KEY] ?? null;
+  delete w[HEAD_START_KEY];
+  return started;
+}
+
+/**
+ * Starts the lookup for `id` now, or takes the one the page's head script started for it; its
+ * failure is reported to whoever takes it. The answer is parsed the same way either way.
+ */
 export function lookUpEarly(id: string, fetcher: typeof fetch = fetch): void {
-  const answer = getMeeting(id, fetcher);
+  const started = takeHeadStart();
+  const viaHead: typeof fetch = (input, init) => (started && input === started.path ? started.answer : fetcher(input, init));
+  const answer = getMeeting(id, viaHead);
   answer.catch(() => {});
   early = { id, answer };
 }

@@ -59,10 +59,12 @@ export function roomHandlers(e2ee: E2ee, room: () => RoomConnection, parts: Meet
       control.welcomed(msg);
       const r = room();
       keys.start(e2ee, msg.meetingId, msg.self, r);
-      const members = () => parts.roomOthers().map((p) => p.id);
-      keys.attach(e2ee, r, msg.self, { chat, annotations, files, members, maxFileBytes: msg.maxFileBytes });
       // Whoever is muted on entry by the room starts muted here too.
       if (!msg.self.permissions.unmute && msg.self.role === 'participant') media.mutedOnEntry();
+      // The ticket goes out before the rest of the welcome's work: media is the long pole of a join.
+      media.connect(msg.origin);
+      const members = () => parts.roomOthers().map((p) => p.id);
+      keys.attach(e2ee, r, msg.self, { chat, annotations, files, members, maxFileBytes: msg.maxFileBytes });
       exposeTestApi({
         selfId: msg.self.id,
         participants: () => r.roster.others.map((p) => p.id),
@@ -73,7 +75,6 @@ export function roomHandlers(e2ee: E2ee, room: () => RoomConnection, parts: Meet
       });
       for (const p of r.roster.others) if (p.recording) chat.notice('record.inProgress', { name: p.name });
       recording.welcomed(r);
-      media.connect(msg.origin);
     },
     participantJoined: (p) => {
       if (keys.joined(p)) say('call.joined', { name: p.name });

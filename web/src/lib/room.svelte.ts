@@ -392,6 +392,9 @@ export class RoomConnection {
         this.#setGrant(msg.origin);
         h.ticket(msg.origin);
         return;
+      case 'prepared':
+        // The early socket's answer arriving after the join took the socket: the welcome's grant is what counts.
+        return;
       case 'closed': {
         // The room is done with us: no reconnect, no `closed` callback.
         const socket = this.#socket;

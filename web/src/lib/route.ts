@@ -3,6 +3,7 @@
  * meeting-id input parsing, and the host key that travels only in the URL fragment.
  */
 import { MeetingId } from '@sealroom/protocol';
+import { MEETING_PATH } from './meeting-path.ts';
 
 export type Route =
   | { page: 'home' }
@@ -28,7 +29,7 @@ export function parseRoute(pathname: string): Route {
   if (shared?.[1]) return { page: 'shared-recording', shareId: shared[1] };
   const edit = /^\/m\/([0-9]{9,11})\/edit\/?$/.exec(pathname);
   if (edit?.[1]) return { page: 'edit', id: edit[1] };
-  const m = /^\/m\/([0-9]{9,11})\/?$/.exec(pathname);
+  const m = MEETING_PATH.exec(pathname);
   return m?.[1] ? { page: 'meeting', id: m[1] } : { page: 'not-found' };
 }
 
