@@ -1,10 +1,19 @@
 // Runs in the newcomer's page before any of its scripts (page.addInitScript): notes the join
-// click and polls every peer connection the page makes for its first decoded video frame.
+// click and the page's long tasks, and polls every peer connection the page makes for its first
+// decoded video frame.
 // Plain JavaScript so that it reaches the page exactly as written.
 (() => {
   const POLL_MS = 25;
-  const probe = { joinClick: null, firstFrame: null };
+  const probe = { joinClick: null, firstFrame: null, longTasks: [] };
   window.__bench = probe;
+  // Main-thread tasks of 50 ms or more: time the page could not answer input or events.
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) probe.longTasks.push([e.startTime, e.duration]);
+    }).observe({ type: 'longtask', buffered: true });
+  } catch {
+    // No Long Tasks API: the busy rows stay empty.
+  }
   document.addEventListener(
     'click',
     (ev) => {

@@ -26,14 +26,19 @@ import { openBrowser } from '../../test/lib/browser.ts';
 import { newRoomId, startBaseline } from './baseline-server.ts';
 
 /** What bench/join/probe.js leaves in the page. */
-type Probe = { joinClick: number | null; firstFrame: number | null };
+type Probe = { joinClick: number | null; firstFrame: number | null; longTasks: [number, number][] };
 const PROBE = path.join(path.dirname(new URL(import.meta.url).pathname), 'probe.js');
 
 const RUNS = Number(process.env['JOIN_RUNS'] ?? 8);
 const TIMEOUT_MS = 60_000;
 
-/** noKey: video and audio frames the newcomer dropped for want of a key (Sealroom only). */
-type Sample = { open: number; click: number; marks: Record<string, number>; noKey?: number };
+/**
+ * noKey: video and audio frames the newcomer dropped for want of a key (Sealroom only).
+ * busy: ms the newcomer's main thread spent in long tasks (≥ 50 ms) before and after the click,
+ * and (Sealroom) between its pre-join form showing and the click.
+ */
+type Busy = { beforeClick: number; formToClick?: number; afterClick: number };
+type Sample = { open: number; click: number; marks: Record<string, number>; busy: Busy; noKey?: number };
 
 async function measure(page: Page): Promise<Sample> {
   await page.waitForFunction(() => (window as unknown as { __bench: Probe }).__bench.firstFrame !== null, null, { timeout: TIMEOUT_MS, polling: 50 });
@@ -53,7 +58,12 @@ async function measure(page: Page): Promise<Sample> {
       if (!/\.(js|css|woff2?)$/.test(file)) continue;
       marks[`load:${file.replace(/-[A-Za-z0-9_-]{8}\./, '.')}`] = r.responseEnd - b.joinClick!;
     }
-    return { open: b.firstFrame!, click: b.firstFrame! - b.joinClick!, marks };
+    // Each task's share of a window, so one that straddles the click counts on both sides.
+    const within = (from: number, to: number) => b.longTasks.reduce((sum, [at, d]) => sum + Math.max(0, Math.min(at + d, to) - Math.max(at, from)), 0);
+    const form = performance.getEntriesByName('sealroom:prejoin-shown')[0]?.startTime;
+    const busy: Busy = { beforeClick: within(0, b.joinClick!), afterClick: within(b.joinClick!, b.firstFrame!) };
+    if (form !== undefined) busy.formToClick = within(form, b.joinClick!);
+    return { open: b.firstFrame!, click: b.firstFrame! - b.joinClick!, marks, busy };
   });
 }
 
@@ -177,6 +187,19 @@ async function main(): Promise<void> {
   console.log(
     `\nSealroom / baseline, ratio of medians: page open ${(med['open:sealroom']! / med['open:baseline']!).toFixed(2)}×, join click ${(med['click:sealroom']! / med['click:baseline']!).toFixed(2)}×`,
   );
+  console.log('\nMain thread in long tasks (≥ 50 ms), median ms:\n');
+  console.log('| window | baseline | sealroom |');
+  console.log('|---|---:|---:|');
+  const busyMedian = (sys: 'baseline' | 'sealroom', window: keyof Busy) => {
+    const xs = results[sys].map((r) => r.busy[window]).filter((x): x is number => x !== undefined);
+    return xs.length ? ms(summary(xs).median) : '—';
+  };
+  for (const [window, label] of [
+    ['beforeClick', 'page open → join click'],
+    ['formToClick', '… of which pre-join form shown → click'],
+    ['afterClick', 'join click → first frame'],
+  ] as const)
+    console.log(`| ${label} | ${busyMedian('baseline', window)} | ${busyMedian('sealroom', window)} |`);
   const names = [...new Set(results.sealroom.flatMap((r) => Object.keys(r.marks)))];
   const phases = names
     .map((n) => ({ n, ms: summary(results.sealroom.map((r) => r.marks[n]).filter((x): x is number => x !== undefined)).median }))
