@@ -36,13 +36,31 @@ export const BLOB_LEN = 1 + 12 + BASE_KEY_LEN + 16;
 /** An X25519 key pair. */
 export type KeyPair = { secretKey: Uint8Array; publicKey: Uint8Array };
 
+/** The X25519 base point, u = 9 (RFC 7748 §4.1), as 32 little-endian bytes. */
+const BASE_U = /* @__PURE__ */ (() => {
+  const u = new Uint8Array(32);
+  u[0] = 9;
+  return u;
+})();
+
+/**
+ * The public key of an X25519 secret key: X25519(secret, 9), RFC 7748 §6.1.
+ * By the ladder, not `x25519.getPublicKey`: noble takes that path through ed25519 base-point
+ * tables it builds on first use, about 100 ms of a page's main thread for one key per meeting.
+ * @param secretKey - 32 bytes
+ * @returns 32 bytes
+ */
+export function publicKeyOf(secretKey: Uint8Array): Uint8Array {
+  return x25519.scalarMult(secretKey, BASE_U);
+}
+
 /**
  * Makes a fresh X25519 key pair (one per participant per meeting).
  * @returns 32-byte secret and public keys
  */
 export function generateKeyPair(): KeyPair {
-  const { secretKey, publicKey } = x25519.keygen();
-  return { secretKey, publicKey };
+  const secretKey = randomBytes(32);
+  return { secretKey, publicKey: publicKeyOf(secretKey) };
 }
 
 /**

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { expand, extract } from '@noble/hashes/hkdf.js';
 import { sha512 } from '@noble/hashes/sha2.js';
-import { hex, toB64url, utf8 } from '../src/bytes.ts';
+import { x25519 } from '@noble/curves/ed25519.js';
+import { fromHex, hex, toB64url, utf8 } from '../src/bytes.ts';
 import {
   BLOB_LEN,
   derivePairwiseKeys,
@@ -9,12 +10,14 @@ import {
   KeyBlobError,
   openBaseKey,
   openMessageKey,
+  publicKeyOf,
   randomBaseKey,
   ratchetBaseKey,
   sealBaseKey,
   sealMessageKey,
 } from '../src/key-schedule.ts';
 import { atOffset, flip } from './_helpers.ts';
+import x25519Vectors from './vectors/rfc7748-x25519.json' with { type: 'json' };
 
 const meetingId = '123456789';
 const alice = { id: 'alice-0001', keyPair: generateKeyPair() };
@@ -23,6 +26,21 @@ const carol = { id: 'carol-003', keyPair: generateKeyPair() };
 const ab = derivePairwiseKeys({ meetingId, self: alice, peer: { id: bob.id, publicKey: bob.keyPair.publicKey } });
 const ba = derivePairwiseKeys({ meetingId, self: bob, peer: { id: alice.id, publicKey: alice.keyPair.publicKey } });
 const ctx = { meetingId, from: alice.id, to: bob.id, epoch: 3 };
+
+describe('X25519 key pairs (RFC 7748)', () => {
+  it('derive the public keys of RFC 7748 §6.1, which agree on its shared secret', () => {
+    const { alice: a, bob: b, sharedSecret } = x25519Vectors;
+    expect(hex(publicKeyOf(fromHex(a.secretKey)))).toBe(a.publicKey);
+    expect(hex(publicKeyOf(fromHex(b.secretKey)))).toBe(b.publicKey);
+    expect(hex(x25519.getSharedSecret(fromHex(a.secretKey), fromHex(b.publicKey)))).toBe(sharedSecret);
+  });
+
+  it('make a fresh pair each time whose public key is the one noble derives', () => {
+    const pairs = Array.from({ length: 8 }, () => generateKeyPair());
+    expect(new Set(pairs.map((p) => hex(p.secretKey))).size).toBe(8);
+    for (const p of pairs) expect(hex(p.publicKey)).toBe(hex(x25519.getPublicKey(p.secretKey)));
+  });
+});
 
 describe('ratchet (RFC 9605 §5.1)', () => {
   it('is the first 32 bytes of HKDF-Expand(HKDF-Extract("", k), "SFrame 1.0 Ratchet", 64)', () => {

@@ -38,6 +38,16 @@ export function pickLanguage(preferred: readonly string[]): Lang {
 
 export type MessageParams = Record<string, string | number>;
 
+// Each new formatter resolves its locale through Intl (supportedLocalesOf, then a new
+// Intl.Locale), about as costly as parsing the message. There are two languages: resolve each once.
+const resolveLocale = IntlMessageFormat.resolveLocale;
+const resolvedLocales = new Map<string, ReturnType<typeof resolveLocale>>();
+IntlMessageFormat.resolveLocale = (locales) => {
+  const key = String(locales);
+  if (!resolvedLocales.has(key)) resolvedLocales.set(key, resolveLocale(locales));
+  return resolvedLocales.get(key);
+};
+
 /** Parsing is the costly part of formatting, and a page shows the same few hundred strings over and over. */
 const compiled = new Map<string, IntlMessageFormat>();
 
@@ -68,6 +78,9 @@ function withVisibleGaps(params: MessageParams): MessageParams {
  * plural rules of `lang`.
  */
 export function format(template: string, params: MessageParams = {}, lang: Lang = 'en'): string {
+  // Most strings have no argument and nothing to escape: they read as written. Making a formatter
+  // costs a locale lookup each, about 50 ms over a page's first render on a slow machine.
+  if (!/[{}']/.test(template)) return template;
   return String(compile(template, lang).format(withVisibleGaps(params)));
 }
 
