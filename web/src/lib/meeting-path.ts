@@ -7,4 +7,4 @@
 export const MEETING_PATH = /^\/m\/([0-9]{9,11})\/?$/;
 
 /** The window property holding the head script's meeting lookup: `{ path, answer }`. */
-export const HEAD_START_KEY = '__sealroomHeadStart';
+export const HEAD_START_KEY = 'sealroomHeadStart';
