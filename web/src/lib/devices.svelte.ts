@@ -109,6 +109,20 @@ export class LocalDevices {
       this.#error = 'unavailable';
       return;
     }
+    await this.#open(md);
+    // A remembered camera or microphone that is gone (unplugged, or the browser's ids changed):
+    // the default devices instead, rather than none.
+    if (this.#error === 'unavailable' && (this.cameraId || this.microphoneId)) {
+      for (const track of [this.#audio, this.#video]) track?.stop();
+      this.#audio = this.#video = null;
+      this.cameraId = this.microphoneId = '';
+      await this.#open(md);
+    }
+    await this.refreshLists();
+    md.addEventListener?.('devicechange', this.#onDeviceChange);
+  }
+
+  async #open(md: MediaDevices): Promise<void> {
     try {
       const stream = await md.getUserMedia({ audio: this.#audioConstraints(), video: this.#videoConstraints() });
       this.#setTrack('audio', stream.getAudioTracks()[0] ?? null);
@@ -126,8 +140,6 @@ export class LocalDevices {
         }
       }
     }
-    await this.refreshLists();
-    md.addEventListener?.('devicechange', this.#onDeviceChange);
   }
 
   refreshLists = async (): Promise<void> => {
