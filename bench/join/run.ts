@@ -9,6 +9,8 @@
  * - page open → first frame: from navigation start to the first inbound-rtp video report with
  *   framesDecoded > 0, polled every 25 ms over every RTCPeerConnection the page made;
  * - join click → first frame: from the join button's click to the same moment.
+ * A third Sealroom newcomer each run is a returning user who asked to join straight away: no
+ * form, no click, so page open → first frame only.
  * Sealroom's pages also leave `sealroom:*` performance marks at each join phase (web/src);
  * their medians, relative to the join click, are the phase table, with the page's own load
  * (`load:` rows: the document and each script, style and font fetched, when its last byte arrived).
@@ -44,31 +46,33 @@ async function measure(page: Page): Promise<Sample> {
   await page.waitForFunction(() => (window as unknown as { __bench: Probe }).__bench.firstFrame !== null, null, { timeout: TIMEOUT_MS, polling: 50 });
   return page.evaluate(() => {
     const b = (window as unknown as { __bench: Probe }).__bench;
+    // A returning user who skips the form never clicks: their clock starts at page open.
+    const clickAt = b.joinClick ?? 0;
     const marks: Record<string, number> = {};
-    for (const m of performance.getEntriesByType('mark')) if (m.name.startsWith('sealroom:') && !(m.name in marks)) marks[m.name] = m.startTime - b.joinClick!;
+    for (const m of performance.getEntriesByType('mark')) if (m.name.startsWith('sealroom:') && !(m.name in marks)) marks[m.name] = m.startTime - clickAt;
     // Where the page's own load went: the document and each script, style and font it fetched
     // (names without their content hash), each when its last byte arrived.
     const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
     if (nav) {
-      marks['load:document'] = nav.responseEnd - b.joinClick!;
-      marks['load:dom-interactive'] = nav.domInteractive - b.joinClick!;
+      marks['load:document'] = nav.responseEnd - clickAt;
+      marks['load:dom-interactive'] = nav.domInteractive - clickAt;
     }
     for (const r of performance.getEntriesByType('resource') as PerformanceResourceTiming[]) {
       const file = new URL(r.name).pathname.split('/').pop() ?? '';
       if (!/\.(js|css|woff2?)$/.test(file)) continue;
-      marks[`load:${file.replace(/-[A-Za-z0-9_-]{8}\./, '.')}`] = r.responseEnd - b.joinClick!;
+      marks[`load:${file.replace(/-[A-Za-z0-9_-]{8}\./, '.')}`] = r.responseEnd - clickAt;
     }
     // Each task's share of a window, so one that straddles the click counts on both sides.
     // (No named helper: the page gets this function's text, without the bundler's name helper.)
     const form = performance.getEntriesByName('sealroom:prejoin-shown')[0]?.startTime;
     const [beforeClick, afterClick, formToClick] = [
-      [0, b.joinClick!],
-      [b.joinClick!, b.firstFrame!],
-      [form ?? b.joinClick!, b.joinClick!],
+      [0, clickAt],
+      [clickAt, b.firstFrame!],
+      [form ?? clickAt, clickAt],
     ].map(([from, to]) => b.longTasks.reduce((sum, [at, d]) => sum + Math.max(0, Math.min(at + d, to!) - Math.max(at, from!)), 0));
     const busy: Busy = { beforeClick: beforeClick!, afterClick: afterClick! };
-    if (form !== undefined) busy.formToClick = formToClick!;
-    return { open: b.firstFrame!, click: b.firstFrame! - b.joinClick!, marks, busy };
+    if (form !== undefined && b.joinClick !== null) busy.formToClick = formToClick!;
+    return { open: b.firstFrame!, click: b.firstFrame! - clickAt, marks, busy };
   });
 }
 
@@ -98,9 +102,19 @@ async function baselineRun(url: string): Promise<Sample> {
   }
 }
 
-async function sealroomRun(url: string): Promise<Sample> {
+/**
+ * `returning`: the newcomer has been here before and ticked "next time, join straight away"
+ * (its name and that preference already in its browser's storage), so it joins without a form
+ * or a click; its sample's clock is page open only.
+ */
+async function sealroomRun(url: string, returning = false): Promise<Sample> {
   const host = await fresh();
   const guest = await fresh();
+  if (returning)
+    await guest.page.addInitScript(() => {
+      localStorage.setItem('sealroom:name', 'Guest');
+      localStorage.setItem('sealroom:join-preferences', JSON.stringify({ skip: true, micOn: true, camOn: true, camera: '', microphone: '', speaker: '' }));
+    });
   try {
     await host.page.goto(url);
     await host.page.getByTestId('create-meeting').click();
@@ -116,8 +130,10 @@ async function sealroomRun(url: string): Promise<Sample> {
       { timeout: TIMEOUT_MS, polling: 100 },
     );
     await guest.page.goto(`${url}/m/${meeting}`);
-    await guest.page.getByTestId('name-input').fill('Guest');
-    await guest.page.getByTestId('join-button').click();
+    if (!returning) {
+      await guest.page.getByTestId('name-input').fill('Guest');
+      await guest.page.getByTestId('join-button').click();
+    }
     const sample = await measure(guest.page);
     const stats = await guest.page.evaluate(() =>
       (window as unknown as { __sealroom: { e2ee: { stats(): Promise<{ noKey?: number }> } } }).__sealroom.e2ee.stats(),
@@ -155,7 +171,7 @@ async function main(): Promise<void> {
     workerBin,
     log: () => {},
   });
-  const results = { baseline: [] as Sample[], sealroom: [] as Sample[] };
+  const results = { baseline: [] as Sample[], sealroom: [] as Sample[], returning: [] as Sample[] };
   let baseline: Awaited<ReturnType<typeof startBaseline>> | null = null;
   try {
     baseline = await startBaseline({ rtcPorts: [rtcBase + 500, rtcBase + 999] });
@@ -165,9 +181,11 @@ async function main(): Promise<void> {
     for (let i = 0; i < RUNS; i++) {
       results.baseline.push(await baselineRun(baseline.url));
       results.sealroom.push(await sealroomRun(stack.url));
+      results.returning.push(await sealroomRun(stack.url, true));
       const b = results.baseline.at(-1)!;
       const s = results.sealroom.at(-1)!;
-      console.error(`run ${i + 1}/${RUNS}: baseline ${ms(b.click)} ms, sealroom ${ms(s.click)} ms (click → frame)`);
+      const r = results.returning.at(-1)!;
+      console.error(`run ${i + 1}/${RUNS}: baseline ${ms(b.click)} ms, sealroom ${ms(s.click)} ms (click → frame); returning ${ms(r.open)} ms (open → frame)`);
     }
   } finally {
     await baseline?.close();
@@ -189,8 +207,12 @@ async function main(): Promise<void> {
       const label = clock === 'open' ? 'page open → first frame' : 'join click → first frame';
       console.log(`| ${label} | ${sys} | ${ms(s.min)} | ${ms(s.median)} | ${ms(s.p90)} | ${ms(s.max)} |`);
     }
+  const back = summary(results.returning.map((r) => r.open));
   console.log(
-    `\nSealroom / baseline, ratio of medians: page open ${(med['open:sealroom']! / med['open:baseline']!).toFixed(2)}×, join click ${(med['click:sealroom']! / med['click:baseline']!).toFixed(2)}×`,
+    `| page open → first frame | sealroom, returning (joins without the form) | ${ms(back.min)} | ${ms(back.median)} | ${ms(back.p90)} | ${ms(back.max)} |`,
+  );
+  console.log(
+    `\nSealroom / baseline, ratio of medians: page open ${(med['open:sealroom']! / med['open:baseline']!).toFixed(2)}×, join click ${(med['click:sealroom']! / med['click:baseline']!).toFixed(2)}×; returning user's page open ${(back.median / med['open:baseline']!).toFixed(2)}×`,
   );
   console.log('\nMain thread in long tasks (≥ 50 ms), median ms:\n');
   console.log('| window | baseline | sealroom |');
