@@ -91,7 +91,8 @@ export function iceOptionsOf(grant: Pick<OriginGrant, 'iceServers' | 'iceTranspo
 export class MediaSession {
   #ice: Pick<types.TransportOptions, 'iceServers' | 'iceTransportPolicy'> = {};
   readonly #client: OriginClient;
-  #device = new Device();
+  /** Set up in #setup: the device readied at the pre-join form, or a new one. */
+  #device!: Device;
   readonly #sealer: FrameSealer;
   readonly #handlers: MediaSessionHandlers;
   readonly #selfId: string;
@@ -254,7 +255,10 @@ export class MediaSession {
     if (auth.participantId !== this.#selfId) throw new OriginError('bad_ticket', 'ticket is for someone else', 'auth');
     // The device readied before the join serves only if the meeting's router has exactly its capabilities.
     if (loaded?.capabilities === JSON.stringify(rtpCapabilities)) this.#device = loaded.device;
-    else await this.#device.load({ routerRtpCapabilities: rtpCapabilities as types.RtpCapabilities });
+    else {
+      this.#device = new Device();
+      await this.#device.load({ routerRtpCapabilities: rtpCapabilities as types.RtpCapabilities });
+    }
     performance.mark('sealroom:device-loaded');
     this.#send = this.#makeTransport('send', sendInfo);
     this.#recv = this.#makeTransport('recv', recvInfo);
